@@ -7,7 +7,11 @@ import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
+
+x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,7 +43,7 @@ function subject(cn: string, orgs: readonly string[] = []): string {
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey("pkcs8", key as webcrypto.CryptoKey);
+  const der = await webcrypto.subtle.exportKey("pkcs8", key);
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
@@ -107,10 +111,10 @@ export async function loadCa(certPem: string, keyPemText: string): Promise<Certi
   const cert = new x509.X509Certificate(certPem);
   const der = x509.PemConverter.decodeFirst(keyPemText);
   const privateKey = await webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
-  const publicKey = await cert.publicKey.export(ALG, ["verify"], webcrypto as unknown as Crypto);
+  const publicKey = await cert.publicKey.export(ALG, ["verify"], webcrypto as unknown as X509Crypto);
   return {
     cert,
-    keys: { privateKey: privateKey as CryptoKey, publicKey },
+    keys: { privateKey, publicKey: publicKey as unknown as CryptoKey },
     certPem,
     keyPem: keyPemText,
   };

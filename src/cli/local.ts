@@ -1,0 +1,144 @@
+/**
+ * @module cli/local
+ * `k8s-custom-metrics local …`: the local cluster for development, tests and the demo.
+ */
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { pino } from "pino";
+import { KcmError } from "../errors.ts";
+import { down, envLines, readClusterInfo, status, up } from "../harness/cluster.ts";
+import { KUBE_VERSION, ensureKubeBinaries } from "../harness/kube-binaries.ts";
+import { NodeAgent } from "../harness/node-agent/agent.ts";
+import { defaultStateDir, statePaths } from "../harness/paths.ts";
+import { DEFAULT_PORT_BASE } from "../harness/ports.ts";
+
+function int(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${String(min)} to ${String(max)}`);
+    }
+    return n;
+  };
+}
+
+const progress = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+function stateDirOption() {
+  return ["--state-dir <dir>", "folder for the cluster's PKI, data, logs and pids", defaultStateDir()] as const;
+}
+
+export function localCommand(): Command {
+  const local = new Command("local").description(
+    "a real local Kubernetes cluster (etcd, kube-apiserver, kube-controller-manager, a node agent that runs pods as processes, Prometheus) on loopback",
+  );
+
+  local
+    .command("up")
+    .description("build (first run only) and start the local cluster; returns when every part is ready")
+    .option(...stateDirOption())
+    .option("--port-base <n>", "loopback ports are derived from this base (apiserver = base+443)", int(1024, 60000), DEFAULT_PORT_BASE)
+    .option("--node-name <name>", "name of the local Node", "local-node")
+    .option("--hpa-sync-period <seconds>", "kube-controller-manager HPA sync period", int(1, 300), 15)
+    .option("--hpa-downscale-stabilization <seconds>", "kube-controller-manager HPA downscale stabilization window", int(0, 3600), 300)
+    .option("--scrape-interval <seconds>", "Prometheus scrape interval", int(1, 60), 5)
+    .action(async (o) => {
+      const t0 = Date.now();
+      const info = await up(
+        {
+          stateDir: o.stateDir,
+          portBase: o.portBase,
+          nodeName: o.nodeName,
+          hpaSyncPeriodSeconds: o.hpaSyncPeriod,
+          hpaDownscaleStabilizationSeconds: o.hpaDownscaleStabilization,
+          scrapeIntervalSeconds: o.scrapeInterval,
+        },
+        progress,
+      );
+      progress(`local cluster (Kubernetes ${info.kubernetesVersion}) is up in ${String(((Date.now() - t0) / 1000).toFixed(1))}s`);
+      process.stdout.write(`${envLines(info).join("\n")}\n`);
+    });
+
+  local
+    .command("down")
+    .description("stop every process of the local cluster, pods included")
+    .option(...stateDirOption())
+    .action(async (o) => {
+      await down(o.stateDir, progress);
+    });
+
+  local
+    .command("status")
+    .description("show the cluster's components, whether each runs, and where the logs are")
+    .option(...stateDirOption())
+    .option("-o, --output <format>", "text or json", "text")
+    .action(async (o) => {
+      const s = await status(o.stateDir);
+      if (o.output === "json") {
+        process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        return;
+      }
+      if (s.components.length === 0) {
+        process.stdout.write(`no local cluster in ${o.stateDir}\nlogs: ${s.logs}\n`);
+        process.exitCode = 3;
+        return;
+      }
+      for (const c of s.components) {
+        process.stdout.write(`${c.name.padEnd(24)} ${c.alive ? "running" : "STOPPED"}  pid ${String(c.pid).padEnd(8)} log ${c.log}\n`);
+      }
+      if (s.info) process.stdout.write(`apiserver ${s.info.server}\nprometheus ${s.info.prometheusUrl}\n`);
+      process.stdout.write(`logs: ${s.logs}\n`);
+      if (s.components.some((c) => !c.alive)) process.exitCode = 1;
+    });
+
+  local
+    .command("env")
+    .description("print shell exports for the running cluster: eval \"$(k8s-custom-metrics local env)\"")
+    .option(...stateDirOption())
+    .action(async (o) => {
+      const info = await readClusterInfo(o.stateDir);
+      if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
+      process.stdout.write(`${envLines(info).join("\n")}\n`);
+    });
+
+  local
+    .command("build")
+    .description(`build and cache kube-apiserver and kube-controller-manager ${KUBE_VERSION} (local up does this when needed)`)
+    .action(async () => {
+      const b = await ensureKubeBinaries(progress);
+      process.stdout.write(`${Object.values(b.paths).join("\n")}\n`);
+    });
+
+  local
+    .command("node-agent", { hidden: true })
+    .description("run the local node agent (started by local up)")
+    .option(...stateDirOption())
+    .option("--node-name <name>", "node name", "local-node")
+    .requiredOption("--port <n>", "metrics and health port on 127.0.0.1", int(1, 65535))
+    .action(async (o) => {
+      const log = pino({ base: { component: "node-agent" } });
+      const p = statePaths(o.stateDir);
+      const info = await readClusterInfo(o.stateDir);
+      const agent = new NodeAgent({
+        kubeconfig: p.adminKubeconfig,
+        nodeName: o.nodeName,
+        port: o.port,
+        podsDir: p.pods,
+        podTargetsFile: p.podTargetsFile,
+        kubeletVersion: info?.kubernetesVersion ?? KUBE_VERSION,
+        log: (msg, fields) => {
+          log.info(fields ?? {}, msg);
+        },
+      });
+      await agent.start();
+      log.info({ port: o.port }, "node agent ready");
+      const stop = () => {
+        void agent.stop().then(() => process.exit(0));
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+
+  return local;
+}

@@ -1,0 +1,39 @@
+/**
+ * @module cli/main
+ * The `k8s-custom-metrics` command.
+ */
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { isKcmError } from "../errors.ts";
+import { runDemoApp } from "../demo-app/server.ts";
+import { localCommand } from "./local.ts";
+
+function hostPort(v: string): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected HOST:PORT");
+  return { host: m[1] ?? "", port: Number(m[2]) };
+}
+
+const program = new Command("k8s-custom-metrics")
+  .description("Kubernetes custom, external and resource metrics APIs from Prometheus")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+program.addCommand(localCommand());
+
+program
+  .command("demo-app")
+  .description("run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)")
+  .option("--listen <host:port>", "address to listen on", hostPort, { host: "127.0.0.1", port: 8080 })
+  .action(async (o) => {
+    await runDemoApp(o.listen);
+  });
+
+try {
+  await program.parseAsync();
+} catch (e) {
+  if (isKcmError(e)) {
+    process.stderr.write(`error: ${e.toLine()}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
