@@ -15,7 +15,9 @@ function int(min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${String(min)} to ${String(max)}`);
+      throw new InvalidArgumentError(
+        `expected a whole number from ${String(min)} to ${String(max)}`,
+      );
     }
     return n;
   };
@@ -26,7 +28,11 @@ const progress = (line: string) => {
 };
 
 function stateDirOption() {
-  return ["--state-dir <dir>", "folder for the cluster's PKI, data, logs and pids", defaultStateDir()] as const;
+  return [
+    "--state-dir <dir>",
+    "folder for the cluster's PKI, data, logs and pids",
+    defaultStateDir(),
+  ] as const;
 }
 
 export function localCommand(): Command {
@@ -36,12 +42,29 @@ export function localCommand(): Command {
 
   local
     .command("up")
-    .description("build (first run only) and start the local cluster; returns when every part is ready")
+    .description(
+      "build (first run only) and start the local cluster; returns when every part is ready",
+    )
     .option(...stateDirOption())
-    .option("--port-base <n>", "loopback ports are derived from this base (apiserver = base+443)", int(1024, 60000), DEFAULT_PORT_BASE)
+    .option(
+      "--port-base <n>",
+      "loopback ports are derived from this base (apiserver = base+443)",
+      int(1024, 60000),
+      DEFAULT_PORT_BASE,
+    )
     .option("--node-name <name>", "name of the local Node", "local-node")
-    .option("--hpa-sync-period <seconds>", "kube-controller-manager HPA sync period", int(1, 300), 15)
-    .option("--hpa-downscale-stabilization <seconds>", "kube-controller-manager HPA downscale stabilization window", int(0, 3600), 300)
+    .option(
+      "--hpa-sync-period <seconds>",
+      "kube-controller-manager HPA sync period",
+      int(1, 300),
+      15,
+    )
+    .option(
+      "--hpa-downscale-stabilization <seconds>",
+      "kube-controller-manager HPA downscale stabilization window",
+      int(0, 3600),
+      300,
+    )
     .option("--scrape-interval <seconds>", "Prometheus scrape interval", int(1, 60), 5)
     .action(async (o) => {
       const t0 = Date.now();
@@ -56,7 +79,9 @@ export function localCommand(): Command {
         },
         progress,
       );
-      progress(`local cluster (Kubernetes ${info.kubernetesVersion}) is up in ${String(((Date.now() - t0) / 1000).toFixed(1))}s`);
+      progress(
+        `local cluster (Kubernetes ${info.kubernetesVersion}) is up in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
+      );
       process.stdout.write(`${envLines(info).join("\n")}\n`);
     });
 
@@ -85,16 +110,21 @@ export function localCommand(): Command {
         return;
       }
       for (const c of s.components) {
-        process.stdout.write(`${c.name.padEnd(24)} ${c.alive ? "running" : "STOPPED"}  pid ${String(c.pid).padEnd(8)} log ${c.log}\n`);
+        process.stdout.write(
+          `${c.name.padEnd(24)} ${c.alive ? "running" : "STOPPED"}  pid ${String(c.pid).padEnd(8)} log ${c.log}\n`,
+        );
       }
-      if (s.info) process.stdout.write(`apiserver ${s.info.server}\nprometheus ${s.info.prometheusUrl}\n`);
+      if (s.info)
+        process.stdout.write(`apiserver ${s.info.server}\nprometheus ${s.info.prometheusUrl}\n`);
       process.stdout.write(`logs: ${s.logs}\n`);
       if (s.components.some((c) => !c.alive)) process.exitCode = 1;
     });
 
   local
     .command("env")
-    .description("print shell exports for the running cluster: eval \"$(k8s-custom-metrics local env)\"")
+    .description(
+      'print shell exports for the running cluster: eval "$(k8s-custom-metrics local env)"',
+    )
     .option(...stateDirOption())
     .action(async (o) => {
       const info = await readClusterInfo(o.stateDir);
@@ -104,7 +134,9 @@ export function localCommand(): Command {
 
   local
     .command("build")
-    .description(`build and cache kube-apiserver and kube-controller-manager ${KUBE_VERSION} (local up does this when needed)`)
+    .description(
+      `build and cache kube-apiserver and kube-controller-manager ${KUBE_VERSION} (local up does this when needed)`,
+    )
     .action(async () => {
       const b = await ensureKubeBinaries(progress);
       process.stdout.write(`${Object.values(b.paths).join("\n")}\n`);

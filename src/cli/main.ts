@@ -22,8 +22,13 @@ program.addCommand(localCommand());
 
 program
   .command("demo-app")
-  .description("run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)")
-  .option("--listen <host:port>", "address to listen on", hostPort, { host: "127.0.0.1", port: 8080 })
+  .description(
+    "run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)",
+  )
+  .option("--listen <host:port>", "address to listen on", hostPort, {
+    host: "127.0.0.1",
+    port: 8080,
+  })
   .action(async (o) => {
     await runDemoApp(o.listen);
   });

@@ -17,7 +17,13 @@ import { ensurePki, pkiFiles, type PkiFiles } from "./pki-files.ts";
 import { portsFrom, type Ports } from "./ports.ts";
 import { get, returns200 } from "./probe.ts";
 import { prometheusConfig } from "./prometheus-config.ts";
-import { Supervisor, assertPortsFree, isAlive, killGroup, type ComponentSpec } from "./supervisor.ts";
+import {
+  Supervisor,
+  assertPortsFree,
+  isAlive,
+  killGroup,
+  type ComponentSpec,
+} from "./supervisor.ts";
 
 export interface ClusterOptions {
   readonly stateDir: string;

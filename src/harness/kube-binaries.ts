@@ -112,7 +112,7 @@ function run(
   });
 }
 
-async function which(cmd: string): Promise<boolean> {
+function which(cmd: string): boolean {
   const dirs = (process.env["PATH"] ?? "").split(":");
   return dirs.some((d) => d !== "" && existsSync(join(d, cmd)));
 }
@@ -140,7 +140,7 @@ export async function ensureKubeBinaries(
 ): Promise<KubeBinaries> {
   const cached = cachedBinaries(version);
   if (cached) return cached;
-  if (!(await which("go"))) {
+  if (!which("go")) {
     throw new KcmError(
       "KCM_ERR_PREREQ_MISSING",
       "Go is not on PATH; it is needed once to build kube-apiserver and kube-controller-manager",
@@ -161,7 +161,12 @@ export async function ensureKubeBinaries(
   progress(`building Kubernetes ${version} from the Go module proxy (first run only, ~10-25 min)`);
   progress(`[1/4] downloading k8s.io/kubernetes@${version}`);
   const dl: string[] = [];
-  if ((await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@${version}`], { cwd: work, log: dl })) !== 0) {
+  if (
+    (await run("go", ["mod", "download", "-json", `k8s.io/kubernetes@${version}`], {
+      cwd: work,
+      log: dl,
+    })) !== 0
+  ) {
     log.push(...dl);
     await fail("go mod download");
   }
@@ -186,7 +191,15 @@ export async function ensureKubeBinaries(
     const tmp = join(dir, `.${cmd}.tmp`);
     const code = await run(
       "go",
-      ["build", "-trimpath", "-ldflags", ldflags(version), "-o", tmp, `k8s.io/kubernetes/cmd/${cmd}`],
+      [
+        "build",
+        "-trimpath",
+        "-ldflags",
+        ldflags(version),
+        "-o",
+        tmp,
+        `k8s.io/kubernetes/cmd/${cmd}`,
+      ],
       { cwd: work, env, log },
     ).finally(() => {
       clearInterval(timer);

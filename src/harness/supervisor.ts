@@ -134,7 +134,12 @@ export class Supervisor {
       if (!f.endsWith(".pid")) continue;
       const name = f.slice(0, -4);
       const pid = Number((await readFile(join(this.#run, f), "utf8")).trim());
-      out.push({ name, pid, alive: Number.isInteger(pid) && isAlive(pid), log: this.logFile(name) });
+      out.push({
+        name,
+        pid,
+        alive: Number.isInteger(pid) && isAlive(pid),
+        log: this.logFile(name),
+      });
     }
     return out;
   }

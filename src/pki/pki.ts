@@ -53,8 +53,11 @@ function serial(): string {
     .replace(/^[89a-f]/, "1");
 }
 
-export async function createCa(commonName: string, validDays = 3650): Promise<CertificateAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+export async function createCa(
+  commonName: string,
+  validDays = 3650,
+): Promise<CertificateAuthority> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -65,7 +68,10 @@ export async function createCa(commonName: string, validDays = 3650): Promise<Ce
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -73,7 +79,7 @@ export async function createCa(commonName: string, validDays = 3650): Promise<Ce
 }
 
 export async function issue(ca: CertificateAuthority, opts: LeafOptions): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const ekus: string[] = [];
   if (opts.usage !== "client") ekus.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== "server") ekus.push(x509.ExtendedKeyUsage.clientAuth);
@@ -111,10 +117,12 @@ export async function loadCa(certPem: string, keyPemText: string): Promise<Certi
   const cert = new x509.X509Certificate(certPem);
   const der = x509.PemConverter.decodeFirst(keyPemText);
   const privateKey = await webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"]);
-  const publicKey = await cert.publicKey.export(ALG, ["verify"], webcrypto as unknown as X509Crypto);
+  const publicKey = await webcrypto.subtle.importKey("spki", cert.publicKey.rawData, ALG, true, [
+    "verify",
+  ]);
   return {
     cert,
-    keys: { privateKey, publicKey: publicKey as unknown as CryptoKey },
+    keys: { privateKey, publicKey },
     certPem,
     keyPem: keyPemText,
   };

@@ -126,7 +126,10 @@ export class NodeAgent {
     clearInterval(this.#heartbeat);
     await Promise.all([...this.#pods.values()].map((p) => this.#stopPod(p, 5)));
     await new Promise<void>((resolve) => {
-      if (this.#server) this.#server.close(() => resolve());
+      if (this.#server)
+        this.#server.close(() => {
+          resolve();
+        });
       else resolve();
     });
   }
@@ -193,7 +196,12 @@ export class NodeAgent {
         cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "local node agent"),
         cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "local node agent"),
         cond("PIDPressure", "False", "KubeletHasSufficientPID", "local node agent"),
-        cond("Ready", "True", "KubeletReady", "k8s-custom-metrics local node agent is posting ready status"),
+        cond(
+          "Ready",
+          "True",
+          "KubeletReady",
+          "k8s-custom-metrics local node agent is posting ready status",
+        ),
       ],
       nodeInfo: {
         machineID: hostname(),
@@ -313,7 +321,8 @@ export class NodeAgent {
       if (p.terminating || p.annotations["prometheus.io/scrape"] !== "true") continue;
       if (![...p.containers.values()].every((c) => c.child !== undefined)) continue;
       const first = [...p.containers.values()][0]?.spec.ports?.[0]?.containerPort;
-      const port = p.annotations["prometheus.io/port"] ?? (first === undefined ? "80" : String(first));
+      const port =
+        p.annotations["prometheus.io/port"] ?? (first === undefined ? "80" : String(first));
       targets.push({
         namespace: p.namespace,
         pod: p.name,
@@ -412,7 +421,7 @@ export class NodeAgent {
     await this.#reportStatus(pod, rt);
   }
 
-  #env(pod: k8s.V1Pod, rt: PodRuntime, c: k8s.V1Container): Record<string, string> {
+  #env(rt: PodRuntime, c: k8s.V1Container): Record<string, string> {
     const env: Record<string, string> = {
       POD_NAME: rt.name,
       POD_NAMESPACE: rt.namespace,
@@ -428,13 +437,12 @@ export class NodeAgent {
       if (path === "spec.nodeName") env[e.name] = this.#o.nodeName;
       if (path === "metadata.uid") env[e.name] = rt.uid;
     }
-    void pod;
     return env;
   }
 
   #startContainer(pod: k8s.V1Pod, rt: PodRuntime, cr: ContainerRuntime): void {
     const c = cr.spec;
-    const env = this.#env(pod, rt, c);
+    const env = this.#env(rt, c);
     const dir = join(rt.dir, c.name);
     mkdirSync(dir, { recursive: true });
     const cmd = localCommand({
@@ -442,7 +450,9 @@ export class NodeAgent {
       name: c.name,
       podIp: rt.ip,
       dir,
-      ports: (c.ports ?? []).filter((p) => (p.protocol ?? "TCP") === "TCP").map((p) => p.containerPort),
+      ports: (c.ports ?? [])
+        .filter((p) => (p.protocol ?? "TCP") === "TCP")
+        .map((p) => p.containerPort),
       command: c.command ?? [],
       args: c.args ?? [],
       env,
@@ -475,7 +485,12 @@ export class NodeAgent {
     cr.ready = false;
     cr.probeFailures = 0;
     writeFileSync(join(rt.dir, `${c.name}.pid`), `${String(child.pid)}\n`);
-    this.#o.log("started container", { pod: `${rt.namespace}/${rt.name}`, container: c.name, pid: child.pid, ip: rt.ip });
+    this.#o.log("started container", {
+      pod: `${rt.namespace}/${rt.name}`,
+      container: c.name,
+      pid: child.pid,
+      ip: rt.ip,
+    });
     child.once("exit", (code, signal) => {
       cr.child = undefined;
       cr.ready = false;
@@ -491,7 +506,10 @@ export class NodeAgent {
       const policy = pod.spec?.restartPolicy ?? "Always";
       if (policy === "Never" || (policy === "OnFailure" && code === 0)) return;
       const backoff = Math.min(10_000, 1000 * 2 ** cr.restartCount);
-      cr.waiting = { reason: "CrashLoopBackOff", message: `back-off ${String(backoff / 1000)}s restarting failed container` };
+      cr.waiting = {
+        reason: "CrashLoopBackOff",
+        message: `back-off ${String(backoff / 1000)}s restarting failed container`,
+      };
       setTimeout(() => {
         if (rt.terminating || this.#stopped || !this.#pods.has(rt.uid)) return;
         cr.restartCount++;
@@ -517,18 +535,24 @@ export class NodeAgent {
     const check = async (): Promise<boolean> => {
       const timeout = (probe.timeoutSeconds ?? 1) * 1000;
       if (probe.httpGet) {
-        const port = resolvePort(probe.httpGet.port as number | string);
-        const r = await get(`http://${rt.ip}:${String(port)}${probe.httpGet.path ?? "/"}`, {}, timeout);
+        const port = resolvePort(probe.httpGet.port);
+        const r = await get(
+          `http://${rt.ip}:${String(port)}${probe.httpGet.path ?? "/"}`,
+          {},
+          timeout,
+        );
         return r.status >= 200 && r.status < 400;
       }
       if (probe.tcpSocket) {
-        const port = resolvePort(probe.tcpSocket.port as number | string);
+        const port = resolvePort(probe.tcpSocket.port);
         return new Promise((resolve) => {
           const s = connect({ host: rt.ip, port, timeout }, () => {
             s.destroy();
             resolve(true);
           });
-          s.on("error", () => resolve(false));
+          s.on("error", () => {
+            resolve(false);
+          });
           s.on("timeout", () => {
             s.destroy();
             resolve(false);
@@ -550,11 +574,14 @@ export class NodeAgent {
           }
         });
     };
-    setTimeout(() => {
-      if (!cr.child) return;
-      run();
-      cr.probeTimer = setInterval(run, period);
-    }, (probe.initialDelaySeconds ?? 0) * 1000);
+    setTimeout(
+      () => {
+        if (!cr.child) return;
+        run();
+        cr.probeTimer = setInterval(run, period);
+      },
+      (probe.initialDelaySeconds ?? 0) * 1000,
+    );
   }
 
   async #stopPod(rt: PodRuntime, graceSeconds: number): Promise<void> {
@@ -610,7 +637,8 @@ export class NodeAgent {
       const c: k8s.V1PodCondition = {
         type,
         status,
-        lastTransitionTime: old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : new Date(),
+        lastTransitionTime:
+          old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : new Date(),
         lastProbeTime: undefined as unknown as Date,
       };
       delete (c as { lastProbeTime?: unknown }).lastProbeTime;
@@ -618,7 +646,7 @@ export class NodeAgent {
       return c;
     };
     const status: k8s.V1PodStatus = {
-      ...pod.status,
+      ...(pod.status as object),
       phase,
       hostIP: "127.0.0.1",
       hostIPs: [{ ip: "127.0.0.1" }],
@@ -634,7 +662,7 @@ export class NodeAgent {
       ],
       containerStatuses: statuses,
     };
-    const body: k8s.V1Pod = { ...pod, status };
+    const body: k8s.V1Pod = { ...(pod as object), status };
     await this.#core.replaceNamespacedPodStatus({ name: rt.name, namespace: rt.namespace, body });
     rt.lastStatus = summary;
   }

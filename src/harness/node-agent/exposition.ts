@@ -84,7 +84,12 @@ export function resourceText(containers: readonly ContainerSample[], now = Date.
   const use = usages(containers);
   const node = nodeUsage();
   const out: string[] = [];
-  family(out, "node_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed by the node in core-seconds");
+  family(
+    out,
+    "node_cpu_usage_seconds_total",
+    "counter",
+    "Cumulative cpu time consumed by the node in core-seconds",
+  );
   out.push(`node_cpu_usage_seconds_total ${node.cpuSeconds} ${now}`);
   family(out, "node_memory_working_set_bytes", "gauge", "Current working set of the node in bytes");
   out.push(`node_memory_working_set_bytes ${node.memoryBytes} ${now}`);
@@ -97,14 +102,34 @@ export function resourceText(containers: readonly ContainerSample[], now = Date.
       out.push(`${name}${l} ${value(u)} ${now}`);
     }
   };
-  per("container_cpu_usage_seconds_total", "counter", "Cumulative cpu time consumed by the container in core-seconds", (u) => u.cpuSeconds);
-  per("container_memory_working_set_bytes", "gauge", "Current working set of the container in bytes", (u) => u.memoryBytes);
-  family(out, "container_start_time_seconds", "gauge", "Start time of the container since unix epoch in seconds");
+  per(
+    "container_cpu_usage_seconds_total",
+    "counter",
+    "Cumulative cpu time consumed by the container in core-seconds",
+    (u) => u.cpuSeconds,
+  );
+  per(
+    "container_memory_working_set_bytes",
+    "gauge",
+    "Current working set of the container in bytes",
+    (u) => u.memoryBytes,
+  );
+  family(
+    out,
+    "container_start_time_seconds",
+    "gauge",
+    "Start time of the container since unix epoch in seconds",
+  );
   for (const c of containers) {
     const l = labels({ container: c.container, namespace: c.namespace, pod: c.pod });
     out.push(`container_start_time_seconds${l} ${c.startedAt / 1000} ${now}`);
   }
-  family(out, "scrape_error", "gauge", "1 if there was an error while getting container metrics, 0 otherwise");
+  family(
+    out,
+    "scrape_error",
+    "gauge",
+    "1 if there was an error while getting container metrics, 0 otherwise",
+  );
   out.push("scrape_error 0");
   return out.join("\n") + "\n";
 }

@@ -89,12 +89,7 @@ const MAPPINGS: readonly ImageMapping[] = [
     matches: (img) => imageRepo(img).endsWith("k8s-custom-metrics/demo-app"),
     build: (req) => ({
       command: process.execPath,
-      args: [
-        CLI,
-        "demo-app",
-        `--listen=${req.podIp}:${String(req.ports[0] ?? 8080)}`,
-        ...req.args,
-      ],
+      args: [CLI, "demo-app", `--listen=${req.podIp}:${String(req.ports[0] ?? 8080)}`, ...req.args],
     }),
   },
   {
