@@ -1,0 +1,189 @@
+/**
+ * @module apimachinery/time
+ * Time and duration text as Go and Prometheus write it: metav1.Time (RFC 3339, UTC, whole seconds),
+ * Go's `time.Duration.String()` (metrics.k8s.io `window: "5m0s"`), and Prometheus durations
+ * (`model.ParseDuration` / `Duration.String()`, used by config such as `window: 1m30s`).
+ */
+
+export class DurationError extends Error {
+  override readonly name = "DurationError";
+}
+
+/**
+ * metav1.Time JSON: `t.UTC().Format(time.RFC3339)`, which drops sub-second digits.
+ *
+ * @example formatRfc3339(Date.UTC(2026, 10, 28, 1, 2, 3, 999)) === "2026-11-28T01:02:03Z"
+ */
+export function formatRfc3339(time: Date | number): string {
+  const date = typeof time === "number" ? new Date(time) : time;
+  if (Number.isNaN(date.getTime())) throw new RangeError("invalid time");
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new RangeError(`year ${year} is outside RFC 3339`);
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+const RFC3339_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** time.Parse(time.RFC3339, s) into epoch milliseconds (fractions beyond ms are truncated). */
+export function parseRfc3339(s: string): number {
+  const m = RFC3339_RE.exec(s);
+  if (!m) throw new RangeError(`cannot parse ${JSON.stringify(s)} as RFC 3339`);
+  const [, y, mo, d, h, mi, sec, frac, zone, sign, zh, zm] = m;
+  const ms = frac ? Math.trunc(Number(`0${frac}`) * 1000) : 0;
+  const month = Number(mo) - 1;
+  const utc = Date.UTC(Number(y), month, Number(d), Number(h), Number(mi), Number(sec), ms);
+  const check = new Date(utc);
+  if (
+    check.getUTCMonth() !== month ||
+    check.getUTCDate() !== Number(d) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(sec) > 59
+  ) {
+    throw new RangeError(`cannot parse ${JSON.stringify(s)} as RFC 3339: value out of range`);
+  }
+  if (zone === "Z" || zone === "z") return utc;
+  const offset = (Number(zh) * 60 + Number(zm)) * 60_000;
+  return sign === "+" ? utc - offset : utc + offset;
+}
+
+// --- Go time.Duration.String() --------------------------------------------------------------
+
+const NS_PER_US = 1_000n;
+const NS_PER_MS = 1_000_000n;
+const NS_PER_S = 1_000_000_000n;
+
+/** fmtFrac: `v / 10^prec` as ".123", trailing zeros (and a bare dot) dropped. */
+function fraction(v: bigint, prec: number): { text: string; rest: bigint } {
+  let digits = "";
+  let print = false;
+  let rest = v;
+  for (let i = 0; i < prec; i++) {
+    const digit = rest % 10n;
+    print ||= digit !== 0n;
+    if (print) digits = digit.toString() + digits;
+    rest /= 10n;
+  }
+  return { text: print ? `.${digits}` : "", rest };
+}
+
+/**
+ * Go's `time.Duration.String()` for a count of nanoseconds: "0s", "1.5µs", "500ms", "30s",
+ * "1m30s", "5m0s", "1h0m0s".
+ */
+export function formatGoDuration(nanoseconds: bigint): string {
+  const negative = nanoseconds < 0n;
+  const u = negative ? -nanoseconds : nanoseconds;
+  let out: string;
+  if (u < NS_PER_S) {
+    if (u === 0n) return "0s";
+    let prec: number;
+    let unit: string;
+    if (u < NS_PER_US) {
+      prec = 0;
+      unit = "ns";
+    } else if (u < NS_PER_MS) {
+      prec = 3;
+      unit = "µs";
+    } else {
+      prec = 6;
+      unit = "ms";
+    }
+    const { text, rest } = fraction(u, prec);
+    out = `${rest.toString()}${text}${unit}`;
+  } else {
+    const { text, rest } = fraction(u, 9);
+    out = `${(rest % 60n).toString()}${text}s`;
+    const minutes = rest / 60n;
+    if (minutes > 0n) {
+      out = `${(minutes % 60n).toString()}m${out}`;
+      const hours = minutes / 60n;
+      if (hours > 0n) out = `${hours.toString()}h${out}`;
+    }
+  }
+  return negative ? `-${out}` : out;
+}
+
+/** formatGoDuration for whole or fractional seconds (rounded to the nanosecond). */
+export function formatGoDurationSeconds(seconds: number): string {
+  return formatGoDuration(BigInt(Math.round(seconds * 1e9)));
+}
+
+// --- Prometheus model.Duration --------------------------------------------------------------
+
+const PROM_UNITS: ReadonlyMap<string, { pos: number; ms: bigint }> = new Map([
+  ["y", { pos: 1, ms: 365n * 24n * 3_600_000n }],
+  ["w", { pos: 2, ms: 7n * 24n * 3_600_000n }],
+  ["d", { pos: 3, ms: 24n * 3_600_000n }],
+  ["h", { pos: 4, ms: 3_600_000n }],
+  ["m", { pos: 5, ms: 60_000n }],
+  ["s", { pos: 6, ms: 1_000n }],
+  ["ms", { pos: 7, ms: 1n }],
+]);
+const MAX_DURATION_NS = 2n ** 63n - 1n;
+
+/**
+ * Prometheus `model.ParseDuration`, in milliseconds: units y w d h m s ms, biggest first, each at
+ * most once; "0" alone is allowed.
+ *
+ * @example parsePrometheusDuration("1m30s") === 90_000
+ */
+export function parsePrometheusDuration(s: string): number {
+  if (s === "0") return 0;
+  if (s === "") throw new DurationError("empty duration string");
+  const invalid = (): DurationError =>
+    new DurationError(`not a valid duration string: ${JSON.stringify(s)}`);
+  let rest = s;
+  let totalNs = 0n;
+  let lastPos = 0;
+  while (rest !== "") {
+    const digits = /^[0-9]+/.exec(rest)?.[0];
+    if (digits === undefined) throw invalid();
+    rest = rest.slice(digits.length);
+    const unit = /^[^0-9]+/.exec(rest)?.[0];
+    if (unit === undefined) throw invalid();
+    rest = rest.slice(unit.length);
+    const info = PROM_UNITS.get(unit);
+    if (!info) {
+      throw new DurationError(
+        `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`,
+      );
+    }
+    if (info.pos <= lastPos) throw invalid();
+    lastPos = info.pos;
+    const v = BigInt(digits);
+    const multNs = info.ms * NS_PER_MS;
+    if (v > 2n ** 63n / multNs) throw new DurationError("duration out of range");
+    totalNs += v * multNs;
+    if (totalNs > MAX_DURATION_NS) throw new DurationError("duration out of range");
+  }
+  return Number(totalNs / NS_PER_MS);
+}
+
+/**
+ * Prometheus `model.Duration.String()` from milliseconds: "1m30s", "5m", "1h", "15s", "250ms";
+ * years and weeks only when exact ("90d", not "12w6d").
+ */
+export function formatPrometheusDuration(milliseconds: number): string {
+  let ms = BigInt(Math.trunc(milliseconds));
+  if (ms === 0n) return "0s";
+  let out = "";
+  const take = (unit: string, exact: boolean): void => {
+    const mult = PROM_UNITS.get(unit)?.ms ?? 1n;
+    if (exact && ms % mult !== 0n) return;
+    const v = ms / mult;
+    if (v > 0n) {
+      out += `${v.toString()}${unit}`;
+      ms -= v * mult;
+    }
+  };
+  take("y", true);
+  take("w", true);
+  take("d", false);
+  take("h", false);
+  take("m", false);
+  take("s", false);
+  take("ms", false);
+  return out;
+}
