@@ -1,0 +1,37 @@
+/**
+ * @module config/errors
+ * ConfigError: every problem found in a config file, each as `file:line:col: what is wrong; what
+ * to fix`, one per line, so an editor or terminal can jump to it.
+ */
+
+export interface ConfigIssue {
+  readonly file: string;
+  /** 1-based; undefined when the problem is the file itself (unreadable). */
+  readonly line?: number | undefined;
+  readonly col?: number | undefined;
+  /** `what is wrong; what to fix`. */
+  readonly message: string;
+}
+
+/** One issue as a line: `file:line:col: message` (or `file: message` without a position). */
+export function formatIssue(issue: ConfigIssue): string {
+  const where =
+    issue.line === undefined
+      ? issue.file
+      : `${issue.file}:${String(issue.line)}:${String(issue.col ?? 1)}`;
+  return `${where}: ${issue.message}`;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
+    super(issues.map(formatIssue).join("\n"), options);
+    this.issues = issues;
+  }
+}
+
+export function isConfigError(e: unknown): e is ConfigError {
+  return e instanceof ConfigError;
+}

@@ -1,0 +1,24 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import {
+  SCHEMA_FILE,
+  adapterConfigJsonSchema,
+  adapterConfigJsonSchemaText,
+} from "./json-schema.ts";
+
+test("schema/adapter-config.schema.json is the generated schema (rewrite with --write)", async () => {
+  const committed = await readFile(SCHEMA_FILE, "utf8");
+  assert.deepEqual(JSON.parse(committed), adapterConfigJsonSchema());
+  assert.equal(committed, await adapterConfigJsonSchemaText());
+});
+
+test("the schema is strict and marks required keys", () => {
+  const schema = adapterConfigJsonSchema() as {
+    additionalProperties: boolean;
+    $defs: Record<string, { required?: string[]; additionalProperties?: boolean }>;
+  };
+  assert.equal(schema.additionalProperties, false);
+  assert.deepEqual(schema.$defs.DiscoveryRule?.required, ["seriesQuery", "metricsQuery"]);
+  assert.equal(schema.$defs.ResourceMapping?.additionalProperties, false);
+});

@@ -1,0 +1,137 @@
+/**
+ * @module config/schema
+ * The adapter config file, key for key as prometheus-adapter v0.12.0 reads it (upstream
+ * pkg/config/config.go, yaml tags). Objects are strict because upstream loads with yaml.v2
+ * UnmarshalStrict. Checks a schema cannot express (regexes, is/isNot, `as`) live in
+ * config/semantics.ts so the JSON Schema stays a faithful description of the file shape.
+ */
+import { z } from "zod";
+
+export const GroupResourceSchema = z
+  .strictObject({
+    group: z
+      .string()
+      .optional()
+      .describe('API group; empty or absent for the core group (e.g. "apps").'),
+    resource: z
+      .string()
+      .describe('Resource name, singular or plural (e.g. "pod"); normalized at startup.'),
+  })
+  .describe("A Kubernetes group-resource that a Prometheus label names.");
+
+export const ResourceMappingSchema = z
+  .strictObject({
+    template: z
+      .string()
+      .optional()
+      .describe(
+        "Go template (delimiters << >>) turning .Group/.Resource into a label name, e.g. kube_<<.Group>>_<<.Resource>>.",
+      ),
+    overrides: z
+      .record(z.string(), GroupResourceSchema)
+      .optional()
+      .describe("Label name → group-resource, taking precedence over the template."),
+    namespaced: z
+      .boolean()
+      .optional()
+      .describe(
+        "externalRules only: false leaves the request namespace out of the query (default true).",
+      ),
+  })
+  .meta({ id: "ResourceMapping", description: "How series labels map to Kubernetes resources." });
+
+export const RegexFilterSchema = z
+  .strictObject({
+    is: z.string().optional().describe("Keep series whose name matches this RE2 regex."),
+    isNot: z.string().optional().describe("Drop series whose name matches this RE2 regex."),
+  })
+  .describe("Exactly one of is / isNot; unanchored RE2 on the series name.");
+
+export const NameMappingSchema = z
+  .strictObject({
+    matches: z
+      .string()
+      .optional()
+      .describe("RE2 regex on the series name (default .*); also filters series."),
+    as: z
+      .string()
+      .optional()
+      .describe(
+        "Metric name with $1 / ${1} / $name expansion; default $0 (no groups) or $1 (one group).",
+      ),
+  })
+  .describe("How a series name becomes the API metric name.");
+
+export const DiscoveryRuleSchema = z
+  .strictObject({
+    seriesQuery: z
+      .string()
+      .describe('Prometheus series selector sent to /api/v1/series, e.g. {__name__=~"^http_.*"}.'),
+    seriesFilters: z
+      .array(RegexFilterSchema)
+      .optional()
+      .describe("Extra name filters, AND-ed, applied after the series query."),
+    resources: ResourceMappingSchema.optional(),
+    name: NameMappingSchema.optional(),
+    metricsQuery: z
+      .string()
+      .describe(
+        "Go template (<< >>) for the PromQL query; fields .Series, .LabelMatchers, .LabelValuesByName, .GroupBy, .GroupBySlice.",
+      ),
+  })
+  .meta({
+    id: "DiscoveryRule",
+    description: "One discovery rule: which series to list and how to name and query them.",
+  });
+
+export const ResourceRuleSchema = z
+  .strictObject({
+    containerQuery: z
+      .string()
+      .describe("Go template (<< >>) for per-container usage; grouped by pod and container."),
+    nodeQuery: z.string().describe("Go template (<< >>) for per-node usage."),
+    resources: ResourceMappingSchema.optional(),
+    containerLabel: z
+      .string()
+      .optional()
+      .describe("Label holding the container name (e.g. container)."),
+  })
+  .meta({ id: "ResourceRule", description: "Queries for one resource metric (cpu or memory)." });
+
+export const ResourceRulesSchema = z
+  .strictObject({
+    cpu: ResourceRuleSchema,
+    memory: ResourceRuleSchema,
+    window: z
+      .string()
+      .optional()
+      .describe("Prometheus duration reported as the metrics window (e.g. 5m); 0 if absent."),
+  })
+  .describe("metrics.k8s.io (kubectl top, HPA cpu/memory) from Prometheus.");
+
+export const AdapterConfigSchema = z
+  .strictObject({
+    rules: z
+      .array(DiscoveryRuleSchema)
+      .optional()
+      .describe("custom.metrics.k8s.io rules; none leaves that API uninstalled."),
+    resourceRules: ResourceRulesSchema.optional(),
+    externalRules: z
+      .array(DiscoveryRuleSchema)
+      .optional()
+      .describe("external.metrics.k8s.io rules; none leaves that API uninstalled."),
+  })
+  .meta({
+    title: "k8s-custom-metrics adapter config",
+    description:
+      "prometheus-adapter compatible configuration (--config). Unknown and duplicate keys are errors.",
+  });
+
+export type GroupResourceConfig = z.infer<typeof GroupResourceSchema>;
+export type ResourceMapping = z.infer<typeof ResourceMappingSchema>;
+export type RegexFilter = z.infer<typeof RegexFilterSchema>;
+export type NameMapping = z.infer<typeof NameMappingSchema>;
+export type DiscoveryRule = z.infer<typeof DiscoveryRuleSchema>;
+export type ResourceRule = z.infer<typeof ResourceRuleSchema>;
+export type ResourceRules = z.infer<typeof ResourceRulesSchema>;
+export type AdapterConfig = z.infer<typeof AdapterConfigSchema>;

@@ -1,0 +1,237 @@
+/**
+ * @module config/semantics
+ * Load-time checks beyond the file's shape, for everything prometheus-adapter would reject at
+ * startup (upstream pkg/naming/metric_namer.go NamersFromConfig, resource_converter.go,
+ * metrics_query.go) plus queries that could never work. Each problem is reported with its path,
+ * so the loader can point at the line.
+ */
+import { compileRe2, Re2SyntaxError } from "../naming/re2.ts";
+import { defaultNameAs } from "../naming/name-as.ts";
+import { labelExtractor, type CompileTemplate } from "../naming/resource-label.ts";
+import { parsePromDuration } from "./duration.ts";
+import type {
+  AdapterConfig,
+  DiscoveryRule,
+  ResourceMapping,
+  ResourceRule,
+  ResourceRules,
+} from "./schema.ts";
+
+export interface SemanticIssue {
+  readonly path: readonly PropertyKey[];
+  /** Point at the key rather than the value (for problems with the key's presence). */
+  readonly atKey?: boolean;
+  /** `what is wrong; what to fix`. */
+  readonly message: string;
+}
+
+export interface SemanticOptions {
+  /**
+   * Parses a `<< >>` Go template (throws on a syntax error). When given, `resources.template`,
+   * `metricsQuery` and the resource queries are parsed now, as upstream does at startup.
+   */
+  readonly compileTemplate?: CompileTemplate | undefined;
+}
+
+/** `rules[0].name.matches` from a path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${String(seg)}]`;
+    else {
+      const s = String(seg);
+      out += /^[A-Za-z_][A-Za-z0-9_]*$/.test(s)
+        ? `${out === "" ? "" : "."}${s}`
+        : `[${JSON.stringify(s)}]`;
+    }
+  }
+  return out;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+class Checker {
+  readonly issues: SemanticIssue[] = [];
+  private readonly options: SemanticOptions;
+
+  constructor(options: SemanticOptions) {
+    this.options = options;
+  }
+
+  private add(path: readonly PropertyKey[], message: string, atKey = false): void {
+    this.issues.push({ path, message, atKey });
+  }
+
+  /** Compiles an RE2 regex; reports and returns undefined if it does not compile. */
+  regex(path: readonly PropertyKey[], pattern: string) {
+    try {
+      return compileRe2(pattern);
+    } catch (e) {
+      if (e instanceof Re2SyntaxError) {
+        this.add(
+          path,
+          `${formatPath(path)} ${JSON.stringify(pattern)} is not a valid RE2 regular expression: ${e.reason}; ${e.hint}`,
+        );
+      } else throw e;
+      return undefined;
+    }
+  }
+
+  template(path: readonly PropertyKey[], text: string): void {
+    const compile = this.options.compileTemplate;
+    if (compile === undefined || text === "") return;
+    try {
+      compile(text);
+    } catch (e) {
+      this.add(
+        path,
+        `${formatPath(path)} is not a valid Go template: ${errorText(e)}; fix the template (delimiters are << and >>)`,
+      );
+    }
+  }
+
+  required(path: readonly PropertyKey[], value: string, example: string): void {
+    if (value.trim() === "") {
+      this.add(path, `${formatPath(path)} is empty; set it, e.g. ${example}`);
+    }
+  }
+
+  mapping(path: readonly PropertyKey[], mapping: ResourceMapping | undefined): void {
+    if (mapping === undefined) return;
+    for (const [label, gr] of Object.entries(mapping.overrides ?? {})) {
+      const at = [...path, "overrides", label];
+      if (gr.resource.trim() === "") {
+        this.add(
+          [...at, "resource"],
+          `${formatPath(at)} has an empty resource; name the Kubernetes resource this label holds, e.g. resource: pod`,
+        );
+      }
+      if (label === "") {
+        this.add(at, `${formatPath(path)}.overrides has an empty label name; name the label`, true);
+      }
+    }
+    const template = mapping.template ?? "";
+    const compile = this.options.compileTemplate;
+    if (template === "" || compile === undefined) return;
+    const at = [...path, "template"];
+    try {
+      labelExtractor(compile(template));
+    } catch (e) {
+      this.add(
+        at,
+        `${formatPath(at)} ${JSON.stringify(template)} cannot map labels: ${errorText(e)}; include <<.Resource>> (and optionally <<.Group>>), e.g. kube_<<.Group>>_<<.Resource>>`,
+      );
+    }
+  }
+
+  rule(path: readonly PropertyKey[], rule: DiscoveryRule): void {
+    this.required(
+      [...path, "seriesQuery"],
+      rule.seriesQuery,
+      `seriesQuery: '{__name__=~"^http_requests_.*",namespace!=""}'`,
+    );
+    this.required(
+      [...path, "metricsQuery"],
+      rule.metricsQuery,
+      "metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
+    );
+    this.template([...path, "metricsQuery"], rule.metricsQuery);
+    (rule.seriesFilters ?? []).forEach((f, k) => {
+      const at = [...path, "seriesFilters", k];
+      const is = f.is ?? "";
+      const isNot = f.isNot ?? "";
+      if (is !== "" && isNot !== "") {
+        this.add(
+          at,
+          `${formatPath(at)} has both "is" and "isNot"; a filter takes exactly one, so split it into two filters`,
+        );
+      } else if (is === "" && isNot === "") {
+        this.add(
+          at,
+          `${formatPath(at)} has neither "is" nor "isNot"; give it one (e.g. isNot: ".*_bucket$") or remove it`,
+        );
+      }
+      if (is !== "") this.regex([...at, "is"], is);
+      if (isNot !== "") this.regex([...at, "isNot"], isNot);
+    });
+    this.mapping([...path, "resources"], rule.resources);
+    const matches = rule.name?.matches ?? "";
+    const as = rule.name?.as ?? "";
+    if (matches === "") return;
+    const at = [...path, "name", "matches"];
+    const re = this.regex(at, matches);
+    if (re !== undefined && as === "" && defaultNameAs(re) === undefined) {
+      const refs = Array.from({ length: re.groupCount }, (_, k) => `\${${String(k + 1)}}`).join(
+        "_",
+      );
+      this.add(
+        at,
+        `${formatPath(at)} ${JSON.stringify(matches)} has ${String(re.groupCount)} capture groups, so the metric name cannot be inferred; add name.as, e.g. as: "${refs}"`,
+      );
+    }
+  }
+
+  resourceRule(path: readonly PropertyKey[], rule: ResourceRule): void {
+    this.required(
+      [...path, "containerQuery"],
+      rule.containerQuery,
+      "containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
+    );
+    this.required(
+      [...path, "nodeQuery"],
+      rule.nodeQuery,
+      "nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id=\"/\"}[5m])) by (<<.GroupBy>>)'",
+    );
+    this.template([...path, "containerQuery"], rule.containerQuery);
+    this.template([...path, "nodeQuery"], rule.nodeQuery);
+    this.mapping([...path, "resources"], rule.resources);
+  }
+}
+
+/** Semantic problems of one shape-valid rule at `path` (`["rules", 0]`). */
+export function checkRule(
+  path: readonly PropertyKey[],
+  rule: DiscoveryRule,
+  options: SemanticOptions = {},
+): SemanticIssue[] {
+  const c = new Checker(options);
+  c.rule(path, rule);
+  return c.issues;
+}
+
+/** Semantic problems of a shape-valid `resourceRules` block. */
+export function checkResourceRules(
+  rr: ResourceRules,
+  options: SemanticOptions = {},
+): SemanticIssue[] {
+  const c = new Checker(options);
+  c.resourceRule(["resourceRules", "cpu"], rr.cpu);
+  c.resourceRule(["resourceRules", "memory"], rr.memory);
+  if (rr.window !== undefined) {
+    try {
+      parsePromDuration(rr.window);
+    } catch (e) {
+      c.issues.push({
+        path: ["resourceRules", "window"],
+        message: `resourceRules.window ${JSON.stringify(rr.window)} is not a Prometheus duration (${errorText(e)}); write it like 5m, 1m30s or 0`,
+      });
+    }
+  }
+  return c.issues;
+}
+
+/** Every semantic problem in a shape-valid config. */
+export function checkSemantics(
+  config: AdapterConfig,
+  options: SemanticOptions = {},
+): SemanticIssue[] {
+  return [
+    ...(config.rules ?? []).flatMap((r, k) => checkRule(["rules", k], r, options)),
+    ...(config.externalRules ?? []).flatMap((r, k) => checkRule(["externalRules", k], r, options)),
+    ...(config.resourceRules === undefined
+      ? []
+      : checkResourceRules(config.resourceRules, options)),
+  ];
+}

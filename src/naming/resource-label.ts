@@ -1,0 +1,202 @@
+/**
+ * @module naming/resource-label
+ * Prometheus label ⇄ Kubernetes group-resource, from a rule's `resources` block (upstream
+ * pkg/naming/resource_converter.go and lbl_res.go). The Go template engine and the REST mapper
+ * are injected, so this module stays pure and testable without a cluster.
+ */
+import { compileRe2, type Re2Regex } from "./re2.ts";
+import { NamingError } from "./errors.ts";
+
+export interface GroupResource {
+  readonly group: string;
+  readonly resource: string;
+}
+
+/** Renders one already-parsed `<< >>` template with `.Group` and `.Resource`. */
+export type RenderTemplate = (data: {
+  readonly Group: string;
+  readonly Resource: string;
+}) => string;
+
+/** Parses a `resources.template` (delimiters `<<` `>>`); throws on a parse error. */
+export type CompileTemplate = (text: string) => RenderTemplate;
+
+/** The REST-mapper facts naming needs. */
+export interface ResourceMapper {
+  /** Canonical (plural, fully grouped) form; throws if the resource is unknown. */
+  normalize(gr: GroupResource): GroupResource;
+  /** Singular form of a plural resource name; throws if unknown. */
+  singularize(resource: string): string;
+}
+
+export interface ResourceMappingInput {
+  readonly template?: string | undefined;
+  readonly overrides?:
+    | Readonly<Record<string, { readonly group?: string | undefined; readonly resource: string }>>
+    | undefined;
+}
+
+/** The label regex built from a template, and which groups hold the group and resource. */
+export interface LabelExtractor {
+  readonly regex: Re2Regex;
+  readonly resourceIndex: number;
+  readonly groupIndex: number | undefined;
+}
+
+/** `GroupResource.String()`: `resource.group`, or `resource` for the core group. */
+export function groupResourceString(gr: GroupResource): string {
+  return gr.group === "" ? gr.resource : `${gr.resource}.${gr.group}`;
+}
+
+/**
+ * Renders the template with `(?P<group>.+?)` / `(?P<resource>.+?)` and anchors it. Literal text
+ * is not escaped, as upstream. Requires `.Resource`.
+ */
+export function labelExtractor(render: RenderTemplate): LabelExtractor {
+  const raw = render({ Group: "(?P<group>.+?)", Resource: "(?P<resource>.+?)" });
+  if (raw === "") {
+    throw new NamingError("unable to convert label template to matcher: empty template");
+  }
+  let regex: Re2Regex;
+  try {
+    regex = compileRe2(`^${raw}$`);
+  } catch (e) {
+    throw new NamingError(
+      `unable to convert label template to matcher: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  const resourceIndex = regex.groupNames.indexOf("resource");
+  const groupIndex = regex.groupNames.indexOf("group");
+  if (resourceIndex < 0) {
+    throw new NamingError("must include at least `{{.Resource}}` in the label template");
+  }
+  return { regex, resourceIndex, groupIndex: groupIndex < 0 ? undefined : groupIndex };
+}
+
+/** The (un-normalized) group-resource a label names under the template, if it has that form. */
+export function groupResourceForLabel(
+  extractor: LabelExtractor,
+  label: string,
+): GroupResource | undefined {
+  extractor.regex.regex.lastIndex = 0;
+  const m = extractor.regex.regex.exec(label);
+  if (m === null) return undefined;
+  const group = extractor.groupIndex === undefined ? "" : (m[extractor.groupIndex] ?? "");
+  return { group, resource: m[extractor.resourceIndex] ?? "" };
+}
+
+export interface ResourceConverter {
+  /**
+   * The resources a series' labels name (in label order), and whether one is `namespaces`.
+   * Labels that neither an override nor the template map, or that the mapper rejects, are
+   * skipped silently (upstream logs them at V(9)).
+   */
+  resourcesForLabels(labels: Iterable<string>): {
+    resources: GroupResource[];
+    namespaced: boolean;
+  };
+  /** The label for a resource: override reverse mapping, else the template. Throws if neither. */
+  labelForResource(gr: GroupResource): string;
+}
+
+const GROUP_SANITIZER = /[.-]/g;
+const NAMESPACES: GroupResource = { group: "", resource: "namespaces" };
+
+function key(gr: GroupResource): string {
+  return `${gr.group}/${gr.resource}`;
+}
+
+/**
+ * Builds the converter for one `resources` block. Overrides are normalized now (an unknown
+ * resource is an error, fatal at startup upstream); template labels are normalized lazily.
+ */
+export function createResourceConverter(
+  mapping: ResourceMappingInput,
+  deps: { readonly compileTemplate: CompileTemplate; readonly mapper: ResourceMapper },
+): ResourceConverter {
+  const labelToResource = new Map<string, GroupResource>();
+  const resourceToLabel = new Map<string, string>();
+  let render: RenderTemplate | undefined;
+  let extractor: LabelExtractor | undefined;
+  const template = mapping.template ?? "";
+  if (template !== "") {
+    try {
+      render = deps.compileTemplate(template);
+    } catch (e) {
+      throw new NamingError(
+        `unable to parse label template ${JSON.stringify(template)}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+    try {
+      extractor = labelExtractor(render);
+    } catch (e) {
+      throw new NamingError(
+        `unable to generate label format from template ${JSON.stringify(template)}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  }
+  for (const [label, gr] of Object.entries(mapping.overrides ?? {})) {
+    const raw = { group: gr.group ?? "", resource: gr.resource };
+    let info: GroupResource;
+    try {
+      info = deps.mapper.normalize(raw);
+    } catch (e) {
+      throw new NamingError(
+        `unable to normalize group-resource ${groupResourceString(raw)}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+    labelToResource.set(label, info);
+    resourceToLabel.set(key(info), label);
+  }
+
+  return {
+    resourcesForLabels(labels) {
+      const resources: GroupResource[] = [];
+      let namespaced = false;
+      for (const label of labels) {
+        let gr = labelToResource.get(label);
+        if (gr === undefined && extractor !== undefined) {
+          const guess = groupResourceForLabel(extractor, label);
+          if (guess !== undefined) {
+            try {
+              gr = deps.mapper.normalize(guess);
+            } catch {
+              continue;
+            }
+          }
+        }
+        if (gr === undefined) continue;
+        resources.push(gr);
+        if (gr.group === NAMESPACES.group && gr.resource === NAMESPACES.resource) namespaced = true;
+      }
+      return { resources, namespaced };
+    },
+
+    labelForResource(gr) {
+      const override = resourceToLabel.get(key(gr));
+      if (override !== undefined) return override;
+      const fail = (why: string): never => {
+        throw new NamingError(
+          `unable to convert resource ${groupResourceString(gr)} into label: ${why}`,
+        );
+      };
+      if (render === undefined)
+        return fail("no generic resource label form specified for this metric");
+      let singular: string;
+      try {
+        singular = deps.mapper.singularize(gr.resource);
+      } catch (e) {
+        return fail(
+          `unable to singularize resource ${groupResourceString(gr)}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      const label = render({ Group: gr.group.replace(GROUP_SANITIZER, "_"), Resource: singular });
+      if (label === "") return fail("empty label produced by label template");
+      return label;
+    },
+  };
+}
