@@ -55,6 +55,16 @@ export const ERRORS = {
     reason: "InternalError",
     hint: "the local cluster already runs in this state folder; use it, or stop it with `k8s-custom-metrics local down`",
   },
+  KCM_ERR_KUBE_UNREACHABLE: {
+    status: 503,
+    reason: "ServiceUnavailable",
+    hint: "check --lister-kubeconfig (or the in-cluster service account) and that the API server answers",
+  },
+  KCM_ERR_CONFIG: {
+    status: 500,
+    reason: "InternalError",
+    hint: "fix the configuration file at the line and column named, then start again",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -3,9 +3,11 @@
  * The `k8s-custom-metrics` command.
  */
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { isConfigError } from "../config/errors.ts";
 import { isKcmError } from "../errors.ts";
 import { runDemoApp } from "../demo-app/server.ts";
 import { localCommand } from "./local.ts";
+import { serveCommand } from "./serve.ts";
 
 function hostPort(v: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(v);
@@ -18,6 +20,7 @@ const program = new Command("k8s-custom-metrics")
   .version("0.1.0")
   .showHelpAfterError();
 
+program.addCommand(serveCommand());
 program.addCommand(localCommand());
 
 program
@@ -38,6 +41,10 @@ try {
 } catch (e) {
   if (isKcmError(e)) {
     process.stderr.write(`error: ${e.toLine()}\n`);
+    process.exit(1);
+  }
+  if (isConfigError(e)) {
+    process.stderr.write(`error: KCM_ERR_CONFIG: ${e.message}\n`);
     process.exit(1);
   }
   throw e;

@@ -1,0 +1,167 @@
+/**
+ * @module apis/custom-metrics
+ * custom.metrics.k8s.io v1beta1 and v1beta2: routes, parameters and response shapes of
+ * custom-metrics-apiserver (pkg/apiserver/installer, pkg/registry/custom_metrics/reststorage.go),
+ * served from a CustomMetricsProvider.
+ */
+import {
+  LabelSelectorError,
+  parseRequirements,
+  toLabelSelectorJson,
+  type Requirement,
+} from "../apimachinery/label-selector.ts";
+import { fromFloatMilli } from "../apimachinery/quantity.ts";
+import { badRequest, internalError, notFound } from "../apimachinery/status.ts";
+import { formatRfc3339 } from "../apimachinery/time.ts";
+import { groupResourceString, parseGroupResource, type RestMapper } from "../kube/rest-mapper.ts";
+import {
+  StatusError,
+  type CustomMetricInfo,
+  type CustomMetricValue,
+  type CustomMetricsProvider,
+} from "../providers/types.ts";
+import { apiResourceList } from "./discovery.ts";
+import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";
+
+export const CUSTOM_METRICS_GROUP = "custom.metrics.k8s.io";
+
+export function routeNotFound(): StatusError {
+  return new StatusError(notFound("the server could not find the requested resource", {}));
+}
+
+/** The metric request a path names, before the resource is normalized. */
+export interface CustomMetricRoute {
+  /** "" for root-scoped objects. */
+  readonly namespace: string;
+  /** As requested: `pods`, `pod`, `deployments.apps`. */
+  readonly resource: string;
+  /** An object name, or `*` for every object the labelSelector picks. */
+  readonly name: string;
+  readonly metric: string;
+}
+
+/** Splits the path after `/apis/custom.metrics.k8s.io/<version>/`; undefined for any other shape. */
+export function parseCustomMetricRoute(segments: readonly string[]): CustomMetricRoute | undefined {
+  const [a, b, c, d, e] = segments;
+  if (segments.some((s) => s === "")) return undefined;
+  if (segments.length === 3 && a && b && c)
+    return { namespace: "", resource: a, name: b, metric: c };
+  if (segments.length === 4 && a === "namespaces" && b && c === "metrics" && d) {
+    // The namespace's own metric: the object is the namespace, asked without a namespace.
+    return { namespace: "", resource: "namespaces", name: b, metric: d };
+  }
+  if (segments.length === 5 && a === "namespaces" && b && c && d && e) {
+    return { namespace: b, resource: c, name: d, metric: e };
+  }
+  return undefined;
+}
+
+function selectorJson(reqs: readonly Requirement[]): unknown {
+  return reqs.length === 0 ? null : toLabelSelectorJson(reqs);
+}
+
+function itemJson(version: string, v: CustomMetricValue): unknown {
+  const ref: Record<string, string> = { kind: v.describedObject.kind };
+  if (v.describedObject.namespace) ref["namespace"] = v.describedObject.namespace;
+  ref["name"] = v.describedObject.name;
+  ref["apiVersion"] = v.describedObject.apiVersion;
+  const timestamp = formatRfc3339(v.timestamp);
+  const value = fromFloatMilli(v.value).toString();
+  if (version === "v1beta1") {
+    const item: Record<string, unknown> = { describedObject: ref, metricName: v.metric, timestamp };
+    if (v.windowSeconds !== undefined) item["window"] = v.windowSeconds;
+    item["value"] = value;
+    item["selector"] = selectorJson(v.selector);
+    return item;
+  }
+  const item: Record<string, unknown> = {
+    describedObject: ref,
+    metric: { name: v.metric, selector: selectorJson(v.selector) },
+    timestamp,
+  };
+  if (v.windowSeconds !== undefined) item["windowSeconds"] = v.windowSeconds;
+  item["value"] = value;
+  return item;
+}
+
+export function metricValueList(version: string, items: readonly CustomMetricValue[]): unknown {
+  return {
+    kind: "MetricValueList",
+    apiVersion: `${CUSTOM_METRICS_GROUP}/${version}`,
+    metadata: {},
+    items: items.map((i) => itemJson(version, i)),
+  };
+}
+
+export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMapper): ApiGroup {
+  return {
+    name: CUSTOM_METRICS_GROUP,
+    versions: ["v1beta2", "v1beta1"],
+    // Upstream's APIGroup document lists v1beta1 only, though it serves both.
+    advertisedVersions: ["v1beta1"],
+    resourceList(version) {
+      const resources = provider.listAllMetrics().map((m: CustomMetricInfo) => ({
+        name: `${groupResourceString(m.groupResource)}/${m.metric}`,
+        singularName: "",
+        namespaced: m.namespaced,
+        kind: "MetricValueList",
+        verbs: ["get"],
+      }));
+      return apiResourceList(CUSTOM_METRICS_GROUP, version, resources);
+    },
+    async handle(version, req: ApiRequest): Promise<ApiResponse> {
+      const route = parseCustomMetricRoute(req.segments);
+      if (!route) throw routeNotFound();
+      let metricSelector: Requirement[];
+      try {
+        metricSelector = parseRequirements(req.query.get("metricLabelSelector") ?? "");
+      } catch (e) {
+        // Upstream answers a bad metricLabelSelector with 500, a bad labelSelector with 400.
+        throw new StatusError(internalError((e as Error).message), { cause: e });
+      }
+      const requested = parseGroupResource(route.resource);
+      const notFoundForResource = () =>
+        new StatusError(
+          notFound(
+            `the server could not find the metric ${route.metric} for ${groupResourceString(requested)}`,
+          ),
+        );
+      let gr;
+      try {
+        const info = await mapper.resourceFor(requested);
+        gr = { group: info.group, resource: info.resource };
+      } catch {
+        throw notFoundForResource();
+      }
+      const info: CustomMetricInfo = {
+        groupResource: gr,
+        namespaced: route.namespace !== "",
+        metric: route.metric,
+      };
+      if (route.name === "*") {
+        const selector = req.query.get("labelSelector") ?? "";
+        try {
+          parseRequirements(selector);
+        } catch (e) {
+          if (e instanceof LabelSelectorError)
+            throw new StatusError(badRequest(e.message), { cause: e });
+          throw e;
+        }
+        const items = await provider.getMetricBySelector(
+          route.namespace,
+          selector,
+          info,
+          metricSelector,
+        );
+        return { status: 200, body: metricValueList(version, items) };
+      }
+      const item = await provider.getMetricByName(
+        route.namespace,
+        route.name,
+        info,
+        metricSelector,
+      );
+      return { status: 200, body: metricValueList(version, [item]) };
+    },
+  };
+}

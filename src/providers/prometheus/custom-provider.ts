@@ -1,0 +1,166 @@
+/**
+ * @module providers/prometheus/custom-provider
+ * custom.metrics.k8s.io from Prometheus: find the rule and series for the requested metric, build
+ * its query, run it, and match values to objects by the resource label. Behaviour and error
+ * messages follow prometheus-adapter's pkg/custom-provider/provider.go.
+ */
+import type { Requirement } from "../../apimachinery/label-selector.ts";
+import { internalError, notFound } from "../../apimachinery/status.ts";
+import type { KubeClient } from "../../kube/client.ts";
+import { listObjectNames } from "../../kube/lister.ts";
+import { groupResourceString, type RestMapper, type ResourceInfo } from "../../kube/rest-mapper.ts";
+import type { Logger } from "../../observability/logger.ts";
+import {
+  StatusError,
+  type CustomMetricInfo,
+  type CustomMetricValue,
+  type CustomMetricsProvider,
+} from "../types.ts";
+import type { PrometheusClient } from "./client.ts";
+import { buildCustomQuery } from "./query-builder.ts";
+import type { CustomRegistry } from "./registry.ts";
+
+export interface PrometheusCustomProviderDeps {
+  readonly prometheus: PrometheusClient;
+  readonly mapper: RestMapper;
+  /** For `*` requests; undefined when no lister kubeconfig is available. */
+  readonly kube: KubeClient | undefined;
+  readonly registry: () => CustomRegistry;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+export function metricNotFound(info: CustomMetricInfo, name?: string): StatusError {
+  const gr = groupResourceString(info.groupResource);
+  const suffix = name === undefined ? gr : `${gr} ${name}`;
+  return new StatusError(
+    notFound(`the server could not find the metric ${info.metric} for ${suffix}`),
+  );
+}
+
+export class PrometheusCustomProvider implements CustomMetricsProvider {
+  readonly #d: PrometheusCustomProviderDeps;
+
+  constructor(deps: PrometheusCustomProviderDeps) {
+    this.#d = deps;
+  }
+
+  listAllMetrics(): readonly CustomMetricInfo[] {
+    return this.#d.registry().list();
+  }
+
+  /** Runs the query for `names` and returns value by object name (last sample wins, as upstream). */
+  async #values(
+    info: CustomMetricInfo,
+    namespace: string,
+    names: readonly string[],
+    metricSelector: readonly Requirement[],
+  ): Promise<Map<string, number>> {
+    const entry = this.#d.registry().get(info);
+    if (!entry) throw metricNotFound(info);
+    let query: string;
+    let label: string;
+    try {
+      label = entry.rule.resources.labelForResource(info.groupResource);
+      query = buildCustomQuery(entry.rule.metricsQuery, entry.rule.resources, {
+        series: entry.seriesName,
+        groupResource: info.groupResource,
+        namespace,
+        names,
+        metricSelector,
+      });
+    } catch (e) {
+      // Upstream reports any failure to build a query as an unknown metric.
+      this.#d.log.warn(
+        { err: String(e), metric: info.metric, rule: entry.rule.origin },
+        "unable to build query",
+      );
+      throw metricNotFound(info);
+    }
+    let result;
+    try {
+      result = await this.#d.prometheus.query(query);
+    } catch (e) {
+      this.#d.log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
+      throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
+    }
+    if (result.resultType !== "vector") {
+      this.#d.log.error(
+        { query, resultType: result.resultType },
+        "expected a vector from prometheus",
+      );
+      throw new StatusError(internalError("unable to fetch metrics"));
+    }
+    const values = new Map<string, number>();
+    for (const s of result.result) values.set(s.metric[label] ?? "", s.value[1]);
+    return values;
+  }
+
+  async #describe(info: CustomMetricInfo): Promise<ResourceInfo> {
+    return this.#d.mapper.resourceFor(info.groupResource);
+  }
+
+  #value(
+    ri: ResourceInfo,
+    info: CustomMetricInfo,
+    namespace: string,
+    name: string,
+    value: number,
+    metricSelector: readonly Requirement[],
+  ): CustomMetricValue {
+    return {
+      describedObject: {
+        kind: ri.kind,
+        ...(namespace === "" ? {} : { namespace }),
+        name,
+        apiVersion: `${ri.group}/${ri.version}`,
+      },
+      metric: info.metric,
+      // Upstream stamps values with the adapter's clock (prometheus-adapter #545).
+      timestamp: (this.#d.now ?? (() => new Date()))(),
+      value,
+      selector: metricSelector,
+    };
+  }
+
+  async getMetricByName(
+    namespace: string,
+    name: string,
+    info: CustomMetricInfo,
+    metricSelector: readonly Requirement[],
+  ): Promise<CustomMetricValue> {
+    const values = await this.#values(info, namespace, [name], metricSelector);
+    const v = values.get(name);
+    if (v === undefined) throw metricNotFound(info, name);
+    return this.#value(await this.#describe(info), info, namespace, name, v, metricSelector);
+  }
+
+  async getMetricBySelector(
+    namespace: string,
+    selector: string,
+    info: CustomMetricInfo,
+    metricSelector: readonly Requirement[],
+  ): Promise<CustomMetricValue[]> {
+    if (!this.#d.registry().get(info)) throw metricNotFound(info);
+    const ri = await this.#describe(info);
+    let names: string[];
+    try {
+      if (!this.#d.kube) throw new Error("no Kubernetes client configured (--lister-kubeconfig)");
+      names = await listObjectNames(this.#d.kube, ri, namespace, selector);
+    } catch (e) {
+      this.#d.log.error(
+        { err: String(e), resource: ri.resource },
+        "unable to list matching resource names",
+      );
+      throw new StatusError(internalError("unable to list matching resources"), { cause: e });
+    }
+    if (names.length === 0) throw metricNotFound(info);
+    const values = await this.#values(info, namespace, names, metricSelector);
+    const out: CustomMetricValue[] = [];
+    for (const name of names) {
+      const v = values.get(name);
+      if (v !== undefined) out.push(this.#value(ri, info, namespace, name, v, metricSelector));
+    }
+    return out;
+  }
+}

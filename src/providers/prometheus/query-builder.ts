@@ -1,0 +1,109 @@
+/**
+ * @module providers/prometheus/query-builder
+ * Renders a rule's metricsQuery for one request, as prometheus-adapter's metricsQuery.Build and
+ * BuildExternal do (pkg/naming/metrics_query.go): matchers from the metric label selector (sorted
+ * by key), then the namespace, then the resource names; every value Go-quoted, so no label value
+ * can change the query's structure.
+ */
+import type { Requirement } from "../../apimachinery/label-selector.ts";
+import type { GroupResource } from "../../kube/rest-mapper.ts";
+import type { ResourceConverter } from "../../naming/resource-label.ts";
+import {
+  alternationRegex,
+  joinMatchers,
+  requirementToMatcher,
+  resourceNamesMatcher,
+  type LabelMatcher,
+} from "../../promql/matchers.ts";
+import { queryTemplateData } from "../../template/adapter-data.ts";
+import type { Template } from "../../template/template.ts";
+
+const NAMESPACES: GroupResource = { group: "", resource: "namespaces" };
+
+export class QueryBuildError extends Error {
+  override readonly name = "QueryBuildError";
+}
+
+function selectorParts(reqs: readonly Requirement[]): {
+  matchers: LabelMatcher[];
+  valuesByName: Map<string, string>;
+} {
+  const matchers: LabelMatcher[] = [];
+  const valuesByName = new Map<string, string>();
+  for (const r of reqs) {
+    matchers.push(requirementToMatcher(r));
+    valuesByName.set(r.key, [...r.values].sort().join("|"));
+  }
+  return { matchers, valuesByName };
+}
+
+function render(template: Template, args: Parameters<typeof queryTemplateData>[0]): string {
+  const q = template.execute(queryTemplateData(args));
+  if (q === "") throw new QueryBuildError("empty query produced by metrics query template");
+  return q;
+}
+
+export interface CustomQuery {
+  readonly series: string;
+  readonly groupResource: GroupResource;
+  /** "" for root-scoped objects. */
+  readonly namespace: string;
+  readonly names: readonly string[];
+  readonly metricSelector: readonly Requirement[];
+  /** Extra group-by labels after the resource label (the container label, for resource metrics). */
+  readonly extraGroupBy?: readonly string[];
+}
+
+export function buildCustomQuery(
+  template: Template,
+  resources: ResourceConverter,
+  q: CustomQuery,
+): string {
+  if (q.names.length === 0) throw new QueryBuildError("no resource names requested");
+  const { matchers, valuesByName } = selectorParts(q.metricSelector);
+  if (q.namespace !== "") {
+    const nsLabel = resources.labelForResource(NAMESPACES);
+    matchers.push({ name: nsLabel, op: "=", value: q.namespace });
+    valuesByName.set(nsLabel, q.namespace);
+  }
+  const label = resources.labelForResource(q.groupResource);
+  matchers.push(resourceNamesMatcher(label, q.names));
+  valuesByName.set(label, q.names.length === 1 ? (q.names[0] ?? "") : alternationRegex(q.names));
+  const groupBy = [label, ...(q.extraGroupBy ?? [])];
+  return render(template, {
+    series: q.series,
+    labelMatchers: joinMatchers(matchers),
+    labelValuesByName: valuesByName,
+    groupBy: groupBy.join(","),
+    groupBySlice: groupBy,
+  });
+}
+
+export interface ExternalQuery {
+  readonly series: string;
+  readonly namespace: string;
+  readonly metricSelector: readonly Requirement[];
+  /** The rule's `resources.namespaced` (default true): add the namespace matcher. */
+  readonly namespaced: boolean;
+}
+
+export function buildExternalQuery(
+  template: Template,
+  resources: ResourceConverter,
+  q: ExternalQuery,
+): string {
+  const { matchers, valuesByName } = selectorParts(q.metricSelector);
+  if (q.namespaced && q.namespace !== "") {
+    const nsLabel = resources.labelForResource(NAMESPACES);
+    matchers.push({ name: nsLabel, op: "=", value: q.namespace });
+    valuesByName.set(nsLabel, q.namespace);
+  }
+  // Upstream passes no group-by for external metrics: rules must write `by (label)` themselves.
+  return render(template, {
+    series: q.series,
+    labelMatchers: joinMatchers(matchers),
+    labelValuesByName: valuesByName,
+    groupBy: "",
+    groupBySlice: [],
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * @module providers/prometheus/rules
+ * A config rule compiled once: filters, namer, resource converter and query template, so relists
+ * and queries never parse anything.
+ */
+import type { DiscoveryRule } from "../../config/schema.ts";
+import { createMetricNamer, type MetricNamer } from "../../naming/name-as.ts";
+import {
+  createResourceConverter,
+  type ResourceConverter,
+  type ResourceMapper,
+} from "../../naming/resource-label.ts";
+import { filtersForRule, type SeriesFilter } from "../../naming/series-filter.ts";
+import {
+  ADAPTER_DELIMITERS,
+  QUERY_TEMPLATE_FIELDS,
+  RESOURCE_TEMPLATE_FIELDS,
+  parseTemplate,
+  type Template,
+} from "../../template/template.ts";
+import { resourceTemplateData } from "../../template/adapter-data.ts";
+import type { RestMapper } from "../../kube/rest-mapper.ts";
+
+export interface CompiledRule {
+  /** Where the rule came from, for logs and `explain`: `rules[3]`. */
+  readonly origin: string;
+  readonly seriesQuery: string;
+  readonly filters: readonly SeriesFilter[];
+  readonly namer: MetricNamer;
+  readonly resources: ResourceConverter;
+  readonly metricsQuery: Template;
+  /** externalRules only: whether the request namespace becomes a matcher (default true). */
+  readonly namespaced: boolean;
+}
+
+/** The mapper as naming needs it: synchronous, on the latest discovery snapshot. */
+export function namingMapper(mapper: RestMapper): ResourceMapper {
+  return {
+    normalize(gr) {
+      const r = mapper.resourceForSync(gr);
+      if (!r) throw new Error(`the server doesn't have a resource type "${gr.resource}"`);
+      return { group: r.group, resource: r.resource };
+    },
+    singularize(resource) {
+      const r = mapper.resources.find((x) => x.resource === resource);
+      if (!r) throw new Error(`no singular form known for resource "${resource}"`);
+      return r.singular;
+    },
+  };
+}
+
+export function compileQueryTemplate(text: string, name: string): Template {
+  return parseTemplate(text, { ...ADAPTER_DELIMITERS, name, fields: QUERY_TEMPLATE_FIELDS });
+}
+
+export function compileRule(
+  rule: DiscoveryRule,
+  origin: string,
+  mapper: ResourceMapper,
+): CompiledRule {
+  return {
+    origin,
+    seriesQuery: rule.seriesQuery,
+    filters: filtersForRule(rule),
+    namer: createMetricNamer(rule.name ?? {}, rule.seriesQuery),
+    resources: createResourceConverter(rule.resources ?? {}, {
+      compileTemplate: (text) => {
+        const t = parseTemplate(text, {
+          ...ADAPTER_DELIMITERS,
+          name: "resource-label",
+          fields: RESOURCE_TEMPLATE_FIELDS,
+        });
+        return (d) => t.execute(resourceTemplateData(d.Group, d.Resource));
+      },
+      mapper,
+    }),
+    metricsQuery: compileQueryTemplate(rule.metricsQuery, "metrics-query"),
+    namespaced: rule.resources?.namespaced ?? true,
+  };
+}

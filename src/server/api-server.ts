@@ -1,0 +1,113 @@
+/**
+ * @module server/api-server
+ * The HTTP layer of the adapter: routes `/apis/...` to the API groups, serves discovery, health
+ * and version, and turns every error into a Kubernetes Status. Transport (plain HTTP, TLS) and
+ * authentication are the caller's business.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { internalError, methodNotSupported, notFound } from "../apimachinery/status.ts";
+import { apiGroup, apiGroupList } from "../apis/discovery.ts";
+import type { ApiGroup } from "../apis/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { StatusError } from "../providers/types.ts";
+
+export interface ApiServerOptions {
+  readonly groups: readonly ApiGroup[];
+  readonly log: Logger;
+  /** Ready once discovery has succeeded once. */
+  readonly ready: () => boolean;
+  readonly version: { gitVersion: string };
+  /** Called once per answered request, for metrics. */
+  readonly onResponse?: (group: string, verb: string, code: number, seconds: number) => void;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader(
+    "Content-Type",
+    typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
+  );
+  res.setHeader("Cache-Control", "no-cache, private");
+  res.end(text);
+}
+
+function decodeSegments(path: string): string[] | undefined {
+  try {
+    return path
+      .split("/")
+      .filter((s, i, all) => !(s === "" && (i === 0 || i === all.length - 1)))
+      .map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createApiHandler(o: ApiServerOptions): RequestHandler {
+  const byName = new Map(o.groups.map((g) => [g.name, g]));
+  const handle = async (
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: unknown; group: string }> => {
+    const url = new URL(req.url ?? "/", "http://adapter");
+    const path = url.pathname;
+    switch (path) {
+      case "/healthz":
+      case "/livez":
+        return { status: 200, body: "ok", group: "" };
+      case "/readyz":
+        return o.ready()
+          ? { status: 200, body: "ok", group: "" }
+          : { status: 503, body: "not ready: metric discovery has not succeeded yet", group: "" };
+      case "/version":
+        return { status: 200, body: { major: "0", minor: "1", ...o.version }, group: "" };
+      case "/apis":
+      case "/apis/":
+        return { status: 200, body: apiGroupList(o.groups), group: "" };
+    }
+    const segments = decodeSegments(path);
+    if (!segments || segments[0] !== "apis" || segments.length < 2) {
+      throw new StatusError(notFound("the server could not find the requested resource", {}));
+    }
+    const [, groupName = "", version, ...rest] = segments;
+    const group = byName.get(groupName);
+    if (!group)
+      throw new StatusError(notFound("the server could not find the requested resource", {}));
+    if (req.method !== "GET") {
+      throw new StatusError(
+        methodNotSupported({ group: groupName, resource: rest[0] ?? "" }, req.method ?? ""),
+      );
+    }
+    if (version === undefined) return { status: 200, body: apiGroup(group), group: groupName };
+    if (!group.versions.includes(version)) {
+      throw new StatusError(notFound("the server could not find the requested resource", {}));
+    }
+    if (rest.length === 0)
+      return { status: 200, body: group.resourceList(version), group: groupName };
+    const r = await group.handle(version, {
+      method: req.method,
+      segments: rest,
+      query: url.searchParams,
+    });
+    return { ...r, group: groupName };
+  };
+  return (req, res) => {
+    const t0 = performance.now();
+    void handle(req)
+      .catch((e: unknown) => {
+        if (e instanceof StatusError) return { status: e.status.code, body: e.status, group: "" };
+        o.log.error(
+          { err: e instanceof Error ? e.stack : String(e), url: req.url },
+          "request failed",
+        );
+        const st = internalError(e instanceof Error ? e.message : String(e));
+        return { status: 500, body: st, group: "" };
+      })
+      .then((r) => {
+        send(res, r.status, r.body);
+        o.onResponse?.(r.group, req.method ?? "", r.status, (performance.now() - t0) / 1000);
+        o.log.debug({ method: req.method, url: req.url, code: r.status }, "request");
+      });
+  };
+}
