@@ -157,8 +157,8 @@ describe("local cluster", { timeout: 300_000 }, () => {
     const victimPid = pidOf(victim);
     assert.ok(cmdline(victimPid).startsWith("nginx"));
     await kubectl(info, ["-n", ns, "delete", "pod", victim.metadata.name, "--wait=true"]);
-    await waitFor("the deleted pod's process to exit", async () =>
-      cmdline(victimPid) === "" ? true : undefined,
+    await waitFor("the deleted pod's process to exit", () =>
+      Promise.resolve(cmdline(victimPid) === "" ? true : undefined),
     );
     // The ReplicaSet replaces it with a new process.
     const again = await readyPods(3);
@@ -183,6 +183,6 @@ describe("local cluster", { timeout: 300_000 }, () => {
     assert.equal(pod.status.phase, "Pending");
     const waiting = pod.status.containerStatuses?.[0]?.state.waiting;
     assert.equal(waiting?.reason, "ImageNotSupported");
-    assert.match(waiting?.message ?? "", /example\.com\/no-such-image:1.*nginx/);
+    assert.match(waiting.message, /example\.com\/no-such-image:1.*nginx/);
   });
 });

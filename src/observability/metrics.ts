@@ -1,0 +1,91 @@
+/**
+ * @module observability/metrics
+ * The adapter's own metrics, on a registry of its own. Request metrics keep kube-apiserver's
+ * names so existing dashboards for aggregated API servers work.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface AdapterMetrics {
+  readonly registry: Registry;
+  request(group: string, verb: string, code: number, seconds: number): void;
+  prometheusRequest(endpoint: string, seconds: number, outcome: string): void;
+  relist(
+    outcome: "success" | "error",
+    seconds: number,
+    counts?: { custom: number; external: number },
+  ): void;
+}
+
+export function createAdapterMetrics(version: string): AdapterMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  new Gauge({
+    name: "k8s_custom_metrics_build_info",
+    help: "Build information of the adapter; the value is always 1.",
+    labelNames: ["version", "node_version"] as const,
+    registers,
+  }).set({ version, node_version: process.version }, 1);
+  const requests = new Counter({
+    name: "apiserver_request_total",
+    help: "Requests answered, by API group, verb and HTTP code.",
+    labelNames: ["group", "verb", "code"] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: "apiserver_request_duration_seconds",
+    help: "Time to answer a request, by API group and verb.",
+    labelNames: ["group", "verb"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const promLatency = new Histogram({
+    name: "k8s_custom_metrics_prometheus_request_duration_seconds",
+    help: "Time of requests to Prometheus, by endpoint and outcome.",
+    labelNames: ["endpoint", "outcome"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const promErrors = new Counter({
+    name: "k8s_custom_metrics_prometheus_request_errors_total",
+    help: "Failed requests to Prometheus, by endpoint and kind of failure.",
+    labelNames: ["endpoint", "outcome"] as const,
+    registers,
+  });
+  const relists = new Counter({
+    name: "k8s_custom_metrics_discovery_runs_total",
+    help: "Metric discovery passes, by outcome; a failed pass keeps the last good list.",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  const relistSeconds = new Gauge({
+    name: "k8s_custom_metrics_discovery_duration_seconds",
+    help: "Duration of the last metric discovery pass.",
+    registers,
+  });
+  const metricCount = new Gauge({
+    name: "k8s_custom_metrics_discovered_metrics",
+    help: "Metrics the last successful discovery found, by API.",
+    labelNames: ["api"] as const,
+    registers,
+  });
+  return {
+    registry,
+    request(group, verb, code, seconds) {
+      requests.inc({ group, verb, code: String(code) });
+      latency.observe({ group, verb }, seconds);
+    },
+    prometheusRequest(endpoint, seconds, outcome) {
+      promLatency.observe({ endpoint, outcome }, seconds);
+      if (outcome !== "success") promErrors.inc({ endpoint, outcome });
+    },
+    relist(outcome, seconds, counts) {
+      relists.inc({ outcome });
+      relistSeconds.set(seconds);
+      if (counts) {
+        metricCount.set({ api: "custom" }, counts.custom);
+        metricCount.set({ api: "external" }, counts.external);
+      }
+    },
+  };
+}

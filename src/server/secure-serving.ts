@@ -1,0 +1,194 @@
+/**
+ * @module server/secure-serving
+ * HTTPS with HTTP/2 and HTTP/1.1 (ALPN), as the aggregator, kubectl and curl speak it. Client
+ * certificates are requested but not enforced by TLS: authentication decides what they prove.
+ * Serving certificates are re-read when their files change, without dropping connections.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { join } from "node:path";
+import type { SecureVersion } from "node:tls";
+import { KcmError } from "../errors.ts";
+import { createCa, issue } from "../pki/pki.ts";
+
+export interface ServingOptions {
+  readonly bindAddress: string;
+  readonly port: number;
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  /** Where a self-signed certificate is written when none is given. */
+  readonly certDir: string;
+  readonly minVersion?: SecureVersion | undefined;
+  /** OpenSSL cipher list (converted from Go names by the caller). */
+  readonly ciphers?: string | undefined;
+  /** CA bundles whose names are sent in the CertificateRequest, so clients offer their certs. */
+  readonly clientCaPem: () => string;
+  /** How often to look for rotated certificate files. */
+  readonly reloadIntervalMs?: number;
+}
+
+export interface SecureServer {
+  readonly server: Http2SecureServer;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Re-reads the certificate files and client CAs now. */
+  reload(): void;
+  close(): Promise<void>;
+}
+
+/** Go's tls.VersionName values, as `--tls-min-version` takes them. */
+export function tlsMinVersion(flag: string | undefined): SecureVersion | undefined {
+  switch (flag) {
+    case undefined:
+    case "":
+      return undefined;
+    case "VersionTLS12":
+      return "TLSv1.2";
+    case "VersionTLS13":
+      return "TLSv1.3";
+    case "VersionTLS10":
+    case "VersionTLS11":
+      throw new KcmError(
+        "KCM_ERR_USAGE",
+        `--tls-min-version=${flag} is not supported by Node.js; use VersionTLS12 or VersionTLS13`,
+      );
+    default:
+      throw new KcmError(
+        "KCM_ERR_USAGE",
+        `unknown --tls-min-version ${JSON.stringify(flag)}: use VersionTLS12 or VersionTLS13`,
+      );
+  }
+}
+
+/** Go cipher suite names (`--tls-cipher-suites`) to OpenSSL names; TLS 1.3 suites are fixed. */
+const GO_CIPHERS: Readonly<Record<string, string>> = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: "ECDHE-ECDSA-AES128-GCM-SHA256",
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: "ECDHE-ECDSA-AES256-GCM-SHA384",
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: "ECDHE-RSA-AES128-GCM-SHA256",
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: "ECDHE-RSA-AES256-GCM-SHA384",
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: "ECDHE-ECDSA-CHACHA20-POLY1305",
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305: "ECDHE-RSA-CHACHA20-POLY1305",
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-RSA-CHACHA20-POLY1305",
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: "ECDHE-ECDSA-AES128-SHA",
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: "ECDHE-ECDSA-AES256-SHA",
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: "ECDHE-RSA-AES128-SHA",
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: "ECDHE-RSA-AES256-SHA",
+  TLS_RSA_WITH_AES_128_GCM_SHA256: "AES128-GCM-SHA256",
+  TLS_RSA_WITH_AES_256_GCM_SHA384: "AES256-GCM-SHA384",
+  TLS_AES_128_GCM_SHA256: "",
+  TLS_AES_256_GCM_SHA384: "",
+  TLS_CHACHA20_POLY1305_SHA256: "",
+};
+
+export function opensslCiphers(goNames: readonly string[]): string | undefined {
+  if (goNames.length === 0) return undefined;
+  const out: string[] = [];
+  for (const n of goNames) {
+    const o = GO_CIPHERS[n];
+    if (o === undefined)
+      throw new KcmError("KCM_ERR_USAGE", `unknown --tls-cipher-suites entry ${JSON.stringify(n)}`);
+    if (o !== "") out.push(o);
+  }
+  return out.join(":");
+}
+
+/** A self-signed CA and serving certificate in certDir, as the generic apiserver makes when none is given. */
+export async function ensureSelfSigned(
+  certDir: string,
+  hosts: readonly string[],
+): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(certDir, "apiserver.crt");
+  const keyFile = join(certDir, "apiserver.key");
+  if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
+  await mkdir(certDir, { recursive: true });
+  const ca = await createCa(`k8s-custom-metrics-ca@${String(Math.floor(Date.now() / 1000))}`);
+  const ips = hosts.filter((h) => /^[\d.]+$|:/.test(h));
+  const leaf = await issue(ca, {
+    commonName: "k8s-custom-metrics",
+    dnsNames: hosts.filter((h) => !ips.includes(h)),
+    ipAddresses: ips,
+    usage: "server",
+  });
+  await writeFile(certFile, leaf.certPem + ca.certPem, { mode: 0o644 });
+  await writeFile(keyFile, leaf.keyPem, { mode: 0o600 });
+  return { certFile, keyFile };
+}
+
+export async function listenSecure(
+  o: ServingOptions,
+  handler: Parameters<typeof createSecureServer>[1],
+): Promise<SecureServer> {
+  const files =
+    o.certFile && o.keyFile
+      ? { certFile: o.certFile, keyFile: o.keyFile }
+      : await ensureSelfSigned(o.certDir, ["localhost", "127.0.0.1", "::1"]);
+  const context = () => ({
+    cert: readFileSync(files.certFile),
+    key: readFileSync(files.keyFile),
+    ...(o.clientCaPem() === "" ? {} : { ca: o.clientCaPem() }),
+  });
+  const server = createSecureServer(
+    {
+      ...context(),
+      allowHTTP1: true,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
+      ...(o.ciphers ? { ciphers: o.ciphers } : {}),
+    },
+    handler,
+  );
+  let stamp = "";
+  const fingerprint = () => {
+    try {
+      return (
+        [files.certFile, files.keyFile]
+          .map((f) => `${String(statSync(f).mtimeMs)}:${String(statSync(f).size)}`)
+          .join("|") + o.clientCaPem()
+      );
+    } catch {
+      return stamp;
+    }
+  };
+  stamp = fingerprint();
+  const reload = () => {
+    try {
+      server.setSecureContext(context());
+    } catch {
+      // A half-written pair during rotation: keep serving the old one and try again next tick.
+      return;
+    }
+    stamp = fingerprint();
+  };
+  const timer = setInterval(() => {
+    if (fingerprint() !== stamp) reload();
+  }, o.reloadIntervalMs ?? 2000);
+  timer.unref();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      reject(
+        e.code === "EADDRINUSE"
+          ? new KcmError(
+              "KCM_ERR_PORT_BUSY",
+              `port ${String(o.port)} on ${o.bindAddress} is in use`,
+            )
+          : e,
+      );
+    });
+    server.listen(o.port, o.bindAddress, resolve);
+  });
+  return {
+    server,
+    ...files,
+    reload,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(timer);
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
