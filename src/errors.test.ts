@@ -5,7 +5,7 @@ import { ERRORS, KcmError } from "./errors.ts";
 
 test("docs/errors.md lists exactly the catalog's codes, with their HTTP status", () => {
   const doc = readFileSync(new URL("../docs/errors.md", import.meta.url), "utf8");
-  const rows = [...doc.matchAll(/^\| `(KCM_ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [
+  const rows = [...doc.matchAll(/^\| `(KCM_ERR_[A-Z_]+)` *\| (\d{3}) *\|/gm)].map((m) => [
     m[1],
     Number(m[2]),
   ]);
