@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { KcmError } from "../errors.ts";
 import { down, envLines, readClusterInfo, status, up } from "../harness/cluster.ts";
 import { KUBE_VERSION, ensureKubeBinaries } from "../harness/kube-binaries.ts";
+import { runDemo } from "../harness/demo.ts";
 import { NodeAgent } from "../harness/node-agent/agent.ts";
 import { defaultStateDir, statePaths } from "../harness/paths.ts";
 import { DEFAULT_PORT_BASE } from "../harness/ports.ts";
@@ -130,6 +131,32 @@ export function localCommand(): Command {
       const info = await readClusterInfo(o.stateDir);
       if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
       process.stdout.write(`${envLines(info).join("\n")}\n`);
+    });
+
+  local
+    .command("demo")
+    .description(
+      "the live demo (npm start): cluster, adapter, example HPAs and load, in one view; Ctrl-C tears down",
+    )
+    .option(...stateDirOption())
+    .option(
+      "--port-base <n>",
+      "loopback ports are derived from this base",
+      int(1024, 60000),
+      DEFAULT_PORT_BASE,
+    )
+    .option(
+      "--exit-after <seconds>",
+      "stop by itself after this many seconds (0: run until Ctrl-C)",
+      int(0, 86400),
+      0,
+    )
+    .option("--keep", "leave the cluster running when the demo ends", false)
+    .action(async (o) => {
+      await runDemo(
+        { stateDir: o.stateDir, portBase: o.portBase, exitAfterSeconds: o.exitAfter, keep: o.keep },
+        progress,
+      );
     });
 
   local

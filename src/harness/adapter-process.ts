@@ -1,0 +1,116 @@
+/**
+ * @module harness/adapter-process
+ * Runs the adapter as a host process of the local cluster, registered behind the aggregator, and
+ * waits until every APIService reports Available.
+ */
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KcmError } from "../errors.ts";
+import { registerAdapter, API_SERVICES, type AdapterRegistration } from "./adapter-registration.ts";
+import type { ClusterInfo } from "./cluster.ts";
+import { statePaths } from "./paths.ts";
+import { returns200 } from "./probe.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const exec = promisify(execFile);
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const CLI = join(REPO_ROOT, "bin", "k8s-custom-metrics.js");
+
+export interface AdapterProcessOptions {
+  /** A prometheus-adapter config file; default: examples/adapter-config.yaml. */
+  readonly config?: string;
+  readonly relistInterval?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export interface RunningAdapter extends AdapterRegistration {
+  readonly pid: number;
+  readonly log: string;
+}
+
+export const DEFAULT_ADAPTER_CONFIG = join(REPO_ROOT, "examples", "adapter-config.yaml");
+
+/** APIService conditions as `name → status (reason: message)`. */
+export async function apiServiceAvailability(
+  info: ClusterInfo,
+): Promise<Map<string, { status: string; reason: string; message: string }>> {
+  const { stdout } = await exec("kubectl", [
+    `--kubeconfig=${info.kubeconfig}`,
+    "get",
+    "apiservices",
+    "-o",
+    "json",
+  ]);
+  const list = JSON.parse(stdout) as {
+    items: {
+      metadata: { name: string };
+      status?: {
+        conditions?: { type: string; status: string; reason?: string; message?: string }[];
+      };
+    }[];
+  };
+  const out = new Map<string, { status: string; reason: string; message: string }>();
+  for (const a of list.items) {
+    const c = a.status?.conditions?.find((x) => x.type === "Available");
+    out.set(a.metadata.name, {
+      status: c?.status ?? "Unknown",
+      reason: c?.reason ?? "",
+      message: c?.message ?? "",
+    });
+  }
+  return out;
+}
+
+export async function startAdapter(
+  info: ClusterInfo,
+  o: AdapterProcessOptions = {},
+): Promise<RunningAdapter> {
+  const port = info.ports.adapter;
+  const reg = await registerAdapter(info, port);
+  const p = statePaths(info.stateDir);
+  const sup = new Supervisor(p.logs, p.run);
+  const running = await sup.start({
+    name: "adapter",
+    command: process.execPath,
+    args: [
+      CLI,
+      "serve",
+      `--config=${o.config ?? DEFAULT_ADAPTER_CONFIG}`,
+      `--prometheus-url=${info.prometheusUrl}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${String(port)}`,
+      `--tls-cert-file=${reg.certFile}`,
+      `--tls-private-key-file=${reg.keyFile}`,
+      `--lister-kubeconfig=${reg.kubeconfig}`,
+      `--authentication-kubeconfig=${reg.kubeconfig}`,
+      `--authorization-kubeconfig=${reg.kubeconfig}`,
+      `--metrics-relist-interval=${o.relistInterval ?? "10s"}`,
+      ...(o.extraArgs ?? []),
+    ],
+    ready: () => returns200(`https://127.0.0.1:${String(port)}/readyz`, { insecure: true }),
+    timeoutMs: 60_000,
+  });
+  // The aggregator's availability controller probes every APIService; wait for all of them.
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const avail = await apiServiceAvailability(info);
+    const ours = API_SERVICES.map(
+      (a) => [`${a.version}.${a.group}`, avail.get(`${a.version}.${a.group}`)] as const,
+    );
+    if (ours.every(([, s]) => s?.status === "True")) break;
+    if (Date.now() > deadline) {
+      const why = ours
+        .map(([n, s]) => `${n}: ${s?.status ?? "missing"} ${s?.reason ?? ""} ${s?.message ?? ""}`)
+        .join("; ");
+      throw new KcmError(
+        "KCM_ERR_COMPONENT_TIMEOUT",
+        `the adapter's APIServices did not become Available: ${why}; adapter log ${running.log}`,
+      );
+    }
+    await sleep(500);
+  }
+  return { ...reg, pid: running.pid, log: running.log };
+}

@@ -1,0 +1,270 @@
+/**
+ * @module harness/demo
+ * `local demo` (npm start): the whole loop live on one machine. Brings up the local cluster, the
+ * adapter behind the aggregator and the example workloads with their HPAs, drives bounded load on
+ * loopback, and redraws a live view until Ctrl-C (or `exitAfterSeconds`), then tears down.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KcmError } from "../errors.ts";
+import { startAdapter } from "./adapter-process.ts";
+import { down, readClusterInfo, up, type ClusterInfo } from "./cluster.ts";
+import { renderDemo, type HpaSnapshot, type PodSnapshot } from "./demo-view.ts";
+import type { Progress } from "./kube-binaries.ts";
+import { startLoad, type LoadRun } from "./load.ts";
+
+const exec = promisify(execFile);
+const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export interface DemoOptions {
+  readonly stateDir: string;
+  readonly portBase: number;
+  /** Stop by itself after this many seconds (0: run until Ctrl-C). */
+  readonly exitAfterSeconds: number;
+  /** Keep the cluster running when the demo ends. */
+  readonly keep: boolean;
+}
+
+const PREREQS: readonly [cmd: string, install: string][] = [
+  ["go", "Go 1.26+ (https://go.dev/dl/)"],
+  ["kubectl", "kubectl (https://kubernetes.io/docs/tasks/tools/)"],
+  ["etcd", "apt-get install -y etcd-server"],
+  ["prometheus", "apt-get install -y prometheus"],
+  ["nginx", "apt-get install -y nginx-light"],
+];
+
+/** What is missing, one line each; empty when all is there. */
+export function missingPrerequisites(): string[] {
+  return PREREQS.filter(([cmd]) => {
+    try {
+      execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
+      return false;
+    } catch {
+      return true;
+    }
+  }).map(([cmd, how]) => `${cmd}: ${how}`);
+}
+
+interface HpaJson {
+  metadata: { namespace: string; name: string };
+  spec: {
+    scaleTargetRef: { kind: string; name: string };
+    minReplicas?: number;
+    maxReplicas: number;
+    metrics?: {
+      type: string;
+      pods?: { metric: { name: string }; target: { averageValue?: string } };
+      external?: { metric: { name: string }; target: { averageValue?: string; value?: string } };
+    }[];
+  };
+  status: {
+    currentReplicas?: number;
+    desiredReplicas?: number;
+    currentMetrics?: {
+      type: string;
+      pods?: { current: { averageValue?: string } };
+      external?: { current: { averageValue?: string; value?: string } };
+    }[];
+    conditions?: { type: string; status: string; reason: string }[];
+  };
+}
+
+function quantityNumber(q: string | undefined): number {
+  if (!q) return 0;
+  const m = /^([\d.]+)([a-zA-Z]*)$/.exec(q);
+  if (!m) return 0;
+  const mult: Record<string, number> = {
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+  };
+  return Number(m[1]) * (mult[m[2] ?? ""] ?? 1);
+}
+
+async function kubectlJson<T>(info: ClusterInfo, args: string[]): Promise<T> {
+  const { stdout } = await exec(
+    "kubectl",
+    [`--kubeconfig=${info.kubeconfig}`, ...args, "-o", "json"],
+    { maxBuffer: 32 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as T;
+}
+
+function snapshot(h: HpaJson): HpaSnapshot {
+  const spec = h.spec.metrics?.[0];
+  const cur = h.status.currentMetrics?.[0];
+  return {
+    namespace: h.metadata.namespace,
+    name: h.metadata.name,
+    target: `${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`,
+    metric: spec?.pods?.metric.name ?? spec?.external?.metric.name ?? spec?.type ?? "",
+    current:
+      cur?.pods?.current.averageValue ??
+      cur?.external?.current.averageValue ??
+      cur?.external?.current.value ??
+      "",
+    targetValue:
+      spec?.pods?.target.averageValue ??
+      spec?.external?.target.averageValue ??
+      spec?.external?.target.value ??
+      "",
+    replicas: h.status.currentReplicas ?? 0,
+    desired: h.status.desiredReplicas ?? 0,
+    min: h.spec.minReplicas ?? 1,
+    max: h.spec.maxReplicas,
+    conditions: (h.status.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}`),
+  };
+}
+
+export async function runDemo(o: DemoOptions, progress: Progress): Promise<void> {
+  const missing = missingPrerequisites();
+  if (missing.length > 0) {
+    throw new KcmError(
+      "KCM_ERR_PREREQ_MISSING",
+      `missing: ${missing.join("; ")} (or run: bash scripts/prereqs.sh)`,
+    );
+  }
+  const t0 = Date.now();
+  let info = await readClusterInfo(o.stateDir);
+  if (!info) {
+    info = await up(
+      {
+        stateDir: o.stateDir,
+        portBase: o.portBase,
+        nodeName: "local-node",
+        hpaSyncPeriodSeconds: 5,
+        hpaDownscaleStabilizationSeconds: 30,
+        scrapeIntervalSeconds: 2,
+      },
+      progress,
+    );
+  } else {
+    progress(`reusing the local cluster in ${info.stateDir}`);
+  }
+  const cluster = info;
+  let load: LoadRun | undefined;
+  let stopping = false;
+  const teardown = async () => {
+    if (stopping) return;
+    stopping = true;
+    load?.stop();
+    if (o.keep) {
+      progress(
+        `the local cluster keeps running; stop it with: k8s-custom-metrics local down --state-dir ${cluster.stateDir}`,
+      );
+      return;
+    }
+    progress("stopping the local cluster…");
+    await down(cluster.stateDir, progress);
+  };
+  const onSignal = () => {
+    void teardown().then(() => process.exit(0));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    progress("starting the adapter behind the aggregator…");
+    await startAdapter(cluster);
+    progress(
+      "applying the examples (seed nginx HPA, requests-per-second HPA, External queue HPA)…",
+    );
+    for (const f of [
+      "seed/nginx.yaml",
+      "requests-per-second/demo-app.yaml",
+      "external/queue-worker.yaml",
+    ]) {
+      await exec("kubectl", [
+        `--kubeconfig=${cluster.kubeconfig}`,
+        "apply",
+        "-f",
+        join(REPO_ROOT, "examples", f),
+      ]);
+    }
+    progress(`ready in ${String(Math.round((Date.now() - t0) / 1000))}s; live view follows`);
+    const history = new Map<string, { value: number; replicas: number }[]>();
+    const started = Date.now();
+    let loadState =
+      "starts 30s after the demo comes up: 20 requests/s to the demo-app pods for 90s";
+    let podIps: string[] = [];
+    const hints = [
+      `export KUBECONFIG=${cluster.kubeconfig}`,
+      "kubectl get hpa -w",
+      'kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/memory_usage_bytes?labelSelector=app%3Dnginx"',
+      'kubectl get --raw "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth"',
+      "kubectl get apiservices | grep metrics",
+      `Prometheus: ${cluster.prometheusUrl}/graph?g0.expr=memory_usage_bytes`,
+      `queue depth: curl -X PUT "http://<queue-worker pod IP>:8080/queue?depth=25"`,
+    ];
+    for (;;) {
+      const elapsed = (Date.now() - started) / 1000;
+      if (o.exitAfterSeconds > 0 && elapsed > o.exitAfterSeconds) break;
+      if (!load && elapsed > 30) {
+        load = startLoad({
+          urls: () => podIps.map((ip) => `http://${ip}:8080/`),
+          ratePerSecond: 20,
+          durationMs: 90_000,
+        });
+        loadState = "20 requests/s to the demo-app pods for 90s";
+        void load.done.then(() => {
+          loadState = `stopped after ${String(load?.sent() ?? 0)} requests; demo-app scales down after its 30s stabilization window`;
+        });
+      }
+      const [hpas, pods] = await Promise.all([
+        kubectlJson<{ items: HpaJson[] }>(cluster, ["get", "hpa", "-A"]).catch(() => ({
+          items: [],
+        })),
+        kubectlJson<{
+          items: {
+            metadata: { namespace: string; name: string; labels?: Record<string, string> };
+            status: {
+              phase?: string;
+              podIP?: string;
+              conditions?: { type: string; status: string }[];
+            };
+          }[];
+        }>(cluster, ["get", "pods", "-A"]).catch(() => ({ items: [] })),
+      ]);
+      podIps = pods.items
+        .filter((p) => p.metadata.labels?.["app"] === "demo-app" && p.status.podIP)
+        .map((p) => p.status.podIP ?? "");
+      const snaps = hpas.items.map(snapshot);
+      for (const s of snaps) {
+        const key = `${s.namespace}/${s.name}`;
+        const h = history.get(key) ?? [];
+        h.push({ value: quantityNumber(s.current), replicas: s.replicas });
+        history.set(key, h.slice(-60));
+      }
+      const podSnaps: PodSnapshot[] = pods.items.map((p) => ({
+        namespace: p.metadata.namespace,
+        name: p.metadata.name,
+        phase: p.status.phase ?? "",
+        ready: p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+        ip: p.status.podIP ?? "",
+      }));
+      const text = renderDemo({
+        kubernetesVersion: cluster.kubernetesVersion,
+        elapsedSeconds: elapsed,
+        hpas: snaps,
+        history,
+        pods: podSnaps,
+        hints,
+        load: loadState,
+      });
+      if (process.stdout.isTTY) process.stdout.write(`\x1b[2J\x1b[H${text}\n`);
+      else process.stdout.write(`--- ${new Date().toISOString()}\n${text}\n`);
+      await sleep(process.stdout.isTTY ? 2000 : 10_000);
+    }
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    await teardown();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @module harness/load
+ * A bounded HTTP load generator for loopback targets: a fixed rate for a fixed time, then it stops
+ * by itself. Refuses anything that is not a loopback address.
+ */
+import { request } from "node:http";
+import { isIP } from "node:net";
+
+export interface LoadOptions {
+  /** Target URLs; requests go round-robin. */
+  readonly urls: () => readonly string[];
+  readonly ratePerSecond: number;
+  readonly durationMs: number;
+}
+
+export interface LoadRun {
+  readonly sent: () => number;
+  readonly failed: () => number;
+  stop(): void;
+  readonly done: Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (h === "localhost") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  return h === "::1";
+}
+
+export function startLoad(o: LoadOptions): LoadRun {
+  let sent = 0;
+  let failed = 0;
+  let i = 0;
+  let stopped = false;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const interval = Math.max(1, Math.round(1000 / o.ratePerSecond));
+  const timer = setInterval(() => {
+    const urls = o.urls();
+    if (urls.length === 0) return;
+    const url = new URL(urls[i++ % urls.length] ?? "");
+    if (!isLoopback(url.hostname)) {
+      stop();
+      throw new Error(`refusing to send load to ${url.hostname}: loopback only`);
+    }
+    sent++;
+    const req = request(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      if ((res.statusCode ?? 0) >= 400) failed++;
+    });
+    req.on("error", () => failed++);
+    req.on("timeout", () => req.destroy());
+    req.end();
+  }, interval);
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(limit);
+    finish();
+  };
+  const limit = setTimeout(stop, o.durationMs);
+  return { sent: () => sent, failed: () => failed, stop, done };
+}
