@@ -1,0 +1,114 @@
+/**
+ * @module auth/cert-chain
+ * Client-certificate verification as Go's `x509.Certificate.Verify` does it for Kubernetes
+ * (k8s.io/apiserver pkg/authentication/request/x509/x509.go): the leaf must chain to a CA in the
+ * bundle, possibly through intermediates the client presented; every certificate in the chain
+ * must be within its validity period and permit ExtKeyUsage clientAuth (no EKU means any usage).
+ */
+import type { X509Certificate } from "node:crypto";
+
+const EKU_CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+const EKU_ANY = "2.5.29.37.0";
+const MAX_DEPTH = 8;
+
+export type ChainResult =
+  | { readonly ok: true; readonly chain: readonly X509Certificate[] }
+  | { readonly ok: false; readonly reason: string };
+
+function notBefore(c: X509Certificate): number {
+  return Date.parse(c.validFrom);
+}
+
+function notAfter(c: X509Certificate): number {
+  return Date.parse(c.validTo);
+}
+
+function validAt(c: X509Certificate, now: number): boolean {
+  return notBefore(c) <= now && now <= notAfter(c);
+}
+
+/** Go's checkChainForKeyUsage for a single usage. */
+function allowsClientAuth(c: X509Certificate): boolean {
+  const ekus = c.keyUsage as string[] | undefined;
+  if (ekus === undefined || ekus.length === 0) return true;
+  return ekus.includes(EKU_CLIENT_AUTH) || ekus.includes(EKU_ANY);
+}
+
+function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
+  try {
+    return child.checkIssued(parent) && child.verify(parent.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function sameCert(a: X509Certificate, b: X509Certificate): boolean {
+  return a.raw.equals(b.raw);
+}
+
+/** Depth-first search for chains leaf → … → root; returns every complete chain found. */
+function buildChains(
+  current: readonly X509Certificate[],
+  intermediates: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  now: number,
+  out: X509Certificate[][],
+): void {
+  const tip = current[current.length - 1];
+  if (tip === undefined || current.length > MAX_DEPTH) return;
+  for (const root of roots) {
+    if (sameCert(tip, root)) out.push([...current]);
+    else if (signedBy(tip, root)) out.push([...current, root]);
+  }
+  for (const inter of intermediates) {
+    // Go refuses non-CA intermediates (NotAuthorizedToSign) and expired ones while building.
+    if (!inter.ca || !validAt(inter, now) || current.some((c) => sameCert(c, inter))) continue;
+    if (signedBy(tip, inter)) buildChains([...current, inter], intermediates, roots, now, out);
+  }
+}
+
+/**
+ * Verifies `presented[0]` against `roots`, using `presented[1..]` as intermediates. Reasons read
+ * like Go's x509 errors, for logs.
+ */
+export function verifyClientChain(
+  presented: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  now: number = Date.now(),
+): ChainResult {
+  const leaf = presented[0];
+  if (leaf === undefined) return { ok: false, reason: "no client certificate" };
+  if (roots.length === 0) return { ok: false, reason: "no CA bundle to verify against" };
+  if (!validAt(leaf, now)) {
+    return {
+      ok: false,
+      reason: `x509: certificate has expired or is not yet valid: current time ${new Date(now).toISOString()} is outside ${new Date(notBefore(leaf)).toISOString()}..${new Date(notAfter(leaf)).toISOString()}`,
+    };
+  }
+  const chains: X509Certificate[][] = [];
+  buildChains([leaf], presented.slice(1), roots, now, chains);
+  if (chains.length === 0) {
+    return { ok: false, reason: "x509: certificate signed by unknown authority" };
+  }
+  let lastReason = "";
+  for (const chain of chains) {
+    const expired = chain.find((c) => !validAt(c, now));
+    if (expired) {
+      lastReason = `x509: certificate has expired or is not yet valid: ${expired.subject.replace(/\n/g, ", ")}`;
+      continue;
+    }
+    if (!chain.every(allowsClientAuth)) {
+      lastReason = "x509: certificate specifies an incompatible key usage";
+      continue;
+    }
+    return { ok: true, chain };
+  }
+  return { ok: false, reason: lastReason };
+}
+
+/** Values of one subject attribute (`CN`, `O`…), in certificate order. */
+export function subjectValues(cert: X509Certificate, key: string): string[] {
+  const v = (cert.toLegacyObject().subject as Record<string, string | string[] | undefined>)[key];
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}

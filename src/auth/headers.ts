@@ -1,0 +1,51 @@
+/**
+ * @module auth/headers
+ * Case-insensitive header lookup with Go's `http.Header` semantics: `Get` reads the first value of
+ * a header, `h[key]` all of them, in the order they arrived.
+ */
+import type { AuthHeaders } from "./types.ts";
+
+/**
+ * Builds a distinct-values header record from Node's `rawHeaders` ([name, value, name, value…]),
+ * which keeps repeated headers apart for both node:http and node:http2 compat requests.
+ */
+export function headersFromRaw(rawHeaders: readonly string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? "").toLowerCase();
+    const value = rawHeaders[i + 1] ?? "";
+    (out[name] ??= []).push(value);
+  }
+  return out;
+}
+
+/** All values of one header, whatever the case of its name in the record. */
+export function headerValues(headers: AuthHeaders, name: string): string[] {
+  const wanted = name.toLowerCase();
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    if (typeof value === "string") out.push(value);
+    else out.push(...value);
+  }
+  return out;
+}
+
+/** http.Header.Get: the first value, or "". */
+export function firstHeaderValue(headers: AuthHeaders, name: string): string {
+  return headerValues(headers, name)[0] ?? "";
+}
+
+/** Header names (lower-cased) with all their values, for prefix scans. */
+export function headerEntries(headers: AuthHeaders): [string, string[]][] {
+  const byName = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const lower = key.toLowerCase();
+    const list = byName.get(lower) ?? [];
+    if (typeof value === "string") list.push(value);
+    else list.push(...value);
+    byName.set(lower, list);
+  }
+  return [...byName.entries()];
+}
