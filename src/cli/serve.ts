@@ -3,7 +3,6 @@
  * `k8s-custom-metrics serve`: the adapter. Reads prometheus-adapter's config file and flags with
  * the same names and meanings (docs/flags.md).
  */
-import { createServer } from "node:http";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { customMetricsApi } from "../apis/custom-metrics.ts";
@@ -20,8 +19,12 @@ import { PrometheusClient } from "../providers/prometheus/client.ts";
 import { PrometheusCustomProvider } from "../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";
-import { compileQueryTemplate, compileRule, namingMapper } from "../providers/prometheus/rules.ts";
+import { checkTemplate, compileRule, namingMapper } from "../providers/prometheus/rules.ts";
+import { DelegatedAuth } from "../auth/delegated-auth.ts";
+import { createAdapterMetrics } from "../observability/metrics.ts";
 import { createApiHandler } from "../server/api-server.ts";
+import { authenticated, clientCaPem, serveInsecure } from "../server/handlers.ts";
+import { listenSecure, opensslCiphers, tlsMinVersion } from "../server/secure-serving.ts";
 
 export const VERSION = "v0.1.0";
 
@@ -38,6 +41,10 @@ function port(v: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("expected a port number");
   return n;
+}
+
+function list(v: string): string[] {
+  return v.split(",").filter((x) => x !== "");
 }
 
 function header(v: string, prev: Record<string, string>): Record<string, string> {
@@ -94,20 +101,101 @@ export function serveCommand(): Command {
       "--lister-kubeconfig <file>",
       "kubeconfig for discovery and for listing objects (default: in-cluster)",
     )
+    .option("--bind-address <ip>", "address to serve HTTPS on", "0.0.0.0")
+    .option("--secure-port <port>", "HTTPS port", port, 6443)
+    .option(
+      "--cert-dir <dir>",
+      "where a self-signed serving certificate is written when --tls-cert-file is not given",
+      "apiserver.local.config/certificates",
+    )
+    .option(
+      "--tls-cert-file <file>",
+      "serving certificate (PEM, with intermediates); re-read when it changes",
+    )
+    .option("--tls-private-key-file <file>", "serving key (PEM)")
+    .option("--tls-min-version <version>", "VersionTLS12 or VersionTLS13")
+    .option(
+      "--tls-cipher-suites <list>",
+      "comma-separated Go cipher suite names",
+      list,
+      [] as string[],
+    )
+    .option(
+      "--authentication-kubeconfig <file>",
+      "kubeconfig for TokenReview and the auth ConfigMap (default: --lister-kubeconfig, else in-cluster)",
+    )
+    .option(
+      "--authentication-skip-lookup",
+      "do not read kube-system/extension-apiserver-authentication",
+      false,
+    )
+    .option(
+      "--authentication-tolerate-lookup-failure",
+      "start even if the auth ConfigMap cannot be read",
+      false,
+    )
+    .option(
+      "--authentication-token-webhook-cache-ttl <duration>",
+      "how long TokenReview answers are cached",
+      duration,
+      10_000,
+    )
+    .option(
+      "--client-ca-file <file>",
+      "CA bundle for client certificates (overrides the ConfigMap)",
+    )
+    .option(
+      "--requestheader-client-ca-file <file>",
+      "CA bundle for front-proxy client certificates (overrides the ConfigMap)",
+    )
+    .option(
+      "--requestheader-allowed-names <list>",
+      "allowed front-proxy certificate CNs",
+      list,
+      [] as string[],
+    )
+    .option("--requestheader-username-headers <list>", "username headers", list, ["x-remote-user"])
+    .option("--requestheader-group-headers <list>", "group headers", list, ["x-remote-group"])
+    .option("--requestheader-extra-headers-prefix <list>", "extra header prefixes", list, [
+      "x-remote-extra-",
+    ])
+    .option("--requestheader-uid-headers <list>", "UID headers", list, [] as string[])
+    .option(
+      "--authorization-kubeconfig <file>",
+      "kubeconfig for SubjectAccessReview (default: --lister-kubeconfig, else in-cluster)",
+    )
+    .option(
+      "--authorization-always-allow-paths <list>",
+      "paths allowed without authorization",
+      list,
+      ["/healthz", "/readyz", "/livez"],
+    )
+    .option(
+      "--authorization-webhook-cache-authorized-ttl <duration>",
+      "how long allowed answers are cached",
+      duration,
+      10_000,
+    )
+    .option(
+      "--authorization-webhook-cache-unauthorized-ttl <duration>",
+      "how long denied answers are cached",
+      duration,
+      10_000,
+    )
+    .option(
+      "--shutdown-grace-period <duration>",
+      "how long in-flight requests may take on SIGTERM",
+      duration,
+      30_000,
+    )
     .option(
       "--insecure-http-port <port>",
-      "serve plain HTTP on 127.0.0.1:<port> without authentication (local testing only)",
+      "serve plain HTTP on 127.0.0.1:<port> without authentication instead of HTTPS (local testing only)",
       port,
     )
     .option("--v <level>", "log verbosity (klog style)", (v) => Number(v), 0)
     .action(async (o) => {
       const log = createLogger(o.v);
-      if (o.insecureHttpPort === undefined) {
-        throw new KcmError(
-          "KCM_ERR_USAGE",
-          "secure serving is not implemented yet; pass --insecure-http-port for local testing",
-        );
-      }
       const maxAge = o.metricsMaxAge ?? o.metricsRelistInterval;
       if (maxAge < o.metricsRelistInterval) {
         throw new KcmError(
@@ -116,12 +204,7 @@ export function serveCommand(): Command {
         );
       }
       const config: AdapterConfig = o.config
-        ? await loadConfig(o.config, {
-            compileTemplate: (t) => {
-              const c = compileQueryTemplate(t, "check");
-              return (d) => c.execute(d);
-            },
-          })
+        ? await loadConfig(o.config, { compileTemplate: checkTemplate })
         : defaultConfig();
       const kube = new KubeClient({ kubeconfig: o.listerKubeconfig });
       const mapper = new RestMapper(kube);
@@ -181,37 +264,91 @@ export function serveCommand(): Command {
         );
       }
       void lister.start();
+      const metrics = createAdapterMetrics(VERSION);
       const handler = createApiHandler({
         groups,
         log,
         ready: () => lister.ready,
         version: { gitVersion: VERSION },
+        metrics: {
+          contentType: metrics.registry.contentType,
+          text: () => metrics.registry.metrics(),
+        },
+        onResponse: (group, verb, code, seconds) => {
+          metrics.request(group, verb, code, seconds);
+        },
       });
-      const server = createServer(handler);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", (e: NodeJS.ErrnoException) => {
-          reject(
-            e.code === "EADDRINUSE"
-              ? new KcmError(
-                  "KCM_ERR_PORT_BUSY",
-                  `port ${String(o.insecureHttpPort)} on 127.0.0.1 is in use`,
-                )
-              : e,
-          );
+      let shutdown: () => Promise<void>;
+      if (o.insecureHttpPort !== undefined) {
+        shutdown = await serveInsecure(o.insecureHttpPort, handler, log);
+      } else {
+        const authClient = new KubeClient({
+          kubeconfig: o.authenticationKubeconfig ?? o.listerKubeconfig,
         });
-        server.listen(o.insecureHttpPort, "127.0.0.1", resolve);
-      });
-      log.warn(
-        { port: o.insecureHttpPort },
-        "serving plain HTTP on 127.0.0.1 without authentication: for local testing only",
-      );
+        const authzClient = new KubeClient({
+          kubeconfig: o.authorizationKubeconfig ?? o.listerKubeconfig,
+        });
+        const auth = await DelegatedAuth.create({
+          client: {
+            json: (method, path, body) =>
+              (path.includes("subjectaccessreviews") ? authzClient : authClient).json(
+                method,
+                path,
+                body,
+              ),
+          },
+          authentication: {
+            clientCaFile: o.clientCaFile,
+            requestheaderClientCaFile: o.requestheaderClientCaFile,
+            requestheaderAllowedNames: o.requestheaderAllowedNames,
+            requestheaderUsernameHeaders: o.requestheaderUsernameHeaders,
+            requestheaderGroupHeaders: o.requestheaderGroupHeaders,
+            requestheaderExtraHeadersPrefix: o.requestheaderExtraHeadersPrefix,
+            requestheaderUidHeaders: o.requestheaderUidHeaders,
+            skipLookup: o.authenticationSkipLookup,
+            tolerateLookupFailure: o.authenticationTolerateLookupFailure,
+          },
+          tokenCacheTtlMs: o.authenticationTokenWebhookCacheTtl,
+          alwaysAllowPaths: o.authorizationAlwaysAllowPaths,
+          authorizedTtlMs: o.authorizationWebhookCacheAuthorizedTtl,
+          unauthorizedTtlMs: o.authorizationWebhookCacheUnauthorizedTtl,
+          log,
+        });
+        const secure = await listenSecure(
+          {
+            bindAddress: o.bindAddress,
+            port: o.securePort,
+            certFile: o.tlsCertFile,
+            keyFile: o.tlsPrivateKeyFile,
+            certDir: o.certDir,
+            minVersion: tlsMinVersion(o.tlsMinVersion),
+            ciphers: opensslCiphers(o.tlsCipherSuites),
+            clientCaPem: () => clientCaPem(auth.config.current()),
+          },
+          authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths),
+        );
+        auth.config.onChange(() => {
+          secure.reload();
+        });
+        log.info(
+          { address: o.bindAddress, port: o.securePort, cert: secure.certFile },
+          "serving HTTPS",
+        );
+        shutdown = async () => {
+          await secure.shutdown(o.shutdownGracePeriod);
+          auth.close();
+        };
+      }
+      let stopping = false;
       const stop = () => {
-        log.info("shutting down");
+        if (stopping) return;
+        stopping = true;
+        log.info("shutting down: finishing in-flight requests");
         lister.stop();
         clearInterval(mapperTimer);
-        server.close(() => {
-          void prometheus.close().finally(() => process.exit(0));
-        });
+        void shutdown()
+          .then(() => prometheus.close())
+          .finally(() => process.exit(0));
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);

@@ -4,7 +4,7 @@
  * and version, and turns every error into a Kubernetes Status. Transport (plain HTTP, TLS) and
  * authentication are the caller's business.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { internalError, methodNotSupported, notFound } from "../apimachinery/status.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import type { ApiGroup } from "../apis/types.ts";
@@ -17,19 +17,47 @@ export interface ApiServerOptions {
   /** Ready once discovery has succeeded once. */
   readonly ready: () => boolean;
   readonly version: { gitVersion: string };
+  /** The adapter's own metrics, served at /metrics. */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> };
   /** Called once per answered request, for metrics. */
   readonly onResponse?: (group: string, verb: string, code: number, seconds: number) => void;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** node:http and node:http2 compatibility requests both fit. */
+export type Request = Pick<IncomingMessage, "url" | "method">;
+export interface Response {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(data: string): unknown;
+}
+export type RequestHandler = (req: Request, res: Response) => void;
+export { send as sendResponse };
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
+/** A body sent as is, with its own content type. */
+class RawBody {
+  readonly contentType: string;
+  readonly text: string;
+  constructor(contentType: string, text: string) {
+    this.contentType = contentType;
+    this.text = text;
+  }
+}
+
+function send(res: Response, status: number, body: unknown): void {
+  let text: string;
+  let type: string;
+  if (body instanceof RawBody) {
+    text = body.text;
+    type = body.contentType;
+  } else if (typeof body === "string") {
+    text = body;
+    type = "text/plain; charset=utf-8";
+  } else {
+    text = JSON.stringify(body);
+    type = "application/json";
+  }
   res.statusCode = status;
-  res.setHeader(
-    "Content-Type",
-    typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
-  );
+  res.setHeader("Content-Type", type);
   res.setHeader("Cache-Control", "no-cache, private");
   res.end(text);
 }
@@ -48,7 +76,7 @@ function decodeSegments(path: string): string[] | undefined {
 export function createApiHandler(o: ApiServerOptions): RequestHandler {
   const byName = new Map(o.groups.map((g) => [g.name, g]));
   const handle = async (
-    req: IncomingMessage,
+    req: Request,
   ): Promise<{ status: number; body: unknown; group: string }> => {
     const url = new URL(req.url ?? "/", "http://adapter");
     const path = url.pathname;
@@ -60,6 +88,14 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         return o.ready()
           ? { status: 200, body: "ok", group: "" }
           : { status: 503, body: "not ready: metric discovery has not succeeded yet", group: "" };
+      case "/metrics":
+        if (o.metrics)
+          return {
+            status: 200,
+            body: new RawBody(o.metrics.contentType, await o.metrics.text()),
+            group: "",
+          };
+        break;
       case "/version":
         return { status: 200, body: { major: "0", minor: "1", ...o.version }, group: "" };
       case "/apis":

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createSecureServer, type Http2SecureServer } from "node:http2";
 import { join } from "node:path";
-import type { SecureVersion } from "node:tls";
+import type { SecureVersion, TLSSocket } from "node:tls";
 import { KcmError } from "../errors.ts";
 import { createCa, issue } from "../pki/pki.ts";
 
@@ -34,7 +34,12 @@ export interface SecureServer {
   readonly keyFile: string;
   /** Re-reads the certificate files and client CAs now. */
   reload(): void;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (up to `graceMs`), then every
+   * connection is closed. Aggregators keep HTTP/2 sessions open forever, so waiting for them to
+   * close on their own would never end.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 /** Go's tls.VersionName values, as `--tls-min-version` takes them. */
@@ -116,10 +121,9 @@ export async function ensureSelfSigned(
   return { certFile, keyFile };
 }
 
-export async function listenSecure(
-  o: ServingOptions,
-  handler: Parameters<typeof createSecureServer>[1],
-): Promise<SecureServer> {
+type Handler = NonNullable<Parameters<typeof createSecureServer>[1]>;
+
+export async function listenSecure(o: ServingOptions, handler: Handler): Promise<SecureServer> {
   const files =
     o.certFile && o.keyFile
       ? { certFile: o.certFile, keyFile: o.keyFile }
@@ -129,6 +133,15 @@ export async function listenSecure(
     key: readFileSync(files.keyFile),
     ...(o.clientCaPem() === "" ? {} : { ca: o.clientCaPem() }),
   });
+  let inFlight = 0;
+  const counted: Handler = (req, res) => {
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+    });
+    handler(req, res);
+  };
+  const sockets = new Set<{ destroy(): void }>();
   const server = createSecureServer(
     {
       ...context(),
@@ -138,8 +151,12 @@ export async function listenSecure(
       ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
       ...(o.ciphers ? { ciphers: o.ciphers } : {}),
     },
-    handler,
+    counted,
   );
+  server.on("secureConnection", (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   let stamp = "";
   const fingerprint = () => {
     try {
@@ -183,12 +200,17 @@ export async function listenSecure(
     server,
     ...files,
     reload,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(timer);
+    async shutdown(graceMs) {
+      clearInterval(timer);
+      const closed = new Promise<void>((resolve) =>
         server.close(() => {
           resolve();
-        });
-      }),
+        }),
+      );
+      const deadline = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
   };
 }

@@ -49,6 +49,12 @@ export function namingMapper(mapper: RestMapper): ResourceMapper {
   };
 }
 
+/** For config checks at load time: parse any adapter template; render it with plain data. */
+export function checkTemplate(text: string): (data: { Group: string; Resource: string }) => string {
+  const t = parseTemplate(text, { ...ADAPTER_DELIMITERS, name: "config" });
+  return (d) => t.execute(d);
+}
+
 export function compileQueryTemplate(text: string, name: string): Template {
   return parseTemplate(text, { ...ADAPTER_DELIMITERS, name, fields: QUERY_TEMPLATE_FIELDS });
 }
