@@ -14,7 +14,7 @@ interface Hpa {
       type: string;
       pods?: { metric: { name: string }; current: { averageValue: string } };
     }[];
-    conditions?: { type: string; status: string; reason: string }[];
+    conditions?: { type: string; status: string; reason: string; message?: string }[];
   };
 }
 
@@ -83,7 +83,7 @@ test(
     );
     assert.equal(hpa.status.desiredReplicas, 2);
     const active = hpa.status.conditions?.find((c) => c.type === "ScalingActive");
-    assert.equal(active?.status, "True");
+    assert.equal(active?.status, "True", JSON.stringify(hpa.status.conditions));
     assert.equal(active?.reason, "ValidMetricFound");
     const current = hpa.status.currentMetrics?.[0];
     assert.equal(current?.type, "Pods");

@@ -175,6 +175,7 @@ export function localCommand(): Command {
     .option(...stateDirOption())
     .option("--node-name <name>", "node name", "local-node")
     .requiredOption("--port <n>", "metrics and health port on 127.0.0.1", int(1, 65535))
+    .option("--pod-network <a.b>", "pod IPs are a.b.x.y (a /16 in 127.0.0.0/8)", "127.1")
     .action(async (o) => {
       const log = pino({ base: { component: "node-agent" } });
       const p = statePaths(o.stateDir);
@@ -185,6 +186,7 @@ export function localCommand(): Command {
         port: o.port,
         podsDir: p.pods,
         podTargetsFile: p.podTargetsFile,
+        podNetwork: o.podNetwork,
         kubeletVersion: info?.kubernetesVersion ?? KUBE_VERSION,
         log: (msg, fields) => {
           log.info(fields ?? {}, msg);

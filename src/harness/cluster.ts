@@ -14,7 +14,7 @@ import { ensureKubeBinaries, type KubeBinaries, type Progress } from "./kube-bin
 import { kubeconfigYaml } from "./kubeconfig.ts";
 import { statePaths, type StatePaths } from "./paths.ts";
 import { ensurePki, pkiFiles, type PkiFiles } from "./pki-files.ts";
-import { portsFrom, type Ports } from "./ports.ts";
+import { podNetwork, portsFrom, type Ports } from "./ports.ts";
 import { get, returns200 } from "./probe.ts";
 import { prometheusConfig } from "./prometheus-config.ts";
 import {
@@ -189,7 +189,8 @@ function nodeAgentSpec(p: StatePaths, ports: Ports, o: ClusterOptions): Componen
       "node-agent",
       `--state-dir=${p.root}`,
       `--node-name=${o.nodeName}`,
-      `--port=${ports.nodeAgent}`,
+      `--port=${String(ports.nodeAgent)}`,
+      `--pod-network=${podNetwork(o.portBase)}`,
     ],
     ready: () => returns200(`http://127.0.0.1:${ports.nodeAgent}/healthz`),
   };
@@ -311,9 +312,10 @@ export async function down(stateDir: string, progress: Progress): Promise<void> 
   const sup = new Supervisor(p.logs, p.run);
   const running = await sup.list();
   const order = [...COMPONENTS].reverse();
+  // Extra components (the adapter) depend on the cluster: they stop first.
   const names = [
-    ...order.filter((n) => running.some((r) => r.name === n)),
     ...running.map((r) => r.name).filter((n) => !(order as readonly string[]).includes(n)),
+    ...order.filter((n) => running.some((r) => r.name === n)),
   ];
   for (const name of names) {
     // The node agent stops its pods' processes on SIGTERM; give it time to.

@@ -17,6 +17,14 @@ export interface Ports {
 
 export const DEFAULT_PORT_BASE = 16000;
 
+/**
+ * The first two octets of the cluster's pod IPs (a /16 inside 127.0.0.0/8), derived from the port
+ * base so that two local clusters never hand out the same pod IP.
+ */
+export function podNetwork(portBase: number): string {
+  return `127.${String(1 + (Math.floor(portBase / 1000) % 250))}`;
+}
+
 export function portsFrom(base: number): Ports {
   return {
     etcd: base + 379,

@@ -24,6 +24,8 @@ export interface NodeAgentOptions {
   readonly port: number;
   readonly podsDir: string;
   readonly podTargetsFile: string;
+  /** The first two octets of pod IPs, e.g. `127.17`. */
+  readonly podNetwork: string;
   readonly kubeletVersion: string;
   readonly log: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -353,13 +355,13 @@ export class NodeAgent {
   }
 
   #allocateIp(existing: string | undefined): string {
-    if (existing?.startsWith("127.") && !this.#usedIps.has(existing)) {
+    if (existing?.startsWith(`${this.#o.podNetwork}.`) && !this.#usedIps.has(existing)) {
       this.#usedIps.add(existing);
       return existing;
     }
     for (;;) {
       const n = this.#nextIp++;
-      const ip = `127.1.${String(Math.floor(n / 254) % 256)}.${String((n % 254) + 1)}`;
+      const ip = `${this.#o.podNetwork}.${String(Math.floor(n / 254) % 256)}.${String((n % 254) + 1)}`;
       if (!this.#usedIps.has(ip)) {
         this.#usedIps.add(ip);
         return ip;
