@@ -11,7 +11,7 @@ import {
   type Requirement,
 } from "../apimachinery/label-selector.ts";
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
-import { badRequest, internalError, notFound } from "../apimachinery/status.ts";
+import { badRequest, notFound, type Status } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
 import { groupResourceString, parseGroupResource, type RestMapper } from "../kube/rest-mapper.ts";
 import {
@@ -24,6 +24,25 @@ import { apiResourceList } from "./discovery.ts";
 import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";
 
 export const CUSTOM_METRICS_GROUP = "custom.metrics.k8s.io";
+
+/**
+ * What the generic apiserver answers for an error that is not a Status (responsewriters
+ * ErrorToAPIStatus): 500, the error text as the message, and no reason (StatusReasonUnknown is
+ * "" and omitted). custom-metrics-apiserver returns labels.Parse's error for a bad
+ * metricLabelSelector as is, so that is the body clients see.
+ */
+export function rawError(message: string, options?: { cause?: unknown }): StatusError {
+  const status = {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    code: 500,
+  };
+  // Status requires a reason; this one has none on purpose (see above).
+  return new StatusError(status as unknown as Status, options);
+}
 
 export function routeNotFound(): StatusError {
   return new StatusError(notFound("the server could not find the requested resource", {}));
@@ -117,7 +136,7 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
         metricSelector = parseRequirements(req.query.get("metricLabelSelector") ?? "");
       } catch (e) {
         // Upstream answers a bad metricLabelSelector with 500, a bad labelSelector with 400.
-        throw new StatusError(internalError((e as Error).message), { cause: e });
+        throw rawError((e as Error).message, { cause: e });
       }
       const requested = parseGroupResource(route.resource);
       const notFoundForResource = () =>

@@ -9,7 +9,6 @@ import type { Requirement } from "../../apimachinery/label-selector.ts";
 import type { GroupResource } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import {
-  alternationRegex,
   joinMatchers,
   requirementToMatcher,
   resourceNamesMatcher,
@@ -32,7 +31,9 @@ function selectorParts(reqs: readonly Requirement[]): {
   const valuesByName = new Map<string, string>();
   for (const r of reqs) {
     matchers.push(requirementToMatcher(r));
-    valuesByName.set(r.key, [...r.values].sort().join("|"));
+    // Go's sets.String.List(): unique and sorted (selector values are ASCII, so code-unit order
+    // is byte order).
+    valuesByName.set(r.key, [...new Set(r.values)].sort().join("|"));
   }
   return { matchers, valuesByName };
 }
@@ -68,7 +69,9 @@ export function buildCustomQuery(
   }
   const label = resources.labelForResource(q.groupResource);
   matchers.push(resourceNamesMatcher(label, q.names));
-  valuesByName.set(label, q.names.length === 1 ? (q.names[0] ?? "") : alternationRegex(q.names));
+  // Raw names joined with `|`, as upstream: templates paste this value inside their own quotes, so
+  // a regex-escaped `a\.b` would be an invalid PromQL escape there. The matcher above is escaped.
+  valuesByName.set(label, q.names.join("|"));
   const groupBy = [label, ...(q.extraGroupBy ?? [])];
   return render(template, {
     series: q.series,
