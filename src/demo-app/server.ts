@@ -21,6 +21,8 @@ export function createDemoApp(): { server: Server; registry: Registry } {
     labelNames: ["method", "code"] as const,
     registers: [registry],
   });
+  // Zero from the start, so a rate exists (and an HPA has a valid metric) before the first request.
+  requests.inc({ method: "GET", code: "200" }, 0);
   const queue = new Gauge({
     name: "queue_depth",
     help: "Messages waiting in the demo queue (set with PUT /queue?depth=N).",

@@ -2,7 +2,8 @@
  * @module harness/prometheus-config
  * Prometheus configuration for the local cluster: the node agent's cAdvisor endpoint, and every
  * running pod that asks to be scraped (annotation `prometheus.io/scrape: "true"`, with
- * `prometheus.io/port` and `prometheus.io/path`). Debian's Prometheus is built without Kubernetes
+ * `prometheus.io/port` and `prometheus.io/path`), labelled with its namespace, pod and, when a
+ * Service selects it, the service (as prometheus-operator's ServiceMonitors label them). Debian's Prometheus is built without Kubernetes
  * service discovery, so the node agent writes the pod targets to a file_sd file instead.
  */
 import { stringify } from "yaml";
@@ -39,6 +40,8 @@ export interface PodTarget {
   readonly pod: string;
   readonly address: string;
   readonly path: string;
+  /** The Service that selects the pod, when one does. */
+  readonly service?: string;
 }
 
 /** The file_sd document: one group per pod, labelled as Kubernetes SD relabelling would. */
@@ -46,7 +49,12 @@ export function podTargetsJson(targets: readonly PodTarget[]): string {
   return JSON.stringify(
     targets.map((t) => ({
       targets: [t.address],
-      labels: { namespace: t.namespace, pod: t.pod, __metrics_path__: t.path },
+      labels: {
+        namespace: t.namespace,
+        pod: t.pod,
+        ...(t.service === undefined ? {} : { service: t.service }),
+        __metrics_path__: t.path,
+      },
     })),
     null,
     2,

@@ -47,6 +47,7 @@ interface ContainerRuntime {
 interface PodRuntime {
   readonly uid: string;
   readonly annotations: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
   readonly namespace: string;
   readonly name: string;
   readonly ip: string;
@@ -72,6 +73,8 @@ export class NodeAgent {
   #heartbeat: NodeJS.Timeout | undefined;
   #reconciling = false;
   #lastTargets = "";
+  /** namespace → services with a selector, for the `service` label of scrape targets. */
+  #services = new Map<string, { name: string; selector: Record<string, string> }[]>();
   #stopped = false;
 
   constructor(o: NodeAgentOptions) {
@@ -283,7 +286,19 @@ export class NodeAgent {
     if (this.#reconciling || this.#stopped) return;
     this.#reconciling = true;
     try {
-      const list = await this.#core.listPodForAllNamespaces({});
+      const [list, services] = await Promise.all([
+        this.#core.listPodForAllNamespaces({}),
+        this.#core.listServiceForAllNamespaces({}),
+      ]);
+      this.#services = new Map();
+      for (const svc of services.items) {
+        const selector = svc.spec?.selector;
+        if (!selector || Object.keys(selector).length === 0) continue;
+        const ns = svc.metadata?.namespace ?? "";
+        const list = this.#services.get(ns) ?? [];
+        list.push({ name: svc.metadata?.name ?? "", selector });
+        this.#services.set(ns, list);
+      }
       const seen = new Set<string>();
       for (const pod of list.items) {
         const uid = pod.metadata?.uid ?? "";
@@ -325,14 +340,22 @@ export class NodeAgent {
       const first = [...p.containers.values()][0]?.spec.ports?.[0]?.containerPort;
       const port =
         p.annotations["prometheus.io/port"] ?? (first === undefined ? "80" : String(first));
-      targets.push({
+      const base = {
         namespace: p.namespace,
         pod: p.name,
         address: `${p.ip}:${port}`,
         path: p.annotations["prometheus.io/path"] ?? "/metrics",
-      });
+      };
+      // Like Prometheus' endpoints discovery: one target per Service that selects the pod.
+      const services = (this.#services.get(p.namespace) ?? []).filter((svc) =>
+        Object.entries(svc.selector).every(([k, v]) => p.labels[k] === v),
+      );
+      if (services.length === 0) targets.push(base);
+      for (const svc of services) targets.push({ ...base, service: svc.name });
     }
-    targets.sort((a, b) => a.address.localeCompare(b.address));
+    targets.sort((a, b) =>
+      `${a.address} ${a.service ?? ""}`.localeCompare(`${b.address} ${b.service ?? ""}`),
+    );
     const text = podTargetsJson(targets);
     if (text === this.#lastTargets) return;
     const tmp = `${this.#o.podTargetsFile}.tmp`;
@@ -390,6 +413,7 @@ export class NodeAgent {
       rt = {
         uid,
         annotations: pod.metadata?.annotations ?? {},
+        labels: pod.metadata?.labels ?? {},
         namespace,
         name,
         ip: this.#allocateIp(pod.status?.podIP),
