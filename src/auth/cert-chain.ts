@@ -34,12 +34,25 @@ function allowsClientAuth(c: X509Certificate): boolean {
   return ekus.includes(EKU_CLIENT_AUTH) || ekus.includes(EKU_ANY);
 }
 
+/** Signature checks, memoized per certificate pair: certificates are immutable. */
+const signatures = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();
+
 function signedBy(child: X509Certificate, parent: X509Certificate): boolean {
-  try {
-    return child.checkIssued(parent) && child.verify(parent.publicKey);
-  } catch {
-    return false;
+  let byParent = signatures.get(child);
+  if (byParent === undefined) {
+    byParent = new WeakMap();
+    signatures.set(child, byParent);
   }
+  let ok = byParent.get(parent);
+  if (ok === undefined) {
+    try {
+      ok = child.checkIssued(parent) && child.verify(parent.publicKey);
+    } catch {
+      ok = false;
+    }
+    byParent.set(parent, ok);
+  }
+  return ok;
 }
 
 function sameCert(a: X509Certificate, b: X509Certificate): boolean {
@@ -106,9 +119,17 @@ export function verifyClientChain(
   return { ok: false, reason: lastReason };
 }
 
+type Subject = Record<string, string | string[] | undefined>;
+const subjects = new WeakMap<X509Certificate, Subject>();
+
 /** Values of one subject attribute (`CN`, `O`…), in certificate order. */
 export function subjectValues(cert: X509Certificate, key: string): string[] {
-  const v = (cert.toLegacyObject().subject as Record<string, string | string[] | undefined>)[key];
+  let subject = subjects.get(cert);
+  if (subject === undefined) {
+    subject = cert.toLegacyObject().subject;
+    subjects.set(cert, subject);
+  }
+  const v = subject[key];
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
 }

@@ -2,6 +2,8 @@
  * @module auth/peer-certificates
  * The client's certificate chain from a TLS socket, as node:crypto X509Certificates (leaf first).
  * `getPeerX509Certificate()` returns only the leaf; intermediates come from the legacy chain.
+ * Parsing costs more than the rest of a cached request, so {@link connectionPeerCertificates}
+ * does it once per connection.
  */
 import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
@@ -20,4 +22,24 @@ export function peerCertificates(socket: Pick<TLSSocket, "getPeerCertificate">):
     cert = cert.issuerCertificate;
   }
   return out;
+}
+
+const byConnection = new WeakMap<object, X509Certificate[]>();
+
+/**
+ * {@link peerCertificates}, parsed once per connection (`connection`: the TLS socket, or the
+ * HTTP/2 session every stream of the connection shares). A connection's client certificate
+ * cannot change: the server turns TLS renegotiation off (server/secure-serving), as Go does.
+ * The array is shared: do not mutate it.
+ */
+export function connectionPeerCertificates(
+  connection: object,
+  socket: Pick<TLSSocket, "getPeerCertificate">,
+): X509Certificate[] {
+  let certs = byConnection.get(connection);
+  if (certs === undefined) {
+    certs = peerCertificates(socket);
+    byConnection.set(connection, certs);
+  }
+  return certs;
 }

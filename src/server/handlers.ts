@@ -10,7 +10,7 @@ import type { AuthenticationConfig } from "../auth/authentication-config.ts";
 import { alwaysAllowPathMatcher } from "../auth/always-allow-paths.ts";
 import type { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { headersFromRaw } from "../auth/headers.ts";
-import { peerCertificates } from "../auth/peer-certificates.ts";
+import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { sendResponse, type RequestHandler } from "./api-server.ts";
@@ -44,7 +44,10 @@ export function authenticated(
     void auth
       .authenticateAndAuthorize({
         headers: headersFromRaw(req.rawHeaders),
-        peerCertificates: peerCertificates(req.socket as TLSSocket),
+        peerCertificates: connectionPeerCertificates(
+          ("stream" in req ? req.stream.session : undefined) ?? req.socket,
+          req.socket as TLSSocket,
+        ),
         method: req.method ?? "GET",
         path: q < 0 ? raw : raw.slice(0, q),
         query: q < 0 ? "" : raw.slice(q + 1),

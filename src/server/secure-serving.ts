@@ -6,8 +6,9 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { createSecureServer, type Http2SecureServer } from "node:http2";
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SecureVersion, TLSSocket } from "node:tls";
 import { KcmError } from "../errors.ts";
 import { createCa, issue } from "../pki/pki.ts";
@@ -99,6 +100,14 @@ export function opensslCiphers(goNames: readonly string[]): string | undefined {
   return out.join(":");
 }
 
+/**
+ * PEM blocks joined one per line. The PKI's PEM has no final newline, and plain concatenation
+ * glues `-----END CERTIFICATE----------BEGIN…` onto one line, which OpenSSL refuses.
+ */
+export function pemBundle(...pems: readonly string[]): string {
+  return pems.map((p) => `${p.trim()}\n`).join("");
+}
+
 /** A self-signed CA and serving certificate in certDir, as the generic apiserver makes when none is given. */
 export async function ensureSelfSigned(
   certDir: string,
@@ -116,8 +125,8 @@ export async function ensureSelfSigned(
     ipAddresses: ips,
     usage: "server",
   });
-  await writeFile(certFile, leaf.certPem + ca.certPem, { mode: 0o644 });
-  await writeFile(keyFile, leaf.keyPem, { mode: 0o600 });
+  await writeFile(certFile, pemBundle(leaf.certPem, ca.certPem), { mode: 0o644 });
+  await writeFile(keyFile, pemBundle(leaf.keyPem), { mode: 0o600 });
   return { certFile, keyFile };
 }
 
@@ -141,7 +150,8 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     });
     handler(req, res);
   };
-  const sockets = new Set<{ destroy(): void }>();
+  const sockets = new Set<TLSSocket>();
+  const sessions = new Set<ServerHttp2Session>();
   const server = createSecureServer(
     {
       ...context(),
@@ -154,8 +164,15 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     counted,
   );
   server.on("secureConnection", (socket: TLSSocket) => {
+    // Go's TLS server never renegotiates; a fixed client certificate per connection also lets
+    // authentication parse it once (auth/peer-certificates).
+    socket.disableRenegotiation();
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
   });
   let stamp = "";
   const fingerprint = () => {
@@ -207,8 +224,13 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
           resolve();
         }),
       );
+      // HTTP/2 clients get a GOAWAY: no new streams; a session closes once its streams are done.
+      for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (inFlight > 0 && Date.now() < deadline) await sleep(50);
+      // Ending (not destroying) lets the last response bytes still buffered reach the client.
+      for (const s of sockets) s.end();
+      await Promise.race([closed, sleep(1_000)]);
       for (const s of sockets) s.destroy();
       await closed;
     },
