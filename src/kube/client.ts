@@ -42,7 +42,8 @@ export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
 
 export class KubeClient {
   readonly #kc: KubeConfig;
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  /** One keep-alive pool; rebuilt only if the kubeconfig's TLS material changes. */
+  #agent: { key: string; agent: Agent } | undefined;
   readonly #timeoutMs: number;
 
   constructor(o: KubeClientOptions) {
@@ -60,10 +61,11 @@ export class KubeClient {
     const opts: RequestOptions = {
       method,
       headers: { Accept: "application/json", "Content-Type": "application/json" },
-      agent: this.#agent,
       timeout: this.#timeoutMs,
     };
     await this.#kc.applyToHTTPSOptions(opts);
+    // client-node builds a fresh agent per call, which would mean a TLS handshake per request.
+    opts.agent = this.#agentFor(opts);
     const send = url.protocol === "http:" ? httpRequest : request;
     const text = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = send(url, opts, (res) => {
@@ -86,7 +88,28 @@ export class KubeClient {
     return JSON.parse(text.body) as T;
   }
 
+  #agentFor(opts: RequestOptions): Agent {
+    const tls = {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      ...(opts.rejectUnauthorized === undefined
+        ? {}
+        : { rejectUnauthorized: opts.rejectUnauthorized }),
+    };
+    const key = JSON.stringify(
+      [tls.ca, tls.cert, tls.key, tls.rejectUnauthorized].map((v) =>
+        v === undefined ? null : String(v),
+      ),
+    );
+    if (this.#agent?.key !== key) {
+      this.#agent?.agent.destroy();
+      this.#agent = { key, agent: new Agent({ ...tls, keepAlive: true, maxSockets: 32 }) };
+    }
+    return this.#agent.agent;
+  }
+
   close(): void {
-    this.#agent.destroy();
+    this.#agent?.agent.destroy();
   }
 }
