@@ -4,6 +4,7 @@
  * credentials of a kubeconfig (or the in-cluster service account). A facade over
  * @kubernetes/client-node's configuration loading, so a later library swap stays here.
  */
+import { createHash } from "node:crypto";
 import { Agent, request, type RequestOptions } from "node:https";
 import { request as httpRequest } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -97,11 +98,7 @@ export class KubeClient {
         ? {}
         : { rejectUnauthorized: opts.rejectUnauthorized }),
     };
-    const key = JSON.stringify(
-      [tls.ca, tls.cert, tls.key, tls.rejectUnauthorized].map((v) =>
-        v === undefined ? null : String(v),
-      ),
-    );
+    const key = createHash("sha256").update(JSON.stringify(tls)).digest("hex");
     if (this.#agent?.key !== key) {
       this.#agent?.agent.destroy();
       this.#agent = { key, agent: new Agent({ ...tls, keepAlive: true, maxSockets: 32 }) };
