@@ -54,303 +54,356 @@ function header(v: string, prev: Record<string, string>): Record<string, string>
 }
 
 export function serveCommand(): Command {
-  return new Command("serve")
-    .description("serve custom.metrics.k8s.io and external.metrics.k8s.io from Prometheus")
-    .option(
-      "--config <file>",
-      "prometheus-adapter configuration file; without it, the default rules of its config generator",
-    )
-    .option(
-      "--prometheus-url <url>",
-      "Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL",
-      "https://localhost",
-    )
-    .addOption(
-      new Option("--prometheus-verb <verb>", "HTTP verb for Prometheus queries")
-        .choices(["GET", "POST"] as const)
-        .default("GET" as const),
-    )
-    .option(
-      "--prometheus-header <name=value>",
-      "header added to every Prometheus request (repeatable)",
-      header,
-      {},
-    )
-    .option("--prometheus-token-file <file>", "bearer token for Prometheus")
-    .option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate")
-    .option("--prometheus-client-tls-cert-file <file>", "client certificate for Prometheus")
-    .option("--prometheus-client-tls-key-file <file>", "client key for Prometheus")
-    .option(
-      "--prometheus-timeout <duration>",
-      "timeout of one Prometheus request",
-      duration,
-      10_000,
-    )
-    .option(
-      "--metrics-relist-interval <duration>",
-      "how often to rediscover metrics",
-      duration,
-      600_000,
-    )
-    .option(
-      "--metrics-max-age <duration>",
-      "only series seen within this age (default: the relist interval)",
-      duration,
-    )
-    .option(
-      "--lister-kubeconfig <file>",
-      "kubeconfig for discovery and for listing objects (default: in-cluster)",
-    )
-    .option("--bind-address <ip>", "address to serve HTTPS on", "0.0.0.0")
-    .option("--secure-port <port>", "HTTPS port", port, 6443)
-    .option(
-      "--cert-dir <dir>",
-      "where a self-signed serving certificate is written when --tls-cert-file is not given",
-      "apiserver.local.config/certificates",
-    )
-    .option(
-      "--tls-cert-file <file>",
-      "serving certificate (PEM, with intermediates); re-read when it changes",
-    )
-    .option("--tls-private-key-file <file>", "serving key (PEM)")
-    .option("--tls-min-version <version>", "VersionTLS12 or VersionTLS13")
-    .option(
-      "--tls-cipher-suites <list>",
-      "comma-separated Go cipher suite names",
-      list,
-      [] as string[],
-    )
-    .option(
-      "--authentication-kubeconfig <file>",
-      "kubeconfig for TokenReview and the auth ConfigMap (default: --lister-kubeconfig, else in-cluster)",
-    )
-    .option(
-      "--authentication-skip-lookup",
-      "do not read kube-system/extension-apiserver-authentication",
-      false,
-    )
-    .option(
-      "--authentication-tolerate-lookup-failure",
-      "start even if the auth ConfigMap cannot be read",
-      false,
-    )
-    .option(
-      "--authentication-token-webhook-cache-ttl <duration>",
-      "how long TokenReview answers are cached",
-      duration,
-      10_000,
-    )
-    .option(
-      "--client-ca-file <file>",
-      "CA bundle for client certificates (overrides the ConfigMap)",
-    )
-    .option(
-      "--requestheader-client-ca-file <file>",
-      "CA bundle for front-proxy client certificates (overrides the ConfigMap)",
-    )
-    .option(
-      "--requestheader-allowed-names <list>",
-      "allowed front-proxy certificate CNs",
-      list,
-      [] as string[],
-    )
-    .option("--requestheader-username-headers <list>", "username headers", list, ["x-remote-user"])
-    .option("--requestheader-group-headers <list>", "group headers", list, ["x-remote-group"])
-    .option("--requestheader-extra-headers-prefix <list>", "extra header prefixes", list, [
-      "x-remote-extra-",
-    ])
-    .option("--requestheader-uid-headers <list>", "UID headers", list, [] as string[])
-    .option(
-      "--authorization-kubeconfig <file>",
-      "kubeconfig for SubjectAccessReview (default: --lister-kubeconfig, else in-cluster)",
-    )
-    .option(
-      "--authorization-always-allow-paths <list>",
-      "paths allowed without authorization",
-      list,
-      ["/healthz", "/readyz", "/livez"],
-    )
-    .option(
-      "--authorization-webhook-cache-authorized-ttl <duration>",
-      "how long allowed answers are cached",
-      duration,
-      10_000,
-    )
-    .option(
-      "--authorization-webhook-cache-unauthorized-ttl <duration>",
-      "how long denied answers are cached",
-      duration,
-      10_000,
-    )
-    .option(
-      "--shutdown-grace-period <duration>",
-      "how long in-flight requests may take on SIGTERM",
-      duration,
-      30_000,
-    )
-    .option(
-      "--insecure-http-port <port>",
-      "serve plain HTTP on 127.0.0.1:<port> without authentication instead of HTTPS (local testing only)",
-      port,
-    )
-    .option("--v <level>", "log verbosity (klog style)", (v) => Number(v), 0)
-    .action(async (o) => {
-      const log = createLogger(o.v);
-      const maxAge = o.metricsMaxAge ?? o.metricsRelistInterval;
-      if (maxAge < o.metricsRelistInterval) {
-        throw new KcmError(
-          "KCM_ERR_USAGE",
-          "--metrics-max-age must be at least --metrics-relist-interval, or metrics would vanish between relists",
-        );
-      }
-      const config: AdapterConfig = o.config
-        ? await loadConfig(o.config, { compileTemplate: checkTemplate })
-        : defaultConfig();
-      const kube = new KubeClient({ kubeconfig: o.listerKubeconfig });
-      const mapper = new RestMapper(kube);
-      await mapper.refresh().catch((e: unknown) => {
-        throw new KcmError(
-          "KCM_ERR_KUBE_UNREACHABLE",
-          `cannot read API discovery from ${kube.server || "in-cluster"}: ${String(e)}`,
-        );
-      });
-      const nm = namingMapper(mapper);
-      const custom = (config.rules ?? []).map((r, i) => compileRule(r, `rules[${String(i)}]`, nm));
-      const external = (config.externalRules ?? []).map((r, i) =>
-        compileRule(r, `externalRules[${String(i)}]`, nm),
-      );
-      const prometheus = await PrometheusClient.create({
-        url: o.prometheusUrl,
-        verb: o.prometheusVerb,
-        headers: o.prometheusHeader,
-        timeoutMs: o.prometheusTimeout,
-        ...(o.prometheusTokenFile ? { bearerTokenFile: o.prometheusTokenFile } : {}),
-        ...(o.prometheusCaFile ? { caFile: o.prometheusCaFile } : {}),
-        ...(o.prometheusClientTlsCertFile ? { clientCertFile: o.prometheusClientTlsCertFile } : {}),
-        ...(o.prometheusClientTlsKeyFile ? { clientKeyFile: o.prometheusClientTlsKeyFile } : {}),
-      });
-      const lister = new MetricLister(
-        prometheus,
-        { custom, external },
-        {
-          relistIntervalMs: o.metricsRelistInterval,
-          maxAgeMs: maxAge,
-          log,
-        },
-      );
-      const mapperTimer = setInterval(() => void mapper.refresh().catch(() => undefined), 60_000);
-      mapperTimer.unref();
-      const groups: ApiGroup[] = [];
-      // As upstream: a group without rules is not installed.
-      if (custom.length > 0) {
-        groups.push(
-          customMetricsApi(
-            new PrometheusCustomProvider({
-              prometheus,
-              mapper,
-              kube,
-              registry: () => lister.custom,
-              log,
-            }),
-            mapper,
-          ),
-        );
-      }
-      if (external.length > 0) {
-        groups.push(
-          externalMetricsApi(
-            new PrometheusExternalProvider({ prometheus, registry: () => lister.external, log }),
-          ),
-        );
-      }
-      void lister.start();
-      const metrics = createAdapterMetrics(VERSION);
-      const handler = createApiHandler({
-        groups,
-        log,
-        ready: () => lister.ready,
-        version: { gitVersion: VERSION },
-        metrics: {
-          contentType: metrics.registry.contentType,
-          text: () => metrics.registry.metrics(),
-        },
-        onResponse: (group, verb, code, seconds) => {
-          metrics.request(group, verb, code, seconds);
-        },
-      });
-      let shutdown: () => Promise<void>;
-      if (o.insecureHttpPort !== undefined) {
-        shutdown = await serveInsecure(o.insecureHttpPort, handler, log);
-      } else {
-        const authClient = new KubeClient({
-          kubeconfig: o.authenticationKubeconfig ?? o.listerKubeconfig,
+  return (
+    new Command("serve")
+      .description("serve custom.metrics.k8s.io and external.metrics.k8s.io from Prometheus")
+      .option(
+        "--config <file>",
+        "prometheus-adapter configuration file; without it, the default rules of its config generator",
+      )
+      .option(
+        "--prometheus-url <url>",
+        "Prometheus (or Thanos, Mimir, VictoriaMetrics) base URL",
+        "https://localhost",
+      )
+      .addOption(
+        new Option("--prometheus-verb <verb>", "HTTP verb for Prometheus queries")
+          .choices(["GET", "POST"] as const)
+          .default("GET" as const),
+      )
+      .option(
+        "--prometheus-header <name=value>",
+        "header added to every Prometheus request (repeatable)",
+        header,
+        {},
+      )
+      .option("--prometheus-token-file <file>", "bearer token for Prometheus")
+      .option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate")
+      .option("--prometheus-client-tls-cert-file <file>", "client certificate for Prometheus")
+      .option("--prometheus-client-tls-key-file <file>", "client key for Prometheus")
+      .addOption(
+        new Option("--prometheus-timeout <duration>", "timeout of one Prometheus request")
+          .argParser(duration)
+          .default(10_000, "10s"),
+      )
+      .addOption(
+        new Option("--metrics-relist-interval <duration>", "how often to rediscover metrics")
+          .argParser(duration)
+          .default(600_000, "10m"),
+      )
+      .option(
+        "--metrics-max-age <duration>",
+        "only series seen within this age (default: the relist interval)",
+        duration,
+      )
+      .option(
+        "--lister-kubeconfig <file>",
+        "kubeconfig for discovery and for listing objects (default: in-cluster)",
+      )
+      .option("--bind-address <ip>", "address to serve HTTPS on", "0.0.0.0")
+      .option("--secure-port <port>", "HTTPS port", port, 6443)
+      .option(
+        "--cert-dir <dir>",
+        "where a self-signed serving certificate is written when --tls-cert-file is not given",
+        "apiserver.local.config/certificates",
+      )
+      .option(
+        "--tls-cert-file <file>",
+        "serving certificate (PEM, with intermediates); re-read when it changes",
+      )
+      .option("--tls-private-key-file <file>", "serving key (PEM)")
+      .option("--tls-min-version <version>", "VersionTLS12 or VersionTLS13")
+      .option(
+        "--tls-cipher-suites <list>",
+        "comma-separated Go cipher suite names",
+        list,
+        [] as string[],
+      )
+      .option(
+        "--authentication-kubeconfig <file>",
+        "kubeconfig for TokenReview and the auth ConfigMap (default: --lister-kubeconfig, else in-cluster)",
+      )
+      .option(
+        "--authentication-skip-lookup",
+        "do not read kube-system/extension-apiserver-authentication",
+        false,
+      )
+      .option(
+        "--authentication-tolerate-lookup-failure",
+        "start even if the auth ConfigMap cannot be read",
+        false,
+      )
+      .addOption(
+        new Option(
+          "--authentication-token-webhook-cache-ttl <duration>",
+          "how long TokenReview answers are cached",
+        )
+          .argParser(duration)
+          .default(10_000, "10s"),
+      )
+      .option(
+        "--client-ca-file <file>",
+        "CA bundle for client certificates (overrides the ConfigMap)",
+      )
+      .option(
+        "--requestheader-client-ca-file <file>",
+        "CA bundle for front-proxy client certificates (overrides the ConfigMap)",
+      )
+      .option(
+        "--requestheader-allowed-names <list>",
+        "allowed front-proxy certificate CNs",
+        list,
+        [] as string[],
+      )
+      .option("--requestheader-username-headers <list>", "username headers", list, [
+        "x-remote-user",
+      ])
+      .option("--requestheader-group-headers <list>", "group headers", list, ["x-remote-group"])
+      .option("--requestheader-extra-headers-prefix <list>", "extra header prefixes", list, [
+        "x-remote-extra-",
+      ])
+      .option("--requestheader-uid-headers <list>", "UID headers", list, [] as string[])
+      .option(
+        "--authorization-kubeconfig <file>",
+        "kubeconfig for SubjectAccessReview (default: --lister-kubeconfig, else in-cluster)",
+      )
+      .option(
+        "--authorization-always-allow-paths <list>",
+        "paths allowed without authorization",
+        list,
+        ["/healthz", "/readyz", "/livez"],
+      )
+      .addOption(
+        new Option(
+          "--authorization-webhook-cache-authorized-ttl <duration>",
+          "how long allowed answers are cached",
+        )
+          .argParser(duration)
+          .default(10_000, "10s"),
+      )
+      .addOption(
+        new Option(
+          "--authorization-webhook-cache-unauthorized-ttl <duration>",
+          "how long denied answers are cached",
+        )
+          .argParser(duration)
+          .default(10_000, "10s"),
+      )
+      .addOption(
+        new Option(
+          "--shutdown-grace-period <duration>",
+          "how long in-flight requests may take on SIGTERM",
+        )
+          .argParser(duration)
+          .default(30_000, "30s"),
+      )
+      .option(
+        "--insecure-http-port <port>",
+        "serve plain HTTP on 127.0.0.1:<port> without authentication instead of HTTPS (local testing only)",
+        port,
+      )
+      .addOption(
+        new Option(
+          "--discovery-interval <duration>",
+          "how often to refresh the REST mapping from API discovery (also refreshed on a miss)",
+        )
+          .argParser(duration)
+          .default(600_000, "10m"),
+      )
+      .option("--disable-http2", "serve HTTP/1.1 only", false)
+      // Accepted so prometheus-adapter deployments start unchanged; see docs/flags.md.
+      .addOption(
+        new Option(
+          "--logtostderr [bool]",
+          "accepted for compatibility: logs go to stdout as JSON",
+        ).hideHelp(),
+      )
+      .addOption(new Option("--alsologtostderr [bool]", "accepted for compatibility").hideHelp())
+      .addOption(
+        new Option(
+          "--profiling [bool]",
+          "accepted for compatibility: no profiling endpoints are served",
+        ).hideHelp(),
+      )
+      .addOption(
+        new Option(
+          "--client-qps <n>",
+          "accepted for compatibility: no client-side rate limit",
+        ).hideHelp(),
+      )
+      .addOption(
+        new Option(
+          "--client-burst <n>",
+          "accepted for compatibility: no client-side rate limit",
+        ).hideHelp(),
+      )
+      .option("--v <level>", "log verbosity (klog style)", (v) => Number(v), 0)
+      .action(async (o) => {
+        const log = createLogger(o.v);
+        const maxAge = o.metricsMaxAge ?? o.metricsRelistInterval;
+        if (maxAge < o.metricsRelistInterval) {
+          throw new KcmError(
+            "KCM_ERR_USAGE",
+            "--metrics-max-age must be at least --metrics-relist-interval, or metrics would vanish between relists",
+          );
+        }
+        const config: AdapterConfig = o.config
+          ? await loadConfig(o.config, { compileTemplate: checkTemplate })
+          : defaultConfig();
+        const kube = new KubeClient({ kubeconfig: o.listerKubeconfig });
+        const mapper = new RestMapper(kube);
+        await mapper.refresh().catch((e: unknown) => {
+          throw new KcmError(
+            "KCM_ERR_KUBE_UNREACHABLE",
+            `cannot read API discovery from ${kube.server || "in-cluster"}: ${String(e)}`,
+          );
         });
-        const authzClient = new KubeClient({
-          kubeconfig: o.authorizationKubeconfig ?? o.listerKubeconfig,
+        const nm = namingMapper(mapper);
+        const custom = (config.rules ?? []).map((r, i) =>
+          compileRule(r, `rules[${String(i)}]`, nm),
+        );
+        const external = (config.externalRules ?? []).map((r, i) =>
+          compileRule(r, `externalRules[${String(i)}]`, nm),
+        );
+        const prometheus = await PrometheusClient.create({
+          url: o.prometheusUrl,
+          verb: o.prometheusVerb,
+          headers: o.prometheusHeader,
+          timeoutMs: o.prometheusTimeout,
+          ...(o.prometheusTokenFile ? { bearerTokenFile: o.prometheusTokenFile } : {}),
+          ...(o.prometheusCaFile ? { caFile: o.prometheusCaFile } : {}),
+          ...(o.prometheusClientTlsCertFile
+            ? { clientCertFile: o.prometheusClientTlsCertFile }
+            : {}),
+          ...(o.prometheusClientTlsKeyFile ? { clientKeyFile: o.prometheusClientTlsKeyFile } : {}),
         });
-        const auth = await DelegatedAuth.create({
-          client: {
-            json: (method, path, body) =>
-              (path.includes("subjectaccessreviews") ? authzClient : authClient).json(
-                method,
-                path,
-                body,
-              ),
-          },
-          authentication: {
-            clientCaFile: o.clientCaFile,
-            requestheaderClientCaFile: o.requestheaderClientCaFile,
-            requestheaderAllowedNames: o.requestheaderAllowedNames,
-            requestheaderUsernameHeaders: o.requestheaderUsernameHeaders,
-            requestheaderGroupHeaders: o.requestheaderGroupHeaders,
-            requestheaderExtraHeadersPrefix: o.requestheaderExtraHeadersPrefix,
-            requestheaderUidHeaders: o.requestheaderUidHeaders,
-            skipLookup: o.authenticationSkipLookup,
-            tolerateLookupFailure: o.authenticationTolerateLookupFailure,
-          },
-          tokenCacheTtlMs: o.authenticationTokenWebhookCacheTtl,
-          alwaysAllowPaths: o.authorizationAlwaysAllowPaths,
-          authorizedTtlMs: o.authorizationWebhookCacheAuthorizedTtl,
-          unauthorizedTtlMs: o.authorizationWebhookCacheUnauthorizedTtl,
-          log,
-        });
-        const secure = await listenSecure(
+        const lister = new MetricLister(
+          prometheus,
+          { custom, external },
           {
-            bindAddress: o.bindAddress,
-            port: o.securePort,
-            certFile: o.tlsCertFile,
-            keyFile: o.tlsPrivateKeyFile,
-            certDir: o.certDir,
-            minVersion: tlsMinVersion(o.tlsMinVersion),
-            ciphers: opensslCiphers(o.tlsCipherSuites),
-            clientCaPem: () => clientCaPem(auth.config.current()),
+            relistIntervalMs: o.metricsRelistInterval,
+            maxAgeMs: maxAge,
+            log,
           },
-          authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths),
         );
-        auth.config.onChange(() => {
-          secure.reload();
+        const mapperTimer = setInterval(
+          () => void mapper.refresh().catch(() => undefined),
+          o.discoveryInterval,
+        );
+        mapperTimer.unref();
+        const groups: ApiGroup[] = [];
+        // As upstream: a group without rules is not installed.
+        if (custom.length > 0) {
+          groups.push(
+            customMetricsApi(
+              new PrometheusCustomProvider({
+                prometheus,
+                mapper,
+                kube,
+                registry: () => lister.custom,
+                log,
+              }),
+              mapper,
+            ),
+          );
+        }
+        if (external.length > 0) {
+          groups.push(
+            externalMetricsApi(
+              new PrometheusExternalProvider({ prometheus, registry: () => lister.external, log }),
+            ),
+          );
+        }
+        void lister.start();
+        const metrics = createAdapterMetrics(VERSION);
+        const handler = createApiHandler({
+          groups,
+          log,
+          ready: () => lister.ready,
+          version: { gitVersion: VERSION },
+          metrics: {
+            contentType: metrics.registry.contentType,
+            text: () => metrics.registry.metrics(),
+          },
+          onResponse: (group, verb, code, seconds) => {
+            metrics.request(group, verb, code, seconds);
+          },
         });
-        log.info(
-          { address: o.bindAddress, port: o.securePort, cert: secure.certFile },
-          "serving HTTPS",
-        );
-        shutdown = async () => {
-          await secure.shutdown(o.shutdownGracePeriod);
-          auth.close();
+        let shutdown: () => Promise<void>;
+        if (o.insecureHttpPort !== undefined) {
+          shutdown = await serveInsecure(o.insecureHttpPort, handler, log);
+        } else {
+          const authClient = new KubeClient({
+            kubeconfig: o.authenticationKubeconfig ?? o.listerKubeconfig,
+          });
+          const authzClient = new KubeClient({
+            kubeconfig: o.authorizationKubeconfig ?? o.listerKubeconfig,
+          });
+          const auth = await DelegatedAuth.create({
+            client: {
+              json: (method, path, body) =>
+                (path.includes("subjectaccessreviews") ? authzClient : authClient).json(
+                  method,
+                  path,
+                  body,
+                ),
+            },
+            authentication: {
+              clientCaFile: o.clientCaFile,
+              requestheaderClientCaFile: o.requestheaderClientCaFile,
+              requestheaderAllowedNames: o.requestheaderAllowedNames,
+              requestheaderUsernameHeaders: o.requestheaderUsernameHeaders,
+              requestheaderGroupHeaders: o.requestheaderGroupHeaders,
+              requestheaderExtraHeadersPrefix: o.requestheaderExtraHeadersPrefix,
+              requestheaderUidHeaders: o.requestheaderUidHeaders,
+              skipLookup: o.authenticationSkipLookup,
+              tolerateLookupFailure: o.authenticationTolerateLookupFailure,
+            },
+            tokenCacheTtlMs: o.authenticationTokenWebhookCacheTtl,
+            alwaysAllowPaths: o.authorizationAlwaysAllowPaths,
+            authorizedTtlMs: o.authorizationWebhookCacheAuthorizedTtl,
+            unauthorizedTtlMs: o.authorizationWebhookCacheUnauthorizedTtl,
+            log,
+          });
+          const secure = await listenSecure(
+            {
+              bindAddress: o.bindAddress,
+              port: o.securePort,
+              certFile: o.tlsCertFile,
+              keyFile: o.tlsPrivateKeyFile,
+              certDir: o.certDir,
+              minVersion: tlsMinVersion(o.tlsMinVersion),
+              ciphers: opensslCiphers(o.tlsCipherSuites),
+              clientCaPem: () => clientCaPem(auth.config.current()),
+              http1Only: o.disableHttp2,
+            },
+            authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths),
+          );
+          auth.config.onChange(() => {
+            secure.reload();
+          });
+          log.info(
+            { address: o.bindAddress, port: o.securePort, cert: secure.certFile },
+            "serving HTTPS",
+          );
+          shutdown = async () => {
+            await secure.shutdown(o.shutdownGracePeriod);
+            auth.close();
+          };
+        }
+        let stopping = false;
+        const stop = () => {
+          if (stopping) return;
+          stopping = true;
+          log.info("shutting down: finishing in-flight requests");
+          lister.stop();
+          clearInterval(mapperTimer);
+          void shutdown()
+            .then(() => prometheus.close())
+            .finally(() => process.exit(0));
         };
-      }
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        log.info("shutting down: finishing in-flight requests");
-        lister.stop();
-        clearInterval(mapperTimer);
-        void shutdown()
-          .then(() => prometheus.close())
-          .finally(() => process.exit(0));
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-    });
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      })
+  );
 }

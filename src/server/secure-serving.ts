@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,12 +26,14 @@ export interface ServingOptions {
   readonly ciphers?: string | undefined;
   /** CA bundles whose names are sent in the CertificateRequest, so clients offer their certs. */
   readonly clientCaPem: () => string;
+  /** `--disable-http2`: offer only HTTP/1.1 in ALPN. */
+  readonly http1Only?: boolean | undefined;
   /** How often to look for rotated certificate files. */
   readonly reloadIntervalMs?: number;
 }
 
 export interface SecureServer {
-  readonly server: Http2SecureServer;
+  readonly server: Http2SecureServer | HttpsServer;
   readonly certFile: string;
   readonly keyFile: string;
   /** Re-reads the certificate files and client CAs now. */
@@ -152,17 +155,17 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
   };
   const sockets = new Set<TLSSocket>();
   const sessions = new Set<ServerHttp2Session>();
-  const server = createSecureServer(
-    {
-      ...context(),
-      allowHTTP1: true,
-      requestCert: true,
-      rejectUnauthorized: false,
-      ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
-      ...(o.ciphers ? { ciphers: o.ciphers } : {}),
-    },
-    counted,
-  );
+  const tlsOptions = {
+    ...context(),
+    requestCert: true,
+    rejectUnauthorized: false,
+    ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
+    ...(o.ciphers ? { ciphers: o.ciphers } : {}),
+  };
+  // node:http2 always offers h2 in ALPN; --disable-http2 needs the plain HTTPS server instead.
+  const server = o.http1Only
+    ? createHttpsServer(tlsOptions, counted as unknown as Parameters<typeof createHttpsServer>[1])
+    : createSecureServer({ ...tlsOptions, allowHTTP1: true }, counted);
   server.on("secureConnection", (socket: TLSSocket) => {
     // Go's TLS server never renegotiates; a fixed client certificate per connection also lets
     // authentication parse it once (auth/peer-certificates).
