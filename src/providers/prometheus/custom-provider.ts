@@ -17,6 +17,7 @@ import {
   type CustomMetricsProvider,
 } from "../types.ts";
 import type { PrometheusClient } from "./client.ts";
+import { queryOrFail } from "./fetch.ts";
 import { buildCustomQuery } from "./query-builder.ts";
 import type { CustomRegistry } from "./registry.ts";
 
@@ -77,13 +78,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       );
       throw metricNotFound(info);
     }
-    let result;
-    try {
-      result = await this.#d.prometheus.query(query);
-    } catch (e) {
-      this.#d.log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
-      throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
-    }
+    const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
     if (result.resultType !== "vector") {
       this.#d.log.error(
         { query, resultType: result.resultType },

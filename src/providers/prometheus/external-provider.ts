@@ -13,6 +13,7 @@ import {
   type ExternalMetricsProvider,
 } from "../types.ts";
 import type { PrometheusClient } from "./client.ts";
+import { queryOrFail } from "./fetch.ts";
 import { buildExternalQuery } from "./query-builder.ts";
 import type { ExternalRegistry } from "./registry.ts";
 
@@ -61,13 +62,7 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
       );
       throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
     }
-    let result;
-    try {
-      result = await this.#d.prometheus.query(query);
-    } catch (e) {
-      this.#d.log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
-      throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
-    }
+    const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
     switch (result.resultType) {
       case "vector":
         return result.result.map((s) => ({

@@ -1,0 +1,22 @@
+/**
+ * @module providers/prometheus/fetch
+ * One Prometheus query on behalf of an API request: failures are logged with the query and become
+ * upstream's opaque 500 "unable to fetch metrics", so no backend detail leaks to API clients.
+ */
+import { internalError } from "../../apimachinery/status.ts";
+import type { Logger } from "../../observability/logger.ts";
+import { StatusError } from "../types.ts";
+import type { PrometheusClient, QueryResult } from "./client.ts";
+
+export async function queryOrFail(
+  prometheus: PrometheusClient,
+  log: Logger,
+  query: string,
+): Promise<QueryResult> {
+  try {
+    return await prometheus.query(query);
+  } catch (e) {
+    log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
+    throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
+  }
+}
