@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import { internalError, methodNotSupported, notFound } from "../apimachinery/status.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
+import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
 import type { ApiGroup } from "../apis/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { StatusError } from "../providers/types.ts";
@@ -75,6 +76,10 @@ function decodeSegments(path: string): string[] | undefined {
 
 export function createApiHandler(o: ApiServerOptions): RequestHandler {
   const byName = new Map(o.groups.map((g) => [g.name, g]));
+  const known = knownDocs();
+  const docs = o.groups.flatMap((g) =>
+    g.versions.flatMap((v) => known.get(`${g.name}/${v}`) ?? []),
+  );
   const handle = async (
     req: Request,
   ): Promise<{ status: number; body: unknown; group: string }> => {
@@ -98,9 +103,19 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         break;
       case "/version":
         return { status: 200, body: { major: "0", minor: "1", ...o.version }, group: "" };
+      case "/openapi/v2":
+        return { status: 200, body: openApiV2(docs, o.version.gitVersion), group: "" };
+      case "/openapi/v3":
+        return { status: 200, body: openApiV3Index(docs, o.version.gitVersion), group: "" };
       case "/apis":
       case "/apis/":
         return { status: 200, body: apiGroupList(o.groups), group: "" };
+    }
+    if (path.startsWith("/openapi/v3/apis/")) {
+      const doc = known.get(path.slice("/openapi/v3/apis/".length));
+      if (doc && docs.includes(doc)) {
+        return { status: 200, body: openApiV3Document(doc, o.version.gitVersion), group: "" };
+      }
     }
     const segments = decodeSegments(path);
     if (!segments || segments[0] !== "apis" || segments.length < 2) {

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# The adapter image: ghcr.io/k8s-custom-metrics/k8s-custom-metrics (deploy/base/deployment.yaml).
+#   docker build -t ghcr.io/k8s-custom-metrics/k8s-custom-metrics:v0.1.0 .
+# Multi-platform: docker buildx build --platform linux/amd64,linux/arm64 … (each platform runs its
+# own npm ci, so esbuild's platform package matches).
+
+# 1. Compile src/ to dist/ (tsc -p tsconfig.build.json).
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only.
+FROM node:20-bookworm-slim AS prod-deps
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# 3. Runtime: Node.js 20 without a shell or package manager, as the nonroot user (65532).
+FROM gcr.io/distroless/nodejs20-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+# bin/k8s-custom-metrics.js runs dist/cli/main.js when it exists (it does here).
+COPY bin ./bin
+USER 65532:65532
+EXPOSE 6443
+ENTRYPOINT ["/nodejs/bin/node", "/app/bin/k8s-custom-metrics.js", "serve"]
