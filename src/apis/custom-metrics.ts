@@ -129,8 +129,23 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
       return apiResourceList(CUSTOM_METRICS_GROUP, version, resources);
     },
     async handle(version, req: ApiRequest): Promise<ApiResponse> {
+      // Upstream's request parser reads `namespaces/{ns}/{x}` as a collection in a namespace with
+      // no object name, and refuses it before anything else.
+      if (req.segments.length === 3 && req.segments[0] === "namespaces") {
+        throw new StatusError(badRequest("invalid request path"));
+      }
       const route = parseCustomMetricRoute(req.segments);
       if (!route) throw routeNotFound();
+      // labelSelector is part of the list options every request decodes: a bad one is a 400 even
+      // where only one named object is asked for.
+      const selector = req.query.get("labelSelector") ?? "";
+      try {
+        parseRequirements(selector);
+      } catch (e) {
+        if (e instanceof LabelSelectorError)
+          throw new StatusError(badRequest(e.message), { cause: e });
+        throw e;
+      }
       let metricSelector: Requirement[];
       try {
         metricSelector = parseRequirements(req.query.get("metricLabelSelector") ?? "");
@@ -158,14 +173,6 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
         metric: route.metric,
       };
       if (route.name === "*") {
-        const selector = req.query.get("labelSelector") ?? "";
-        try {
-          parseRequirements(selector);
-        } catch (e) {
-          if (e instanceof LabelSelectorError)
-            throw new StatusError(badRequest(e.message), { cause: e });
-          throw e;
-        }
         const items = await provider.getMetricBySelector(
           route.namespace,
           selector,

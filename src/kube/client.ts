@@ -1,13 +1,11 @@
 /**
  * @module kube/client
  * The few Kubernetes API calls the adapter makes, over one keep-alive connection pool, with the
- * credentials of a kubeconfig (or the in-cluster service account). A facade over
- * @kubernetes/client-node's configuration loading, so a later library swap stays here.
+ * credentials of a kubeconfig (or the in-cluster service account).
  */
-import { createHash } from "node:crypto";
 import { Agent, request, type RequestOptions } from "node:https";
 import { request as httpRequest } from "node:http";
-import { KubeConfig } from "@kubernetes/client-node";
+import { loadCredentials, type KubeCredentials } from "./kubeconfig.ts";
 
 export class KubeApiError extends Error {
   override readonly name = "KubeApiError";
@@ -34,48 +32,48 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
-export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 export class KubeClient {
-  readonly #kc: KubeConfig;
-  /** One keep-alive pool; rebuilt only if the kubeconfig's TLS material changes. */
-  #agent: { key: string; agent: Agent } | undefined;
+  readonly #creds: KubeCredentials;
+  readonly #agent: Agent;
   readonly #timeoutMs: number;
 
   constructor(o: KubeClientOptions) {
-    this.#kc = loadKubeConfig(o.kubeconfig);
+    this.#creds = loadCredentials(o.kubeconfig);
     this.#timeoutMs = o.timeoutMs ?? 10_000;
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: 32,
+      ...(this.#creds.ca === undefined ? {} : { ca: this.#creds.ca }),
+      ...(this.#creds.cert === undefined ? {} : { cert: this.#creds.cert }),
+      ...(this.#creds.key === undefined ? {} : { key: this.#creds.key }),
+      rejectUnauthorized: !this.#creds.insecureSkipTlsVerify,
+    });
   }
 
   get server(): string {
-    return this.#kc.getCurrentCluster()?.server ?? "";
+    return this.#creds.server;
   }
 
   /** GET (or POST) a path of the API server and parse its JSON answer. */
   async json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.server);
-    const opts: RequestOptions = {
-      method,
-      headers: { Accept: "application/json", "Content-Type": "application/json" },
-      timeout: this.#timeoutMs,
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "Content-Type": "application/json",
+      "User-Agent": "k8s-custom-metrics",
     };
-    await this.#kc.applyToHTTPSOptions(opts);
-    // client-node builds a fresh agent per call, which would mean a TLS handshake per request.
-    opts.agent = this.#agentFor(opts);
+    const token = this.#creds.token?.();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    const opts: RequestOptions = { method, headers, agent: this.#agent, timeout: this.#timeoutMs };
     const send = url.protocol === "http:" ? httpRequest : request;
-    const text = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = send(url, opts, (res) => {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = send(url, opts, (r) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+        r.on("data", (c: Buffer) => chunks.push(c));
+        r.on("end", () => {
+          resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
         });
-        res.on("error", reject);
+        r.on("error", reject);
       });
       req.on("timeout", () =>
         req.destroy(new Error(`timeout after ${String(this.#timeoutMs)} ms`)),
@@ -83,30 +81,38 @@ export class KubeClient {
       req.on("error", reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
-    if (text.status < 200 || text.status >= 300) {
-      throw new KubeApiError(text.status, text.body, `${method} ${url.pathname}`);
+    if (res.status < 200 || res.status >= 300) {
+      throw new KubeApiError(res.status, res.body, `${method} ${url.pathname}`);
     }
-    return JSON.parse(text.body) as T;
-  }
-
-  #agentFor(opts: RequestOptions): Agent {
-    const tls = {
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      ...(opts.rejectUnauthorized === undefined
-        ? {}
-        : { rejectUnauthorized: opts.rejectUnauthorized }),
-    };
-    const key = createHash("sha256").update(JSON.stringify(tls)).digest("hex");
-    if (this.#agent?.key !== key) {
-      this.#agent?.agent.destroy();
-      this.#agent = { key, agent: new Agent({ ...tls, keepAlive: true, maxSockets: 32 }) };
-    }
-    return this.#agent.agent;
+    return JSON.parse(res.body) as T;
   }
 
   close(): void {
-    this.#agent?.agent.destroy();
+    this.#agent.destroy();
   }
+}
+
+/**
+ * The kubeconfig's credentials applied to request options (CA, client certificate, bearer token),
+ * for clients of other servers that trust the same identity (the kubelets).
+ */
+export function loadKubeConfig(kubeconfig: string | undefined): {
+  applyToHTTPSOptions(opts: RequestOptions): Promise<void>;
+} {
+  const c = loadCredentials(kubeconfig);
+  return {
+    applyToHTTPSOptions(opts) {
+      if (c.ca !== undefined) opts.ca = c.ca;
+      if (c.cert !== undefined) opts.cert = c.cert;
+      if (c.key !== undefined) opts.key = c.key;
+      const token = c.token?.();
+      if (token) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(opts.headers ?? {}))
+          if (typeof v === "string") headers[k] = v;
+        opts.headers = { ...headers, Authorization: `Bearer ${token}` };
+      }
+      return Promise.resolve();
+    },
+  };
 }

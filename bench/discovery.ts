@@ -1,0 +1,194 @@
+/**
+ * @module bench/discovery
+ * Discovery side by side: a real Prometheus backfilled with N series over a few hundred metric
+ * names, our adapter and prometheus-adapter v0.12.0 with the same (default) rules against it and
+ * the same local API server. For each: time from process start to a complete metric list, the
+ * number of metrics listed, and peak RSS (VmHWM). Sizes: BENCH_SIZES (default 10000,100000,1000000).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { defaultConfigYaml } from "../src/config/defaults.ts";
+import { readClusterInfo } from "../src/harness/cluster.ts";
+import { startPrometheus, freePort } from "../test/support/prometheus.ts";
+import { startUpstreamAdapter } from "../test/support/upstream-adapter.ts";
+
+const NAMES = 300;
+
+/** The compiled CLI (bench/run.ts builds it): what a deployment runs, not the tsx dev loader. */
+export const OUR_MAIN = "bench/.dist/cli/main.js";
+
+/** OpenMetrics text: N series spread over NAMES metric names, labelled like cAdvisor and apps. */
+export function seriesText(n: number, at: number): string {
+  const perName = Math.max(1, Math.floor(n / NAMES));
+  const lines: string[] = [];
+  for (let m = 0; m < NAMES; m++) {
+    const name =
+      m % 3 === 0
+        ? `container_bench_${String(m)}_bytes`
+        : m % 3 === 1
+          ? `app_bench_${String(m)}_total`
+          : `app_bench_${String(m)}`;
+    for (let i = 0; i < perName; i++) {
+      const ns = `ns-${String(i % 50)}`;
+      const pod = `pod-${String(i)}`;
+      const labels =
+        m % 3 === 0
+          ? `namespace="${ns}",pod="${pod}",container="c"`
+          : `namespace="${ns}",pod="${pod}",service="svc-${String(i % 20)}"`;
+      lines.push(`${name}{${labels}} ${String(i % 97)} ${String(at)}`);
+    }
+  }
+  lines.push("# EOF");
+  return lines.join("\n") + "\n";
+}
+
+function vmHwmKb(pid: number): number {
+  try {
+    return Number(
+      /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${String(pid)}/status`, "utf8"))?.[1] ?? 0,
+    );
+  } catch {
+    return 0;
+  }
+}
+
+function pidOf(pattern: string): number {
+  return Number(execFileSync("pgrep", ["-n", "-f", pattern], { encoding: "utf8" }).trim());
+}
+
+export interface DiscoveryResult {
+  readonly series: number;
+  readonly implementation: "ours" | "upstream";
+  readonly seconds: number;
+  readonly metrics: number;
+  readonly peakRssMb: number;
+}
+
+async function countMetrics(get: () => Promise<{ status: number; text: string }>): Promise<number> {
+  const r = await get();
+  if (r.status !== 200) return -1;
+  return (JSON.parse(r.text) as { resources: unknown[] }).resources.length;
+}
+
+async function runOurs(
+  url: string,
+  kubeconfig: string,
+  config: string,
+  n: number,
+): Promise<DiscoveryResult> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      "bin/k8s-custom-metrics.js",
+      "serve",
+      `--config=${config}`,
+      `--prometheus-url=${url}`,
+      `--lister-kubeconfig=${kubeconfig}`,
+      `--insecure-http-port=${String(port)}`,
+      "--metrics-relist-interval=1h",
+      "--metrics-max-age=2h",
+    ],
+    { stdio: "ignore" },
+  );
+  const get = async () => {
+    const res = await fetch(`http://127.0.0.1:${String(port)}/apis/custom.metrics.k8s.io/v1beta1`);
+    return { status: res.status, text: await res.text() };
+  };
+  try {
+    for (;;) {
+      const ready = await fetch(`http://127.0.0.1:${String(port)}/readyz`)
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (ready) break;
+      if (performance.now() - t0 > 600_000) throw new Error("our adapter did not become ready");
+      await sleep(20);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      series: n,
+      implementation: "ours",
+      seconds,
+      metrics: await countMetrics(get),
+      peakRssMb: vmHwmKb(child.pid ?? 0) / 1024,
+    };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+async function runUpstream(
+  url: string,
+  stateDir: string,
+  config: string,
+  n: number,
+  expected: number,
+): Promise<DiscoveryResult> {
+  const info = await readClusterInfo(stateDir);
+  if (!info) throw new Error("no cluster");
+  const t0 = performance.now();
+  const up = await startUpstreamAdapter({
+    info,
+    prometheusUrl: url,
+    config,
+    relistInterval: "1h",
+    maxAge: "2h",
+  });
+  try {
+    const pid = pidOf("prometheus-adapter/v0.12.0/adapter");
+    let metrics = 0;
+    for (;;) {
+      metrics = await countMetrics(() => up.get("/apis/custom.metrics.k8s.io/v1beta1")).catch(
+        () => 0,
+      );
+      if (metrics >= expected) break;
+      if (performance.now() - t0 > 900_000) break;
+      await sleep(20);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      series: n,
+      implementation: "upstream",
+      seconds,
+      metrics,
+      peakRssMb: vmHwmKb(pid) / 1024,
+    };
+  } finally {
+    await up.stop();
+  }
+}
+
+export async function benchDiscovery(
+  stateDir: string,
+  kubeconfig: string,
+  sizes: readonly number[],
+): Promise<DiscoveryResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), "kcm-bench-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(config, defaultConfigYaml());
+  const out: DiscoveryResult[] = [];
+  for (const n of sizes) {
+    process.stderr.write(`discovery: backfilling ${String(n)} series…\n`);
+    const prom = await startPrometheus({
+      openMetrics: seriesText(n, Math.floor(Date.now() / 1000) - 600),
+    });
+    try {
+      const ours = await runOurs(prom.url, kubeconfig, config, n);
+      process.stderr.write(
+        `  ours: ${ours.seconds.toFixed(2)} s, ${String(ours.metrics)} metrics, ${ours.peakRssMb.toFixed(0)} MB\n`,
+      );
+      const upstream = await runUpstream(prom.url, stateDir, config, n, ours.metrics);
+      process.stderr.write(
+        `  upstream: ${upstream.seconds.toFixed(2)} s, ${String(upstream.metrics)} metrics, ${upstream.peakRssMb.toFixed(0)} MB\n`,
+      );
+      out.push(ours, upstream);
+    } finally {
+      await prom.stop();
+    }
+  }
+  return out;
+}
