@@ -3,14 +3,14 @@
  * `k8s-custom-metrics local …`: the local cluster for development, tests and the demo.
  */
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { pino } from "pino";
 import { KcmError } from "../errors.ts";
-import { down, envLines, readClusterInfo, status, up } from "../harness/cluster.ts";
-import { KUBE_VERSION, ensureKubeBinaries } from "../harness/kube-binaries.ts";
-import { runDemo } from "../harness/demo.ts";
-import { NodeAgent } from "../harness/node-agent/agent.ts";
 import { defaultStateDir, statePaths } from "../harness/paths.ts";
 import { DEFAULT_PORT_BASE } from "../harness/ports.ts";
+import { KUBE_VERSION, ensureKubeBinaries } from "../harness/kube-binaries.ts";
+
+// The harness (and @kubernetes/client-node, which the node agent uses) loads only when a
+// `local` command runs, so `serve` starts without it.
+const cluster = () => import("../harness/cluster.ts");
 
 function int(min: number, max: number) {
   return (v: string): number => {
@@ -69,6 +69,7 @@ export function localCommand(): Command {
     .option("--scrape-interval <seconds>", "Prometheus scrape interval", int(1, 60), 5)
     .action(async (o) => {
       const t0 = Date.now();
+      const { up, envLines } = await cluster();
       const info = await up(
         {
           stateDir: o.stateDir,
@@ -91,6 +92,7 @@ export function localCommand(): Command {
     .description("stop every process of the local cluster, pods included")
     .option(...stateDirOption())
     .action(async (o) => {
+      const { down } = await cluster();
       await down(o.stateDir, progress);
     });
 
@@ -100,6 +102,7 @@ export function localCommand(): Command {
     .option(...stateDirOption())
     .option("-o, --output <format>", "text or json", "text")
     .action(async (o) => {
+      const { status } = await cluster();
       const s = await status(o.stateDir);
       if (o.output === "json") {
         process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
@@ -128,6 +131,7 @@ export function localCommand(): Command {
     )
     .option(...stateDirOption())
     .action(async (o) => {
+      const { readClusterInfo, envLines } = await cluster();
       const info = await readClusterInfo(o.stateDir);
       if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
       process.stdout.write(`${envLines(info).join("\n")}\n`);
@@ -153,6 +157,7 @@ export function localCommand(): Command {
     )
     .option("--keep", "leave the cluster running when the demo ends", false)
     .action(async (o) => {
+      const { runDemo } = await import("../harness/demo.ts");
       await runDemo(
         { stateDir: o.stateDir, portBase: o.portBase, exitAfterSeconds: o.exitAfter, keep: o.keep },
         progress,
@@ -177,6 +182,11 @@ export function localCommand(): Command {
     .requiredOption("--port <n>", "metrics and health port on 127.0.0.1", int(1, 65535))
     .option("--pod-network <a.b>", "pod IPs are a.b.x.y (a /16 in 127.0.0.0/8)", "127.1")
     .action(async (o) => {
+      const [{ pino }, { NodeAgent }, { readClusterInfo }] = await Promise.all([
+        import("pino"),
+        import("../harness/node-agent/agent.ts"),
+        cluster(),
+      ]);
       const log = pino({ base: { component: "node-agent" } });
       const p = statePaths(o.stateDir);
       const info = await readClusterInfo(o.stateDir);

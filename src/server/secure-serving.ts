@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SecureVersion, TLSSocket } from "node:tls";
 import { KcmError } from "../errors.ts";
-import { createCa, issue } from "../pki/pki.ts";
 
 export interface ServingOptions {
   readonly bindAddress: string;
@@ -120,6 +119,8 @@ export async function ensureSelfSigned(
   const keyFile = join(certDir, "apiserver.key");
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
   await mkdir(certDir, { recursive: true });
+  // Only here is the X.509 library needed: load it lazily, so serving with given certs skips it.
+  const { createCa, issue } = await import("../pki/pki.ts");
   const ca = await createCa(`k8s-custom-metrics-ca@${String(Math.floor(Date.now() / 1000))}`);
   const ips = hosts.filter((h) => /^[\d.]+$|:/.test(h));
   const leaf = await issue(ca, {
