@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typin
 import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { customMetricsApi } from "../apis/custom-metrics.ts";
 import { externalMetricsApi } from "../apis/external-metrics.ts";
+import { resourceMetricsApi } from "../apis/resource-metrics.ts";
 import type { ApiGroup } from "../apis/types.ts";
 import { defaultConfig } from "../config/defaults.ts";
 import { loadConfig } from "../config/load.ts";
@@ -19,6 +20,10 @@ import { PrometheusClient } from "../providers/prometheus/client.ts";
 import { PrometheusCustomProvider } from "../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";
+import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kubelet-scraper.ts";
+import { KubeletSource } from "../providers/resource/kubelet-source.ts";
+import { KubeResourceObjects } from "../providers/resource/objects.ts";
+import { PrometheusResourceSource } from "../providers/resource/prometheus-source.ts";
 import { checkTemplate, compileRule, namingMapper } from "../providers/prometheus/rules.ts";
 import { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { createAdapterMetrics } from "../observability/metrics.ts";
@@ -56,7 +61,9 @@ function header(v: string, prev: Record<string, string>): Record<string, string>
 export function serveCommand(): Command {
   return (
     new Command("serve")
-      .description("serve custom.metrics.k8s.io and external.metrics.k8s.io from Prometheus")
+      .description(
+        "serve custom.metrics.k8s.io, external.metrics.k8s.io and metrics.k8s.io from Prometheus (or kubelets)",
+      )
       .option(
         "--config <file>",
         "prometheus-adapter configuration file; without it, the default rules of its config generator",
@@ -211,6 +218,52 @@ export function serveCommand(): Command {
           .default(600_000, "10m"),
       )
       .option("--disable-http2", "serve HTTP/1.1 only", false)
+      .option("--disable-custom-metrics", "do not serve custom.metrics.k8s.io", false)
+      .option("--disable-external-metrics", "do not serve external.metrics.k8s.io", false)
+      .option("--disable-resource-metrics", "do not serve metrics.k8s.io", false)
+      .addOption(
+        new Option(
+          "--resource-metrics-source <source>",
+          "where metrics.k8s.io usage comes from (default: prometheus when the config has resourceRules, else kubelet)",
+        ).choices(["prometheus", "kubelet"] as const),
+      )
+      .addOption(
+        new Option(
+          "--metric-resolution <duration>",
+          "kubelet source: how often kubelets are scraped",
+        )
+          .argParser(duration)
+          .default(15_000, "15s"),
+      )
+      .option(
+        "--kubelet-preferred-address-types <list>",
+        "kubelet source: node address types to connect to, in order",
+        list,
+        [...DEFAULT_ADDRESS_TYPES],
+      )
+      .option("--kubelet-port <port>", "kubelet source: kubelet port", port, 10250)
+      .option(
+        "--kubelet-use-node-status-port",
+        "kubelet source: use the port in node.status.daemonEndpoints.kubeletEndpoint",
+        false,
+      )
+      .addOption(
+        new Option(
+          "--kubelet-scheme <scheme>",
+          "kubelet source: http is only allowed to loopback addresses (local node agents)",
+        )
+          .choices(["https", "http"] as const)
+          .default("https" as const),
+      )
+      .option(
+        "--kubelet-insecure-tls",
+        "kubelet source: do not verify kubelet serving certificates",
+        false,
+      )
+      .option(
+        "--kubelet-certificate-authority <file>",
+        "kubelet source: CA bundle for kubelet serving certificates (default: the kubeconfig's)",
+      )
       // Accepted so prometheus-adapter deployments start unchanged; see docs/flags.md.
       .addOption(
         new Option(
@@ -279,7 +332,10 @@ export function serveCommand(): Command {
         });
         const lister = new MetricLister(
           prometheus,
-          { custom, external },
+          {
+            custom: o.disableCustomMetrics ? [] : custom,
+            external: o.disableExternalMetrics ? [] : external,
+          },
           {
             relistIntervalMs: o.metricsRelistInterval,
             maxAgeMs: maxAge,
@@ -293,7 +349,7 @@ export function serveCommand(): Command {
         mapperTimer.unref();
         const groups: ApiGroup[] = [];
         // As upstream: a group without rules is not installed.
-        if (custom.length > 0) {
+        if (custom.length > 0 && !o.disableCustomMetrics) {
           groups.push(
             customMetricsApi(
               new PrometheusCustomProvider({
@@ -307,11 +363,56 @@ export function serveCommand(): Command {
             ),
           );
         }
-        if (external.length > 0) {
+        if (external.length > 0 && !o.disableExternalMetrics) {
           groups.push(
             externalMetricsApi(
               new PrometheusExternalProvider({ prometheus, registry: () => lister.external, log }),
             ),
+          );
+        }
+        // metrics.k8s.io: from resourceRules (the config generator's when the config has none),
+        // or from kubelets. Kubelets need no config, so the group is on unless disabled; when the
+        // kubelet source is only the fallback, scraping starts with the first request.
+        let kubelet: KubeletSource | undefined;
+        if (!o.disableResourceMetrics) {
+          const sourceName =
+            o.resourceMetricsSource ?? (config.resourceRules ? "prometheus" : "kubelet");
+          let source;
+          let onRequest: (() => void) | undefined;
+          if (sourceName === "prometheus") {
+            const rules = config.resourceRules ?? defaultConfig().resourceRules;
+            if (!rules) throw new KcmError("KCM_ERR_USAGE", "no resourceRules to serve");
+            source = new PrometheusResourceSource({ prometheus, rules, mapper: nm, log });
+          } else {
+            const src = new KubeletSource({
+              scraper: new KubeletScraper(kube, {
+                scheme: o.kubeletScheme,
+                port: o.kubeletPort,
+                useNodeStatusPort: o.kubeletUseNodeStatusPort,
+                preferredAddressTypes: o.kubeletPreferredAddressTypes,
+                insecureTls: o.kubeletInsecureTls,
+                caFile: o.kubeletCertificateAuthority,
+                kubeconfig: o.listerKubeconfig,
+                timeoutMs: Math.min(o.metricResolution, 10_000),
+              }),
+              resolutionMs: o.metricResolution,
+              log,
+            });
+            kubelet = src;
+            source = src;
+            if (o.resourceMetricsSource === "kubelet") src.start();
+            else
+              onRequest = () => {
+                src.start();
+              };
+          }
+          log.info({ source: sourceName }, "serving metrics.k8s.io");
+          groups.push(
+            resourceMetricsApi({
+              objects: new KubeResourceObjects(kube),
+              source,
+              ...(onRequest ? { onRequest } : {}),
+            }),
           );
         }
         void lister.start();
@@ -397,6 +498,7 @@ export function serveCommand(): Command {
           stopping = true;
           log.info("shutting down: finishing in-flight requests");
           lister.stop();
+          kubelet?.stop();
           clearInterval(mapperTimer);
           void shutdown()
             .then(() => prometheus.close())

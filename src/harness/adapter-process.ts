@@ -9,7 +9,12 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KcmError } from "../errors.ts";
-import { registerAdapter, API_SERVICES, type AdapterRegistration } from "./adapter-registration.ts";
+import {
+  API_SERVICES,
+  publishApiServices,
+  registerAdapter,
+  type AdapterRegistration,
+} from "./adapter-registration.ts";
 import type { ClusterInfo } from "./cluster.ts";
 import { statePaths } from "./paths.ts";
 import { returns200 } from "./probe.ts";
@@ -88,11 +93,17 @@ export async function startAdapter(
       `--authentication-kubeconfig=${reg.kubeconfig}`,
       `--authorization-kubeconfig=${reg.kubeconfig}`,
       `--metrics-relist-interval=${o.relistInterval ?? "10s"}`,
+      // metrics.k8s.io straight from the node agent, which serves the kubelet's endpoint over HTTP.
+      "--resource-metrics-source=kubelet",
+      "--kubelet-scheme=http",
+      "--kubelet-use-node-status-port",
+      "--metric-resolution=5s",
       ...(o.extraArgs ?? []),
     ],
     ready: () => returns200(`https://127.0.0.1:${String(port)}/readyz`, { insecure: true }),
     timeoutMs: 60_000,
   });
+  await publishApiServices(info, reg);
   // The aggregator's availability controller probes every APIService; wait for all of them.
   const deadline = Date.now() + 90_000;
   for (;;) {

@@ -8,6 +8,7 @@
  * account's token, so the adapter runs with exactly the permissions deploy/ grants.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +27,7 @@ export const API_SERVICES = [
   { group: "custom.metrics.k8s.io", version: "v1beta2", versionPriority: 200 },
   { group: "custom.metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
   { group: "external.metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
+  { group: "metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
 ] as const;
 
 export interface AdapterRegistration {
@@ -34,6 +36,8 @@ export interface AdapterRegistration {
   readonly keyFile: string;
   readonly kubeconfig: string;
   readonly port: number;
+  /** The cluster CA, which signed the serving certificate: the APIServices' caBundle. */
+  readonly caPem: string;
 }
 
 async function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
@@ -69,6 +73,19 @@ export function loopbackObjects(port: number, caPem: string): unknown[] {
   ];
 }
 
+/** The files of a registration made earlier (by the process that started the adapter). */
+export function existingRegistration(info: ClusterInfo): AdapterRegistration {
+  const dir = join(info.stateDir, "adapter");
+  return {
+    dir,
+    certFile: join(dir, "serving.crt"),
+    keyFile: join(dir, "serving.key"),
+    kubeconfig: join(dir, "adapter.kubeconfig"),
+    port: info.ports.adapter,
+    caPem: readFileSync(info.pki.caCert, "utf8"),
+  };
+}
+
 export async function registerAdapter(
   info: ClusterInfo,
   port: number,
@@ -94,20 +111,18 @@ export async function registerAdapter(
   await writeFile(certFile, serving.certPem, { mode: 0o644 });
   await writeFile(keyFile, serving.keyPem, { mode: 0o600 });
 
-  // deploy/base without its Service and APIServices, which loopback replaces.
+  // deploy/base's identity and permissions only: the adapter runs here as a host process, so
+  // its Deployment (whose image the local node cannot run), Service and APIServices are left out.
   const base = await kubectl(info, ["kustomize", join(REPO_ROOT, "deploy", "base")]);
   const kept = base
     .split(/^---$/m)
-    .filter((doc) => !/^kind: (Service|APIService)$/m.test(doc))
+    .filter((doc) =>
+      /^kind: (Namespace|ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)$/m.test(
+        doc,
+      ),
+    )
     .join("---\n");
   await kubectl(info, ["apply", "-f", "-"], kept);
-  await kubectl(
-    info,
-    ["apply", "-f", "-"],
-    loopbackObjects(port, ca.certPem)
-      .map((o) => stringify(o))
-      .join("---\n"),
-  );
 
   const token = (
     await kubectl(info, [
@@ -140,5 +155,22 @@ export async function registerAdapter(
     }),
     { mode: 0o600 },
   );
-  return { dir, certFile, keyFile, kubeconfig, port };
+  return { dir, certFile, keyFile, kubeconfig, port, caPem: ca.certPem };
+}
+
+/**
+ * Points the aggregator at the adapter. Done once the adapter listens: APIServices that fail
+ * their first checks push the aggregator's OpenAPI download into a long backoff.
+ */
+export async function publishApiServices(
+  info: ClusterInfo,
+  reg: AdapterRegistration,
+): Promise<void> {
+  await kubectl(
+    info,
+    ["apply", "-f", "-"],
+    loopbackObjects(reg.port, reg.caPem)
+      .map((o) => stringify(o))
+      .join("---\n"),
+  );
 }

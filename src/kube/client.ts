@@ -91,28 +91,3 @@ export class KubeClient {
     this.#agent.destroy();
   }
 }
-
-/**
- * The kubeconfig's credentials applied to request options (CA, client certificate, bearer token),
- * for clients of other servers that trust the same identity (the kubelets).
- */
-export function loadKubeConfig(kubeconfig: string | undefined): {
-  applyToHTTPSOptions(opts: RequestOptions): Promise<void>;
-} {
-  const c = loadCredentials(kubeconfig);
-  return {
-    applyToHTTPSOptions(opts) {
-      if (c.ca !== undefined) opts.ca = c.ca;
-      if (c.cert !== undefined) opts.cert = c.cert;
-      if (c.key !== undefined) opts.key = c.key;
-      const token = c.token?.();
-      if (token) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(opts.headers ?? {}))
-          if (typeof v === "string") headers[k] = v;
-        opts.headers = { ...headers, Authorization: `Bearer ${token}` };
-      }
-      return Promise.resolve();
-    },
-  };
-}

@@ -7,14 +7,13 @@ import { startAdapter, type RunningAdapter } from "../../src/harness/adapter-pro
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
 import { statePaths } from "../../src/harness/paths.ts";
 import { Supervisor } from "../../src/harness/supervisor.ts";
-import { registerAdapter } from "../../src/harness/adapter-registration.ts";
+import { existingRegistration } from "../../src/harness/adapter-registration.ts";
 
 export async function ensureRegisteredAdapter(info: ClusterInfo): Promise<RunningAdapter> {
   const p = statePaths(info.stateDir);
   const running = (await new Supervisor(p.logs, p.run).list()).find((c) => c.name === "adapter");
   if (running?.alive) {
-    const reg = await registerAdapter(info, info.ports.adapter);
-    return { ...reg, pid: running.pid, log: running.log };
+    return { ...existingRegistration(info), pid: running.pid, log: running.log };
   }
   return startAdapter(info);
 }

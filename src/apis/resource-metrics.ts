@@ -1,0 +1,224 @@
+/**
+ * @module apis/resource-metrics
+ * metrics.k8s.io v1beta1 (`kubectl top`, HPA Resource metrics): `nodes[/{name}]`, `pods`,
+ * `namespaces/{ns}/pods[/{name}]` with `labelSelector` and `fieldSelector`, shaped as
+ * metrics-server's pkg/api (node.go, pod.go) returns them. Pods and nodes come from the API
+ * server; usage from a ResourceMetricsSource. An object without metrics is left out of a list
+ * and is a 404 when asked for by name.
+ */
+import {
+  FieldSelectorError,
+  parseFieldSelector,
+  type FieldSelector,
+} from "../apimachinery/field-selector.ts";
+import { LabelSelectorError, parseLabelSelector } from "../apimachinery/label-selector.ts";
+import { badRequest, internalError, resourceNotFound } from "../apimachinery/status.ts";
+import { formatGoDuration, formatRfc3339 } from "../apimachinery/time.ts";
+import type {
+  NodeRef,
+  NodeUsage,
+  PodRef,
+  PodUsage,
+  ResourceMetricsSource,
+  ResourceObjects,
+  ResourceUsage,
+} from "../providers/resource/types.ts";
+import { StatusError } from "../providers/types.ts";
+import { routeNotFound } from "./custom-metrics.ts";
+import { apiResourceList } from "./discovery.ts";
+import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";
+
+export const RESOURCE_METRICS_GROUP = "metrics.k8s.io";
+const API_VERSION = `${RESOURCE_METRICS_GROUP}/v1beta1`;
+const NODE_METRICS = { group: RESOURCE_METRICS_GROUP, resource: "nodemetrics" };
+const POD_METRICS = { group: RESOURCE_METRICS_GROUP, resource: "podmetrics" };
+
+export interface ResourceMetricsApiDeps {
+  readonly objects: ResourceObjects;
+  readonly source: ResourceMetricsSource;
+  /** Called on every request before anything else (lets a lazy source start scraping). */
+  readonly onRequest?: () => void;
+  readonly now?: () => Date;
+}
+
+/** The route a path names; undefined for any other shape. */
+export type ResourceRoute =
+  | { readonly kind: "nodes"; readonly name?: string }
+  | { readonly kind: "pods"; readonly namespace: string; readonly name?: string };
+
+export function parseResourceRoute(segments: readonly string[]): ResourceRoute | undefined {
+  if (segments.some((s) => s === "")) return undefined;
+  const [a, b, c, d] = segments;
+  if (a === "nodes" && segments.length === 1) return { kind: "nodes" };
+  if (a === "nodes" && segments.length === 2 && b) return { kind: "nodes", name: b };
+  if (a === "pods" && segments.length === 1) return { kind: "pods", namespace: "" };
+  if (a === "namespaces" && b && c === "pods") {
+    if (segments.length === 3) return { kind: "pods", namespace: b };
+    if (segments.length === 4 && d) return { kind: "pods", namespace: b, name: d };
+  }
+  return undefined;
+}
+
+function usageJson(u: ResourceUsage): unknown {
+  // A ResourceList is a Go map: keys sorted.
+  return { cpu: u.cpu.toString(), memory: u.memory.toString() };
+}
+
+function meta(
+  name: string,
+  namespace: string | undefined,
+  labels: Readonly<Record<string, string>>,
+  now: Date,
+): Record<string, unknown> {
+  // ObjectMeta field order: name, namespace, creationTimestamp, labels (omitempty).
+  const m: Record<string, unknown> = { name };
+  if (namespace !== undefined && namespace !== "") m["namespace"] = namespace;
+  m["creationTimestamp"] = formatRfc3339(now);
+  if (Object.keys(labels).length > 0) m["labels"] = labels;
+  return m;
+}
+
+/** A NodeMetrics item (`withKind` for a single-object response). */
+export function nodeMetricsJson(
+  node: NodeRef,
+  u: NodeUsage,
+  now: Date,
+  withKind = false,
+): Record<string, unknown> {
+  return {
+    ...(withKind ? { kind: "NodeMetrics", apiVersion: API_VERSION } : {}),
+    metadata: meta(node.name, undefined, node.labels, now),
+    timestamp: formatRfc3339(u.timestamp),
+    window: formatGoDuration(u.windowNs),
+    usage: usageJson(u.usage),
+  };
+}
+
+/** A PodMetrics item (`withKind` for a single-object response). */
+export function podMetricsJson(
+  pod: PodRef,
+  u: PodUsage,
+  now: Date,
+  withKind = false,
+): Record<string, unknown> {
+  return {
+    ...(withKind ? { kind: "PodMetrics", apiVersion: API_VERSION } : {}),
+    metadata: meta(pod.name, pod.namespace, pod.labels, now),
+    timestamp: formatRfc3339(u.timestamp),
+    window: formatGoDuration(u.windowNs),
+    containers: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
+  };
+}
+
+function listJson(kind: string, items: readonly unknown[]): unknown {
+  return { kind, apiVersion: API_VERSION, metadata: {}, items };
+}
+
+function selectors(q: URLSearchParams): { label: string; field: FieldSelector } {
+  const label = q.get("labelSelector") ?? "";
+  try {
+    parseLabelSelector(label);
+    return { label, field: parseFieldSelector(q.get("fieldSelector") ?? "") };
+  } catch (e) {
+    if (e instanceof LabelSelectorError || e instanceof FieldSelectorError) {
+      throw new StatusError(badRequest(e.message), { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** metrics-server filters the listed metadata in memory: only metadata fields can match. */
+function fieldsOf(o: { name: string; namespace?: string }): Record<string, string> {
+  return { "metadata.name": o.name, "metadata.namespace": o.namespace ?? "" };
+}
+
+async function listing<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof StatusError) throw e;
+    throw new StatusError(internalError(e instanceof Error ? e.message : String(e)), { cause: e });
+  }
+}
+
+function byNamespaceThenName(
+  a: { namespace?: string; name: string },
+  b: { namespace?: string; name: string },
+): number {
+  const an = a.namespace ?? "";
+  const bn = b.namespace ?? "";
+  if (an !== bn) return an < bn ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
+  const now = deps.now ?? (() => new Date());
+  return {
+    name: RESOURCE_METRICS_GROUP,
+    versions: ["v1beta1"],
+    advertisedVersions: ["v1beta1"],
+    resourceList(version) {
+      return apiResourceList(RESOURCE_METRICS_GROUP, version, [
+        {
+          name: "nodes",
+          singularName: "",
+          namespaced: false,
+          kind: "NodeMetrics",
+          verbs: ["get", "list"],
+        },
+        {
+          name: "pods",
+          singularName: "",
+          namespaced: true,
+          kind: "PodMetrics",
+          verbs: ["get", "list"],
+        },
+      ]);
+    },
+    async handle(_version, req: ApiRequest): Promise<ApiResponse> {
+      const route = parseResourceRoute(req.segments);
+      if (!route) throw routeNotFound();
+      deps.onRequest?.();
+      if (route.kind === "nodes") {
+        if (route.name !== undefined) {
+          const name = route.name;
+          const node = await listing(deps.objects.getNode(name));
+          const [u] = node ? await deps.source.nodeMetrics([node]) : [];
+          if (!node || !u) throw new StatusError(resourceNotFound(NODE_METRICS, name));
+          return { status: 200, body: nodeMetricsJson(node, u, now(), true) };
+        }
+        const sel = selectors(req.query);
+        const nodes = (await listing(deps.objects.listNodes(sel.label)))
+          .filter((n) => sel.field.matches(fieldsOf(n)))
+          .sort(byNamespaceThenName);
+        const usage = await deps.source.nodeMetrics(nodes);
+        const t = now();
+        const items = nodes.flatMap((n, i) => {
+          const u = usage[i];
+          return u ? [nodeMetricsJson(n, u, t)] : [];
+        });
+        return { status: 200, body: listJson("NodeMetricsList", items) };
+      }
+      if (route.name !== undefined) {
+        const { namespace, name } = route;
+        const pod = await listing(deps.objects.getPod(namespace, name));
+        const [u] = pod ? await deps.source.podMetrics([pod]) : [];
+        if (!pod || !u) {
+          throw new StatusError(resourceNotFound(POD_METRICS, `${namespace}/${name}`));
+        }
+        return { status: 200, body: podMetricsJson(pod, u, now(), true) };
+      }
+      const sel = selectors(req.query);
+      const pods = (await listing(deps.objects.listPods(route.namespace, sel.label)))
+        .filter((p) => sel.field.matches(fieldsOf(p)))
+        .sort(byNamespaceThenName);
+      const usage = await deps.source.podMetrics(pods);
+      const t = now();
+      const items = pods.flatMap((p, i) => {
+        const u = usage[i];
+        return u ? [podMetricsJson(p, u, t)] : [];
+      });
+      return { status: 200, body: listJson("PodMetricsList", items) };
+    },
+  };
+}
