@@ -399,6 +399,21 @@ describe("deploy/ against a real kube-apiserver (server-side dry run)", () => {
   });
 
   test(
+    "kubectl apply --dry-run=server -k deploy/overlays/resource-metrics accepts every object",
+    T,
+    async () => {
+      const overlay = join(REPO, "deploy", "overlays", "resource-metrics");
+      const objects = await kustomize(overlay);
+      assert.ok(
+        objects.some(
+          (o) => o.kind === "APIService" && o.metadata.name === "v1beta1.metrics.k8s.io",
+        ),
+      );
+      await dryRun(overlay);
+    },
+  );
+
+  test(
     "kubectl apply --dry-run=server -k deploy/overlays/seed-stack accepts every object",
     T,
     async () => {

@@ -709,14 +709,17 @@ describe("deliberate differences from prometheus-adapter v0.12.0", () => {
   });
 
   test(
-    "metrics.k8s.io without resourceRules: served by ours (kubelet), uninstalled upstream",
+    "metrics.k8s.io without resourceRules: uninstalled in both (404; upstream's body is a path list)",
     T,
     async () => {
       const p = await both("/apis/metrics.k8s.io/v1beta1");
       assert.equal(p.theirs.status, 404);
       assert.equal(Object.keys(p.theirs.body as object).join(), "paths");
-      assert.equal(p.ours.status, 200, p.ours.text);
-      assert.equal((p.ours.body as { kind?: unknown }).kind, "APIResourceList");
+      assert.equal(p.ours.status, 404, p.ours.text);
+      assert.equal(
+        p.ours.text,
+        status(404, "NotFound", "the server could not find the requested resource", {}),
+      );
     },
   );
 

@@ -36,8 +36,6 @@ const POD_METRICS = { group: RESOURCE_METRICS_GROUP, resource: "podmetrics" };
 export interface ResourceMetricsApiDeps {
   readonly objects: ResourceObjects;
   readonly source: ResourceMetricsSource;
-  /** Called on every request before anything else (lets a lazy source start scraping). */
-  readonly onRequest?: () => void;
   readonly now?: () => Date;
 }
 
@@ -178,7 +176,6 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
     async handle(_version, req: ApiRequest): Promise<ApiResponse> {
       const route = parseResourceRoute(req.segments);
       if (!route) throw routeNotFound();
-      deps.onRequest?.();
       if (route.kind === "nodes") {
         if (route.name !== undefined) {
           const name = route.name;

@@ -224,7 +224,7 @@ export function serveCommand(): Command {
       .addOption(
         new Option(
           "--resource-metrics-source <source>",
-          "where metrics.k8s.io usage comes from (default: prometheus when the config has resourceRules, else kubelet)",
+          "serve metrics.k8s.io from Prometheus resourceRules or from kubelets (default: prometheus when the config has resourceRules, else metrics.k8s.io is not served)",
         ).choices(["prometheus", "kubelet"] as const),
       )
       .addOption(
@@ -370,15 +370,14 @@ export function serveCommand(): Command {
             ),
           );
         }
-        // metrics.k8s.io: from resourceRules (the config generator's when the config has none),
-        // or from kubelets. Kubelets need no config, so the group is on unless disabled; when the
-        // kubelet source is only the fallback, scraping starts with the first request.
+        // metrics.k8s.io, as upstream, only when the config has resourceRules, or when a source
+        // is asked for: `prometheus` (the config generator's rules if the config has none) or
+        // `kubelet` (scraping kubelets like metrics-server, no Prometheus needed).
         let kubelet: KubeletSource | undefined;
-        if (!o.disableResourceMetrics) {
-          const sourceName =
-            o.resourceMetricsSource ?? (config.resourceRules ? "prometheus" : "kubelet");
+        const sourceName =
+          o.resourceMetricsSource ?? (config.resourceRules ? "prometheus" : undefined);
+        if (!o.disableResourceMetrics && sourceName !== undefined) {
           let source;
-          let onRequest: (() => void) | undefined;
           if (sourceName === "prometheus") {
             const rules = config.resourceRules ?? defaultConfig().resourceRules;
             if (!rules) throw new KcmError("KCM_ERR_USAGE", "no resourceRules to serve");
@@ -400,18 +399,13 @@ export function serveCommand(): Command {
             });
             kubelet = src;
             source = src;
-            if (o.resourceMetricsSource === "kubelet") src.start();
-            else
-              onRequest = () => {
-                src.start();
-              };
+            src.start();
           }
           log.info({ source: sourceName }, "serving metrics.k8s.io");
           groups.push(
             resourceMetricsApi({
               objects: new KubeResourceObjects(kube),
               source,
-              ...(onRequest ? { onRequest } : {}),
             }),
           );
         }
