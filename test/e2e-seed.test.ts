@@ -63,9 +63,11 @@ test(
       2000,
     );
     assert.equal(raw.kind, "MetricValueList");
-    assert.equal(raw.items[0]?.describedObject.kind, "Pod");
-    assert.equal(raw.items[0]?.describedObject.namespace, ns);
-    assert.equal(raw.items[0]?.metric.name, "memory_usage_bytes");
+    const first = raw.items[0];
+    assert.ok(first);
+    assert.equal(first.describedObject.kind, "Pod");
+    assert.equal(first.describedObject.namespace, ns);
+    assert.equal(first.metric.name, "memory_usage_bytes");
 
     const hpa = await waitFor(
       "the HPA to scale to 2 and report TooManyReplicas",
@@ -83,13 +85,15 @@ test(
     );
     assert.equal(hpa.status.desiredReplicas, 2);
     const active = hpa.status.conditions?.find((c) => c.type === "ScalingActive");
-    assert.equal(active?.status, "True", JSON.stringify(hpa.status.conditions));
-    assert.equal(active?.reason, "ValidMetricFound");
+    assert.ok(active, JSON.stringify(hpa.status.conditions));
+    assert.equal(active.status, "True", JSON.stringify(hpa.status.conditions));
+    assert.equal(active.reason, "ValidMetricFound");
     const current = hpa.status.currentMetrics?.[0];
-    assert.equal(current?.type, "Pods");
-    assert.equal(current?.pods?.metric.name, "memory_usage_bytes");
+    assert.ok(current?.pods);
+    assert.equal(current.type, "Pods");
+    assert.equal(current.pods.metric.name, "memory_usage_bytes");
     // An nginx process uses megabytes: far above the 800k target.
-    const avg = parseQuantity(current?.pods?.current.averageValue ?? "0").toNumber();
+    const avg = parseQuantity(current.pods.current.averageValue).toNumber();
     assert.ok(avg > 800_000, `averageValue ${String(avg)}`);
     await waitFor("two ready nginx pods", async () => {
       const d = await kubectlJson<{ status: { readyReplicas?: number } }>(info, [
