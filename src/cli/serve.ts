@@ -318,7 +318,11 @@ export function serveCommand(): Command {
         const external = (config.externalRules ?? []).map((r, i) =>
           compileRule(r, `externalRules[${String(i)}]`, nm),
         );
+        const metrics = createAdapterMetrics(VERSION);
         const prometheus = await PrometheusClient.create({
+          onRequest: (endpoint, ms, outcome) => {
+            metrics.prometheusRequest(endpoint, ms / 1000, outcome);
+          },
           url: o.prometheusUrl,
           verb: o.prometheusVerb,
           headers: o.prometheusHeader,
@@ -340,6 +344,13 @@ export function serveCommand(): Command {
             relistIntervalMs: o.metricsRelistInterval,
             maxAgeMs: maxAge,
             log,
+            onRelist: (outcome, ms, result) => {
+              metrics.relist(
+                outcome,
+                ms / 1000,
+                result && { custom: result.custom.size, external: result.external.size },
+              );
+            },
           },
         );
         const mapperTimer = setInterval(
@@ -410,7 +421,6 @@ export function serveCommand(): Command {
           );
         }
         void lister.start();
-        const metrics = createAdapterMetrics(VERSION);
         const handler = createApiHandler({
           groups,
           log,

@@ -145,15 +145,20 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
   };
   return (req, res) => {
     const t0 = performance.now();
+    // Errors are counted under the group the path names, if it is one we serve.
+    const named = /^\/apis\/([^/?]+)/.exec(req.url ?? "")?.[1] ?? "";
+    const errorGroup = byName.has(named) ? named : "";
     void handle(req)
       .catch((e: unknown) => {
-        if (e instanceof StatusError) return { status: e.status.code, body: e.status, group: "" };
+        if (e instanceof StatusError) {
+          return { status: e.status.code, body: e.status, group: errorGroup };
+        }
         o.log.error(
           { err: e instanceof Error ? e.stack : String(e), url: req.url },
           "request failed",
         );
         const st = internalError(e instanceof Error ? e.message : String(e));
-        return { status: 500, body: st, group: "" };
+        return { status: 500, body: st, group: errorGroup };
       })
       .then((r) => {
         send(res, r.status, r.body);
