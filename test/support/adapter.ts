@@ -5,11 +5,11 @@
  * succeeded), and stopped with SIGTERM (SIGKILL after 5 s). Its output is kept for assertions and
  * for failure messages.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "./prometheus.ts";
+import { stopChild } from "./process.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/k8s-custom-metrics.js", import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
@@ -34,15 +34,6 @@ export interface RunningAdapter {
   /** Everything the process wrote to stdout and stderr so far. */
   logs(): string;
   stop(): Promise<void>;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(killer);
 }
 
 /** Starts the adapter; retries on another port if the chosen one was taken meanwhile. */

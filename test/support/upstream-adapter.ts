@@ -12,8 +12,7 @@
  * aggregator: requests carry the front-proxy client certificate and `X-Remote-User` /
  * `X-Remote-Group: system:masters` (always allowed by delegated authorization).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
@@ -22,6 +21,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
 import { freePort } from "./prometheus.ts";
+import { stopChild } from "./process.ts";
 
 export const UPSTREAM_VERSION = "v0.12.0";
 const MODULE = "sigs.k8s.io/prometheus-adapter";
@@ -146,15 +146,6 @@ export interface RunningUpstream {
   /** GET over HTTPS as the aggregator would send it (front-proxy cert, X-Remote-* headers). */
   get(path: string): Promise<RawResponse>;
   stop(): Promise<void>;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(killer);
 }
 
 /** Starts prometheus-adapter and waits until `/readyz` answers 200 through the front proxy. */
