@@ -60,7 +60,27 @@ async function pool<T, R>(
   return out;
 }
 
-interface NamedSeries {
+/**
+ * The registry for each rule's (already filtered) series: prometheus-adapter's
+ * basicSeriesRegistry.SetSeries (pkg/custom-provider/series_registry.go). Later wins.
+ */
+export function customRegistry(
+  rules: readonly CompiledRule[],
+  seriesPerRule: readonly (readonly NamedSeries[])[],
+): CustomRegistry {
+  const custom = new CustomRegistry();
+  rules.forEach((rule, i) => {
+    for (const s of seriesPerRule[i] ?? []) {
+      const metric = rule.namer.metricNameFor(s.name);
+      if (metric === undefined) continue;
+      const { resources, namespaced } = rule.resources.resourcesForLabels(s.labels);
+      for (const gr of resources) custom.add(gr, namespaced, metric, { seriesName: s.name, rule });
+    }
+  });
+  return custom;
+}
+
+export interface NamedSeries {
   readonly name: string;
   readonly labels: readonly string[];
 }
@@ -129,16 +149,7 @@ export async function discover(
     });
   };
 
-  const custom = new CustomRegistry();
-  const customSeries = await Promise.all(rules.custom.map(seriesOf));
-  rules.custom.forEach((rule, i) => {
-    for (const s of customSeries[i] ?? []) {
-      const metric = rule.namer.metricNameFor(s.name);
-      if (metric === undefined) continue;
-      const { resources, namespaced } = rule.resources.resourcesForLabels(s.labels);
-      for (const gr of resources) custom.add(gr, namespaced, metric, { seriesName: s.name, rule });
-    }
-  });
+  const custom = customRegistry(rules.custom, await Promise.all(rules.custom.map(seriesOf)));
 
   // External metrics need names only: no label lookups.
   const external = new ExternalRegistry();
