@@ -163,12 +163,14 @@ test("discovery: every external metric, reported as namespaced", T, async () => 
   const apis = await get("/apis");
   assertJson(apis.body, {
     kind: "APIGroupList",
-    apiVersion: "v1",
     groups: [
       {
         name: "custom.metrics.k8s.io",
         versions: [{ groupVersion: "custom.metrics.k8s.io/v1beta1", version: "v1beta1" }],
         preferredVersion: { groupVersion: "custom.metrics.k8s.io/v1beta1", version: "v1beta1" },
+        serverAddressByClientCIDRs: [
+          { clientCIDR: "0.0.0.0/0", serverAddress: `:${new URL(adapter.url).port}` },
+        ],
       },
       {
         name: "external.metrics.k8s.io",
@@ -177,6 +179,9 @@ test("discovery: every external metric, reported as namespaced", T, async () => 
           groupVersion: "external.metrics.k8s.io/v1beta1",
           version: "v1beta1",
         },
+        serverAddressByClientCIDRs: [
+          { clientCIDR: "0.0.0.0/0", serverAddress: `:${new URL(adapter.url).port}` },
+        ],
       },
     ],
   });

@@ -21,8 +21,20 @@ function groupVersions(g: ApiGroup) {
   return { name: g.name, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroupList(groups: readonly ApiGroup[]): unknown {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: groups.map(groupVersions) };
+/**
+ * `/apis` as the generic apiserver writes it for an extension server: no apiVersion, and each
+ * group with the address clients reach it at (`:<port>` for any client CIDR).
+ */
+export function apiGroupList(groups: readonly ApiGroup[], serverAddress?: string): unknown {
+  return {
+    kind: "APIGroupList",
+    groups: groups.map((g) => ({
+      ...groupVersions(g),
+      ...(serverAddress === undefined
+        ? {}
+        : { serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }] }),
+    })),
+  };
 }
 
 export function apiGroup(g: ApiGroup): unknown {

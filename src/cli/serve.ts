@@ -426,6 +426,7 @@ export function serveCommand(): Command {
           log,
           ready: () => lister.ready,
           version: { gitVersion: VERSION },
+          serverAddress: `:${String(o.insecureHttpPort ?? o.securePort)}`,
           metrics: {
             contentType: metrics.registry.contentType,
             text: () => metrics.registry.metrics(),

@@ -18,6 +18,8 @@ export interface ApiServerOptions {
   /** Ready once discovery has succeeded once. */
   readonly ready: () => boolean;
   readonly version: { gitVersion: string };
+  /** `:<port>` the server listens on, reported in `/apis` as the generic apiserver does. */
+  readonly serverAddress?: string;
   /** The adapter's own metrics, served at /metrics. */
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
   /** Called once per answered request, for metrics. */
@@ -109,7 +111,7 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         return { status: 200, body: openApiV3Index(docs, o.version.gitVersion), group: "" };
       case "/apis":
       case "/apis/":
-        return { status: 200, body: apiGroupList(o.groups), group: "" };
+        return { status: 200, body: apiGroupList(o.groups, o.serverAddress), group: "" };
     }
     if (path.startsWith("/openapi/v3/apis/")) {
       const doc = known.get(path.slice("/openapi/v3/apis/".length));
