@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseQuantity } from "../apimachinery/quantity.ts";
 import { KcmError } from "../errors.ts";
 import { startAdapter } from "./adapter-process.ts";
 import { down, readClusterInfo, up, type ClusterInfo } from "./cluster.ts";
@@ -73,20 +74,11 @@ interface HpaJson {
 }
 
 function quantityNumber(q: string | undefined): number {
-  if (!q) return 0;
-  const m = /^([\d.]+)([a-zA-Z]*)$/.exec(q);
-  if (!m) return 0;
-  const mult: Record<string, number> = {
-    "": 1,
-    m: 1e-3,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-  };
-  return Number(m[1]) * (mult[m[2] ?? ""] ?? 1);
+  try {
+    return q ? parseQuantity(q).toNumber() : 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function kubectlJson<T>(info: ClusterInfo, args: string[]): Promise<T> {
