@@ -6,6 +6,7 @@
  */
 
 import { goQuote } from "./go-quote.ts";
+import { groupResourceString, type GroupResource } from "./group-resource.ts";
 
 export type StatusReason =
   | "NotFound"
@@ -41,16 +42,6 @@ export interface Status {
   reason: StatusReason;
   details?: StatusDetails;
   code: number;
-}
-
-/** A group and resource, printed as `resource.group` (schema.GroupResource.String()). */
-export interface GroupResource {
-  readonly group: string;
-  readonly resource: string;
-}
-
-export function groupResourceString(gr: GroupResource): string {
-  return gr.group === "" ? gr.resource : `${gr.resource}.${gr.group}`;
 }
 
 /** Drop empty fields (omitempty) and fix key order. `{}` stays `{}`: the route 404 sends it. */

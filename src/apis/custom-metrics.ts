@@ -13,7 +13,8 @@ import {
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
 import { badRequest, notFound, type Status } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
-import { groupResourceString, parseGroupResource, type RestMapper } from "../kube/rest-mapper.ts";
+import { groupResourceString, parseGroupResource } from "../apimachinery/group-resource.ts";
+import type { RestMapper } from "../kube/rest-mapper.ts";
 import {
   StatusError,
   type CustomMetricInfo,

@@ -5,12 +5,8 @@
  * so CRDs added later need a restart), this one refreshes on an interval and on a miss.
  * Mirrors the lookups of apimachinery's meta.RESTMapper (ResourceFor, KindFor, ResourceSingularizer).
  */
+import { groupResourceString, type GroupResource } from "../apimachinery/group-resource.ts";
 import type { KubeClient } from "./client.ts";
-
-export interface GroupResource {
-  readonly group: string;
-  readonly resource: string;
-}
 
 export interface ResourceInfo {
   readonly group: string;
@@ -40,19 +36,6 @@ interface APIGroupList {
 
 export class ResourceNotFoundError extends Error {
   override readonly name = "ResourceNotFoundError";
-}
-
-/** `pods`, `deployments.apps`: Go's schema.GroupResource.String(). */
-export function groupResourceString(gr: GroupResource): string {
-  return gr.group === "" ? gr.resource : `${gr.resource}.${gr.group}`;
-}
-
-/** Parses `deployments.apps` or `deployment.apps` into resource and group (first dot splits). */
-export function parseGroupResource(s: string): GroupResource {
-  const dot = s.indexOf(".");
-  return dot < 0
-    ? { group: "", resource: s }
-    : { group: s.slice(dot + 1), resource: s.slice(0, dot) };
 }
 
 export class RestMapper {

@@ -6,11 +6,9 @@
  */
 import { compileRe2, type Re2Regex } from "./re2.ts";
 import { NamingError } from "./errors.ts";
+import { groupResourceString, type GroupResource } from "../apimachinery/group-resource.ts";
 
-export interface GroupResource {
-  readonly group: string;
-  readonly resource: string;
-}
+export type { GroupResource };
 
 /** Renders one already-parsed `<< >>` template with `.Group` and `.Resource`. */
 export type RenderTemplate = (data: {
@@ -41,11 +39,6 @@ export interface LabelExtractor {
   readonly regex: Re2Regex;
   readonly resourceIndex: number;
   readonly groupIndex: number | undefined;
-}
-
-/** `GroupResource.String()`: `resource.group`, or `resource` for the core group. */
-export function groupResourceString(gr: GroupResource): string {
-  return gr.group === "" ? gr.resource : `${gr.resource}.${gr.group}`;
 }
 
 /**

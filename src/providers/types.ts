@@ -5,7 +5,7 @@
  */
 import type { Requirement } from "../apimachinery/label-selector.ts";
 import type { Status } from "../apimachinery/status.ts";
-import type { GroupResource } from "../kube/rest-mapper.ts";
+import type { GroupResource } from "../apimachinery/group-resource.ts";
 
 /** A custom metric as discovery lists it: `pods/http_requests`, namespaced. */
 export interface CustomMetricInfo {

@@ -8,7 +8,8 @@ import type { Requirement } from "../../apimachinery/label-selector.ts";
 import { internalError, notFound } from "../../apimachinery/status.ts";
 import type { KubeClient } from "../../kube/client.ts";
 import { listObjectNames } from "../../kube/lister.ts";
-import { groupResourceString, type RestMapper, type ResourceInfo } from "../../kube/rest-mapper.ts";
+import { groupResourceString } from "../../apimachinery/group-resource.ts";
+import type { RestMapper, ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
 import {
   StatusError,

@@ -6,7 +6,7 @@
  * can change the query's structure.
  */
 import type { Requirement } from "../../apimachinery/label-selector.ts";
-import type { GroupResource } from "../../kube/rest-mapper.ts";
+import type { GroupResource } from "../../apimachinery/group-resource.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import {
   joinMatchers,

@@ -4,7 +4,7 @@
  * Immutable; a relist builds a new one and swaps it in. Mirrors prometheus-adapter's
  * basicSeriesRegistry (pkg/custom-provider/series_registry.go): the last series seen wins.
  */
-import type { GroupResource } from "../../kube/rest-mapper.ts";
+import type { GroupResource } from "../../apimachinery/group-resource.ts";
 import type { CustomMetricInfo, ExternalMetricInfo } from "../types.ts";
 import type { CompiledRule } from "./rules.ts";
 
