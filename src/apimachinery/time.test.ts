@@ -1,21 +1,13 @@
 /**
  * @module apimachinery/time.test
- * metav1.Time text, Go `time.Duration.String()` (cases from Go's time_test.go durationTests) and
- * Prometheus `model.Duration` (cases from prometheus/common model/time_test.go).
+ * metav1.Time text and Go `time.Duration.String()` (cases from Go's time_test.go durationTests).
+ * Prometheus durations live in config/duration.ts.
  */
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import {
-  DurationError,
-  formatGoDuration,
-  formatGoDurationSeconds,
-  formatPrometheusDuration,
-  formatRfc3339,
-  parsePrometheusDuration,
-  parseRfc3339,
-} from "./time.ts";
+import { formatGoDuration, formatGoDurationSeconds, formatRfc3339, parseRfc3339 } from "./time.ts";
 
 describe("RFC 3339", () => {
   it("formats UTC to the second, dropping milliseconds", () => {
@@ -63,53 +55,4 @@ describe("Go duration String()", () => {
     assert.equal(formatGoDurationSeconds(300), "5m0s");
     assert.equal(formatGoDurationSeconds(1.5), "1.5s");
   });
-});
-
-describe("Prometheus durations", () => {
-  const roundTrip: [string, number][] = [
-    ["0s", 0],
-    ["324ms", 324],
-    ["3s", 3000],
-    ["5m", 300_000],
-    ["1h", 3_600_000],
-    ["4d", 4 * 86_400_000],
-    ["4d1h", 4 * 86_400_000 + 3_600_000],
-    ["2w", 14 * 86_400_000],
-    ["3w", 21 * 86_400_000],
-    ["23d1h", 23 * 86_400_000 + 3_600_000],
-    ["10y", 10 * 365 * 86_400_000],
-    ["1m30s", 90_000],
-    ["15s", 15_000],
-    ["1h2m3s4ms", 3_723_004],
-  ];
-  for (const [text, ms] of roundTrip) {
-    it(text, () => {
-      assert.equal(parsePrometheusDuration(text), ms);
-      assert.equal(formatPrometheusDuration(ms), text);
-    });
-  }
-  it("normalises on output", () => {
-    assert.equal(parsePrometheusDuration("0"), 0);
-    assert.equal(formatPrometheusDuration(parsePrometheusDuration("90s")), "1m30s");
-    assert.equal(formatPrometheusDuration(parsePrometheusDuration("60m")), "1h");
-    assert.equal(formatPrometheusDuration(90 * 86_400_000), "90d");
-    assert.equal(formatPrometheusDuration(parsePrometheusDuration("3w2d1h")), "23d1h");
-    assert.equal(formatPrometheusDuration(parsePrometheusDuration("14d")), "2w");
-  });
-  const bad: [string, string][] = [
-    ["", "empty duration string"],
-    ["1", 'not a valid duration string: "1"'],
-    ["1.5m", 'unknown unit "." in duration "1.5m"'],
-    ["m", 'not a valid duration string: "m"'],
-    ["1s1m", 'not a valid duration string: "1s1m"'],
-    ["1m1m", 'not a valid duration string: "1m1m"'],
-    ["-1s", 'not a valid duration string: "-1s"'],
-    ["1x", 'unknown unit "x" in duration "1x"'],
-    ["300y", "duration out of range"],
-  ];
-  for (const [text, message] of bad) {
-    it(`rejects ${JSON.stringify(text)}`, () => {
-      assert.throws(() => parsePrometheusDuration(text), new DurationError(message));
-    });
-  }
 });

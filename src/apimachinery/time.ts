@@ -1,13 +1,9 @@
 /**
  * @module apimachinery/time
- * Time and duration text as Go and Prometheus write it: metav1.Time (RFC 3339, UTC, whole seconds),
- * Go's `time.Duration.String()` (metrics.k8s.io `window: "5m0s"`), and Prometheus durations
- * (`model.ParseDuration` / `Duration.String()`, used by config such as `window: 1m30s`).
+ * Time and duration text as Go writes it: metav1.Time (RFC 3339, UTC, whole seconds) and
+ * Go's `time.Duration.String()` (metrics.k8s.io `window: "5m0s"`). Prometheus durations are in
+ * config/duration.ts.
  */
-
-export class DurationError extends Error {
-  override readonly name = "DurationError";
-}
 
 /**
  * metav1.Time JSON: `t.UTC().Format(time.RFC3339)`, which drops sub-second digits.
@@ -108,82 +104,4 @@ export function formatGoDuration(nanoseconds: bigint): string {
 /** formatGoDuration for whole or fractional seconds (rounded to the nanosecond). */
 export function formatGoDurationSeconds(seconds: number): string {
   return formatGoDuration(BigInt(Math.round(seconds * 1e9)));
-}
-
-// --- Prometheus model.Duration --------------------------------------------------------------
-
-const PROM_UNITS: ReadonlyMap<string, { pos: number; ms: bigint }> = new Map([
-  ["y", { pos: 1, ms: 365n * 24n * 3_600_000n }],
-  ["w", { pos: 2, ms: 7n * 24n * 3_600_000n }],
-  ["d", { pos: 3, ms: 24n * 3_600_000n }],
-  ["h", { pos: 4, ms: 3_600_000n }],
-  ["m", { pos: 5, ms: 60_000n }],
-  ["s", { pos: 6, ms: 1_000n }],
-  ["ms", { pos: 7, ms: 1n }],
-]);
-const MAX_DURATION_NS = 2n ** 63n - 1n;
-
-/**
- * Prometheus `model.ParseDuration`, in milliseconds: units y w d h m s ms, biggest first, each at
- * most once; "0" alone is allowed.
- *
- * @example parsePrometheusDuration("1m30s") === 90_000
- */
-export function parsePrometheusDuration(s: string): number {
-  if (s === "0") return 0;
-  if (s === "") throw new DurationError("empty duration string");
-  const invalid = (): DurationError =>
-    new DurationError(`not a valid duration string: ${JSON.stringify(s)}`);
-  let rest = s;
-  let totalNs = 0n;
-  let lastPos = 0;
-  while (rest !== "") {
-    const digits = /^[0-9]+/.exec(rest)?.[0];
-    if (digits === undefined) throw invalid();
-    rest = rest.slice(digits.length);
-    const unit = /^[^0-9]+/.exec(rest)?.[0];
-    if (unit === undefined) throw invalid();
-    rest = rest.slice(unit.length);
-    const info = PROM_UNITS.get(unit);
-    if (!info) {
-      throw new DurationError(
-        `unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`,
-      );
-    }
-    if (info.pos <= lastPos) throw invalid();
-    lastPos = info.pos;
-    const v = BigInt(digits);
-    const multNs = info.ms * NS_PER_MS;
-    if (v > 2n ** 63n / multNs) throw new DurationError("duration out of range");
-    totalNs += v * multNs;
-    if (totalNs > MAX_DURATION_NS) throw new DurationError("duration out of range");
-  }
-  return Number(totalNs / NS_PER_MS);
-}
-
-/**
- * Prometheus `model.Duration.String()` from milliseconds: "1m30s", "5m", "1h", "15s", "250ms";
- * years and weeks only when exact ("90d", not "12w6d").
- */
-export function formatPrometheusDuration(milliseconds: number): string {
-  let ms = BigInt(Math.trunc(milliseconds));
-  if (ms === 0n) return "0s";
-  let out = "";
-  const take = (unit: string, exact: boolean): void => {
-    const mult = PROM_UNITS.get(unit)?.ms ?? 1n;
-    if (exact && ms % mult !== 0n) return;
-    const v = ms / mult;
-    if (v > 0n) {
-      out += `${v.toString()}${unit}`;
-      ms -= v * mult;
-    }
-  };
-  take("y", true);
-  take("w", true);
-  take("d", false);
-  take("h", false);
-  take("m", false);
-  take("s", false);
-  take("ms", false);
-  return out;
 }

@@ -22,3 +22,33 @@ test("prints like model.Duration.String()", () => {
   assert.equal(formatPromDuration(90 * 86_400_000), "90d");
   assert.equal(formatPromDuration(365 * 86_400_000), "1y");
 });
+
+// Cases from prometheus/common model/time_test.go.
+test("round-trips model.Duration text", () => {
+  const roundTrip: [string, number][] = [
+    ["0s", 0],
+    ["324ms", 324],
+    ["3s", 3000],
+    ["5m", 300_000],
+    ["1h", 3_600_000],
+    ["4d", 4 * 86_400_000],
+    ["4d1h", 4 * 86_400_000 + 3_600_000],
+    ["2w", 14 * 86_400_000],
+    ["3w", 21 * 86_400_000],
+    ["23d1h", 23 * 86_400_000 + 3_600_000],
+    ["10y", 10 * 365 * 86_400_000],
+    ["1m30s", 90_000],
+    ["15s", 15_000],
+    ["1h2m3s4ms", 3_723_004],
+  ];
+  for (const [text, ms] of roundTrip) {
+    assert.equal(parsePromDuration(text), ms, text);
+    assert.equal(formatPromDuration(ms), text, text);
+  }
+  assert.equal(formatPromDuration(parsePromDuration("60m")), "1h");
+  assert.equal(formatPromDuration(parsePromDuration("3w2d1h")), "23d1h");
+  assert.equal(formatPromDuration(parsePromDuration("14d")), "2w");
+  for (const bad of ["1", "m", "1s1m", "1m1m", "-1s"]) {
+    assert.throws(() => parsePromDuration(bad), /not a valid duration string/, bad);
+  }
+});
