@@ -1,73 +1,57 @@
 /**
  * @module apimachinery/go-quote
- * Go's `strconv.Quote` (the `%q` verb). Kubernetes error messages quote bad values with it, and
- * PromQL reads Go-quoted string literals, so one exact port serves both.
+ * Go's `strconv.Quote`, `QuoteToASCII` and `QuoteRune` (the `%q` verb). Kubernetes error messages
+ * quote bad values with it, PromQL reads Go-quoted string literals, and the template engine prints
+ * `%q` with it: one exact port serves all three.
  */
 
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-const HEX = "0123456789abcdef";
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 
-/** Mirrors strconv.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space. */
-function isGoPrintable(cp: number): boolean {
-  if (cp === 0x20) return true;
-  if (cp < 0x20 || cp === 0x7f) return false;
-  return PRINTABLE.test(String.fromCodePoint(cp));
-}
-
-function hex(cp: number, width: number): string {
-  let out = "";
-  for (let shift = (width - 1) * 4; shift >= 0; shift -= 4) {
-    out += HEX[(cp >>> shift) & 0xf] ?? "";
+function escapeRune(cp: number, quote: string, asciiOnly: boolean): string {
+  const ch = String.fromCodePoint(cp);
+  if (ch === quote || ch === "\\") return `\\${ch}`;
+  if (cp < 0x80 ? cp >= 0x20 && cp !== 0x7f : !asciiOnly && PRINTABLE.test(ch)) return ch;
+  switch (ch) {
+    case "\x07":
+      return "\\a";
+    case "\b":
+      return "\\b";
+    case "\f":
+      return "\\f";
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\t":
+      return "\\t";
+    case "\v":
+      return "\\v";
   }
-  return out;
+  if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, "0")}`;
+  if (cp < 0x10000) return `\\u${cp.toString(16).padStart(4, "0")}`;
+  return `\\U${cp.toString(16).padStart(8, "0")}`;
 }
 
-/**
- * Quote `s` exactly like Go's `strconv.Quote`. A lone UTF-16 surrogate (which a Go string cannot
- * hold) is treated as U+FFFD, which is what UTF-8 encoding of the JS string would produce.
- *
- * @example goQuote('a"b\n') === '"a\\"b\\n"'
- */
-export function goQuote(s: string): string {
+/** A lone UTF-16 surrogate is no Unicode scalar: Go would see U+FFFD there. */
+function scalar(cp: number): number {
+  return cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp;
+}
+
+/** strconv.Quote (asciiOnly: strconv.QuoteToASCII). */
+export function quote(s: string, asciiOnly = false): string {
   let out = '"';
-  for (const ch of s) {
-    let cp = ch.codePointAt(0) ?? 0xfffd;
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-    if (cp === 0x22 || cp === 0x5c) {
-      out += "\\" + String.fromCodePoint(cp);
-      continue;
-    }
-    if (isGoPrintable(cp)) {
-      out += String.fromCodePoint(cp);
-      continue;
-    }
-    switch (cp) {
-      case 0x07:
-        out += "\\a";
-        break;
-      case 0x08:
-        out += "\\b";
-        break;
-      case 0x0c:
-        out += "\\f";
-        break;
-      case 0x0a:
-        out += "\\n";
-        break;
-      case 0x0d:
-        out += "\\r";
-        break;
-      case 0x09:
-        out += "\\t";
-        break;
-      case 0x0b:
-        out += "\\v";
-        break;
-      default:
-        if (cp < 0x20 || cp === 0x7f) out += "\\x" + hex(cp, 2);
-        else if (cp < 0x10000) out += "\\u" + hex(cp, 4);
-        else out += "\\U" + hex(cp, 8);
-    }
-  }
-  return out + '"';
+  for (const ch of s) out += escapeRune(scalar(ch.codePointAt(0) ?? 0xfffd), '"', asciiOnly);
+  return `${out}"`;
+}
+
+/** strconv.QuoteRune. */
+export function quoteRune(cp: number, asciiOnly = false): string {
+  const valid = cp >= 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+  return `'${escapeRune(valid ? cp : 0xfffd, "'", asciiOnly)}'`;
+}
+
+/** Go's `%q` / strconv.Quote. */
+export function goQuote(s: string): string {
+  return quote(s);
 }

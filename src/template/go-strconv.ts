@@ -5,46 +5,7 @@
  * `%.1f` of 0.25 is "0.2" (JS `toFixed` would say "0.3").
  */
 
-/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-
-function escapeRune(cp: number, quote: string, asciiOnly: boolean): string {
-  const ch = String.fromCodePoint(cp);
-  if (ch === quote || ch === "\\") return `\\${ch}`;
-  if (cp < 0x80 ? cp >= 0x20 && cp !== 0x7f : !asciiOnly && PRINTABLE.test(ch)) return ch;
-  switch (ch) {
-    case "\x07":
-      return "\\a";
-    case "\b":
-      return "\\b";
-    case "\f":
-      return "\\f";
-    case "\n":
-      return "\\n";
-    case "\r":
-      return "\\r";
-    case "\t":
-      return "\\t";
-    case "\v":
-      return "\\v";
-  }
-  if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, "0")}`;
-  if (cp < 0x10000) return `\\u${cp.toString(16).padStart(4, "0")}`;
-  return `\\U${cp.toString(16).padStart(8, "0")}`;
-}
-
-/** strconv.Quote (asciiOnly: strconv.QuoteToASCII). */
-export function quote(s: string, asciiOnly = false): string {
-  let out = '"';
-  for (const ch of s) out += escapeRune(ch.codePointAt(0) ?? 0, '"', asciiOnly);
-  return `${out}"`;
-}
-
-/** strconv.QuoteRune. */
-export function quoteRune(cp: number, asciiOnly = false): string {
-  const valid = cp >= 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-  return `'${escapeRune(valid ? cp : 0xfffd, "'", asciiOnly)}'`;
-}
+export { quote, quoteRune } from "../apimachinery/go-quote.ts";
 
 /** strconv.CanBackquote: true when `s` fits in a raw string literal. */
 export function canBackquote(s: string): boolean {
