@@ -11,8 +11,9 @@ import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseQuantity } from "../apimachinery/quantity.ts";
 import { KcmError } from "../errors.ts";
+import { KubeClient } from "../kube/client.ts";
 import { startAdapter } from "./adapter-process.ts";
-import { down, readClusterInfo, up, type ClusterInfo } from "./cluster.ts";
+import { down, readClusterInfo, up } from "./cluster.ts";
 import { renderDemo, type HpaSnapshot, type PodSnapshot } from "./demo-view.ts";
 import type { Progress } from "./kube-binaries.ts";
 import { startLoad, type LoadRun } from "./load.ts";
@@ -81,15 +82,6 @@ function quantityNumber(q: string | undefined): number {
   }
 }
 
-async function kubectlJson<T>(info: ClusterInfo, args: string[]): Promise<T> {
-  const { stdout } = await exec(
-    "kubectl",
-    [`--kubeconfig=${info.kubeconfig}`, ...args, "-o", "json"],
-    { maxBuffer: 32 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as T;
-}
-
 function snapshot(h: HpaJson): HpaSnapshot {
   const spec = h.spec.metrics?.[0];
   const cur = h.status.currentMetrics?.[0];
@@ -142,12 +134,15 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
     progress(`reusing the local cluster in ${info.stateDir}`);
   }
   const cluster = info;
+  // The live view polls the API directly; kubectl is only used to apply the examples.
+  const api = new KubeClient({ kubeconfig: cluster.kubeconfig });
   let load: LoadRun | undefined;
   let stopping = false;
   const teardown = async () => {
     if (stopping) return;
     stopping = true;
     load?.stop();
+    api.close();
     if (o.keep) {
       progress(
         `the local cluster keeps running; stop it with: k8s-custom-metrics local down --state-dir ${cluster.stateDir}`,
@@ -210,19 +205,21 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
         });
       }
       const [hpas, pods] = await Promise.all([
-        kubectlJson<{ items: HpaJson[] }>(cluster, ["get", "hpa", "-A"]).catch(() => ({
-          items: [],
-        })),
-        kubectlJson<{
-          items: {
-            metadata: { namespace: string; name: string; labels?: Record<string, string> };
-            status: {
-              phase?: string;
-              podIP?: string;
-              conditions?: { type: string; status: string }[];
-            };
-          }[];
-        }>(cluster, ["get", "pods", "-A"]).catch(() => ({ items: [] })),
+        api
+          .json<{ items: HpaJson[] }>("GET", "/apis/autoscaling/v2/horizontalpodautoscalers")
+          .catch(() => ({ items: [] })),
+        api
+          .json<{
+            items: {
+              metadata: { namespace: string; name: string; labels?: Record<string, string> };
+              status: {
+                phase?: string;
+                podIP?: string;
+                conditions?: { type: string; status: string }[];
+              };
+            }[];
+          }>("GET", "/api/v1/pods")
+          .catch(() => ({ items: [] })),
       ]);
       podIps = pods.items
         .filter((p) => p.metadata.labels?.["app"] === "demo-app" && p.status.podIP)
