@@ -14,6 +14,7 @@ import { defaultConfigYaml } from "../src/config/defaults.ts";
 import { readClusterInfo } from "../src/harness/cluster.ts";
 import { startPrometheus, freePort } from "../test/support/prometheus.ts";
 import { startUpstreamAdapter } from "../test/support/upstream-adapter.ts";
+import type { Scenario } from "./scenario.ts";
 
 const NAMES = 300;
 
@@ -162,7 +163,7 @@ async function runUpstream(
   }
 }
 
-export async function benchDiscovery(
+async function benchDiscovery(
   stateDir: string,
   kubeconfig: string,
   sizes: readonly number[],
@@ -192,3 +193,31 @@ export async function benchDiscovery(
   }
   return out;
 }
+
+function table(results: readonly DiscoveryResult[]): string {
+  const rows = [
+    "| series | ours: time to metric list | upstream | ratio (ours/upstream) | ours: peak RSS | upstream | ratio | metrics (ours / upstream) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const n of [...new Set(results.map((r) => r.series))]) {
+    const o = results.find((r) => r.series === n && r.implementation === "ours");
+    const u = results.find((r) => r.series === n && r.implementation === "upstream");
+    if (!o || !u) continue;
+    rows.push(
+      `| ${n.toLocaleString("en")} | ${o.seconds.toFixed(2)} s | ${u.seconds.toFixed(2)} s | ${(o.seconds / u.seconds).toFixed(3)} | ${o.peakRssMb.toFixed(0)} MB | ${u.peakRssMb.toFixed(0)} MB | ${(o.peakRssMb / u.peakRssMb).toFixed(2)} | ${String(o.metrics)} / ${String(u.metrics)} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+export const discovery: Scenario = {
+  name: "discovery",
+  async run(ctx) {
+    const sizes = (process.env["BENCH_SIZES"] ?? "10000,100000,1000000").split(",").map(Number);
+    const results = await benchDiscovery(ctx.stateDir, ctx.kubeconfig, sizes);
+    return {
+      json: results,
+      markdown: `## Discovery (default rules, ${String(NAMES)} metric names)\n\nTime from process start to a complete metric list, and peak RSS (VmHWM).\n\n${table(results)}\n`,
+    };
+  },
+};

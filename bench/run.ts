@@ -1,64 +1,84 @@
 /**
  * @module bench/run
- * `npm run bench`: starts a local cluster on its own ports, runs the benchmarks side by side with
- * prometheus-adapter v0.12.0, writes bench/results.json and bench/RESULTS.md, and stops the cluster.
+ * `npm run bench`: builds the adapter, starts a local cluster on its own ports, runs the selected
+ * scenarios side by side with prometheus-adapter v0.12.0 one after the other, writes
+ * bench/results.json and bench/RESULTS.md, and stops the cluster.
+ *
+ * BENCH_SCENARIOS=a,b picks scenarios (default: all); sections of scenarios not run this time are
+ * kept from the previous results.json, each with its own date. BENCH_PORT_BASE moves the cluster.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { readClusterInfo } from "../src/harness/cluster.ts";
 import { KUBE_VERSION } from "../src/harness/kube-binaries.ts";
-import { benchDiscovery, type DiscoveryResult } from "./discovery.ts";
+import { UPSTREAM_VERSION } from "../test/support/upstream-adapter.ts";
+import { discovery } from "./discovery.ts";
+import type { Scenario } from "./scenario.ts";
 
-const sizes = (process.env["BENCH_SIZES"] ?? "10000,100000,1000000").split(",").map(Number);
+const SCENARIOS: readonly Scenario[] = [discovery];
+
+interface Section {
+  readonly date: string;
+  readonly machine: string;
+  readonly json: unknown;
+  readonly markdown: string;
+}
+
+const wanted = process.env["BENCH_SCENARIOS"]?.split(",").filter((s) => s !== "");
+const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.name).join(", ")}\n`,
+  );
+  process.exit(2);
+}
+const selected = SCENARIOS.filter((s) => wanted === undefined || wanted.includes(s.name));
+const portBase = process.env["BENCH_PORT_BASE"] ?? "12000";
 const stateDir = mkdtempSync(join(tmpdir(), "kcm-bench-cluster-"));
 const cli = (args: string[]) =>
   execFileSync(process.execPath, ["bin/k8s-custom-metrics.js", ...args], {
     stdio: ["ignore", "ignore", "inherit"],
   });
+const machine = `${String(cpus().length)} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+const previous = existsSync("bench/results.json")
+  ? (JSON.parse(readFileSync("bench/results.json", "utf8")) as {
+      sections?: Record<string, Section>;
+    })
+  : {};
+const sections: Record<string, Section> = { ...previous.sections };
 
-function table(results: readonly DiscoveryResult[]): string {
-  const rows = [
-    "| series | ours: time to metric list | upstream | ratio (ours/upstream) | ours: peak RSS | upstream | ratio | metrics (ours / upstream) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
-  ];
-  for (const n of [...new Set(results.map((r) => r.series))]) {
-    const o = results.find((r) => r.series === n && r.implementation === "ours");
-    const u = results.find((r) => r.series === n && r.implementation === "upstream");
-    if (!o || !u) continue;
-    rows.push(
-      `| ${n.toLocaleString("en")} | ${o.seconds.toFixed(2)} s | ${u.seconds.toFixed(2)} s | ${(o.seconds / u.seconds).toFixed(3)} | ${o.peakRssMb.toFixed(0)} MB | ${u.peakRssMb.toFixed(0)} MB | ${(o.peakRssMb / u.peakRssMb).toFixed(2)} | ${String(o.metrics)} / ${String(u.metrics)} |`,
-    );
-  }
-  return rows.join("\n");
+function write(): void {
+  const versions = `Node.js ${process.version}, Kubernetes ${KUBE_VERSION}, k8s-custom-metrics v0.1.0 vs prometheus-adapter ${UPSTREAM_VERSION}, ${execFileSync("prometheus", ["--version"], { encoding: "utf8" }).split("\n")[0] ?? ""}`;
+  writeFileSync("bench/results.json", JSON.stringify({ versions, sections }, null, 2) + "\n");
+  const body = SCENARIOS.flatMap((s) => {
+    const sec = sections[s.name];
+    return sec ? [`${sec.markdown.trim()}\n\n_Run ${sec.date} on ${sec.machine}._\n`] : [];
+  });
+  writeFileSync("bench/RESULTS.md", `# Benchmark results\n\n${versions}.\n\n${body.join("\n")}`);
 }
 
 // Measure the compiled adapter, as deployed; tsx's on-the-fly compilation would dominate.
 execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", "bench/.dist"], {
   stdio: "inherit",
 });
-cli(["local", "up", `--state-dir=${stateDir}`, "--port-base=12000"]);
+cli(["local", "up", `--state-dir=${stateDir}`, `--port-base=${portBase}`]);
 try {
-  const discovery = await benchDiscovery(stateDir, join(stateDir, "admin.kubeconfig"), sizes);
-  const machine = `${String(cpus().length)} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
-  const date = new Date().toISOString();
-  writeFileSync(
-    "bench/results.json",
-    JSON.stringify(
-      {
-        date,
-        machine,
-        kubernetes: KUBE_VERSION,
-        upstream: "prometheus-adapter v0.12.0",
-        discovery,
-      },
-      null,
-      2,
-    ) + "\n",
-  );
-  const md = `# Benchmark results\n\n${date}, ${machine}, Node.js ${process.version}, Kubernetes ${KUBE_VERSION}, k8s-custom-metrics v0.1.0 vs prometheus-adapter v0.12.0, Prometheus ${execFileSync("prometheus", ["--version"], { encoding: "utf8" }).split("\n")[0] ?? ""}.\n\n## Discovery (default rules, ${String(300)} metric names)\n\n${table(discovery)}\n`;
-  writeFileSync("bench/RESULTS.md", md);
-  process.stdout.write(md);
+  const info = await readClusterInfo(stateDir);
+  if (!info) throw new Error(`bench: the local cluster in ${stateDir} did not start`);
+  for (const s of selected) {
+    process.stderr.write(`bench: ${s.name}\n`);
+    const r = await s.run({
+      info,
+      stateDir,
+      kubeconfig: join(stateDir, "admin.kubeconfig"),
+      log: (line) => process.stderr.write(`  ${s.name}: ${line}\n`),
+    });
+    sections[s.name] = { date: new Date().toISOString(), machine, ...r };
+    write();
+    process.stdout.write(r.markdown + "\n");
+  }
 } finally {
   cli(["local", "down", `--state-dir=${stateDir}`]);
 }
