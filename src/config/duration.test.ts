@@ -52,3 +52,12 @@ test("round-trips model.Duration text", () => {
     assert.throws(() => parsePromDuration(bad), /not a valid duration string/, bad);
   }
 });
+
+test("rejects what overflows a Go time.Duration (about 292 years), like prometheus/common", () => {
+  // 292y is 9,208,512,000 s: still below 2^63-1 ns (9,223,372,036.85 s).
+  assert.equal(parsePromDuration("292y"), 292 * 365 * 24 * 3600 * 1000);
+  assert.equal(parsePromDuration("292y24w") > 0, true);
+  assert.throws(() => parsePromDuration("293y"), /duration out of range: "293y"/);
+  assert.throws(() => parsePromDuration("292y25w"), /duration out of range/);
+  assert.throws(() => parsePromDuration("99999999999999999999ms"), /duration out of range/);
+});

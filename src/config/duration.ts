@@ -14,6 +14,8 @@ const UNITS: readonly (readonly [string, number])[] = [
   ["ms", 1],
 ];
 
+const MAX_GO_DURATION_NS = 2n ** 63n - 1n;
+
 const DURATION_RE =
   /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
 
@@ -23,13 +25,15 @@ export function parsePromDuration(text: string): number {
   if (text === "0") return 0;
   const m = DURATION_RE.exec(text);
   if (m === null) throw new Error(`not a valid duration string: ${JSON.stringify(text)}`);
-  let ms = 0;
+  // Summed in BigInt nanoseconds: model.Duration is a Go time.Duration (int64 ns), so anything
+  // past ~292 years is out of range there (prometheus/common model/time.go), and must be here.
+  let ns = 0n;
   UNITS.forEach(([, mult], k) => {
     const v = m[k + 1];
-    if (v !== undefined) ms += Number(v) * mult;
+    if (v !== undefined) ns += BigInt(v) * BigInt(mult) * 1_000_000n;
   });
-  if (!Number.isSafeInteger(ms)) throw new Error(`duration out of range: ${JSON.stringify(text)}`);
-  return ms;
+  if (ns > MAX_GO_DURATION_NS) throw new Error(`duration out of range: ${JSON.stringify(text)}`);
+  return Number(ns / 1_000_000n);
 }
 
 /**
