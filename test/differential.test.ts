@@ -2,9 +2,10 @@
  * @module test/differential
  * Differential test against the original: prometheus-adapter v0.12.0 (built from the Go module
  * proxy, test/support/upstream-adapter.ts) and our adapter run side by side with the same config
- * (test/fixtures/differential/config.yaml), the same real Prometheus backfilled with known series,
- * and the same real objects (nginx pods of a Deployment, standalone pods, services) in a fresh
- * namespace of the shared local cluster. Upstream is reached over HTTPS as the aggregator reaches
+ * (test/fixtures/differential/config.yaml plus RESOURCE_RULES below, so metrics.k8s.io is served
+ * too), the same real Prometheus backfilled with known series, and the same real objects (nginx
+ * pods of a Deployment, standalone pods, a Pending pod, services, a Node without a kubelet) in
+ * fresh namespaces of the shared local cluster. Upstream is reached over HTTPS as the aggregator reaches
  * it (front-proxy client certificate, X-Remote-User/X-Remote-Group); ours in insecure mode.
  *
  * Every request of the corpus must give the same HTTP status and the same JSON text (key order
@@ -15,6 +16,9 @@
  * Loopback only.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -33,18 +37,51 @@ import { startUpstreamAdapter, type RunningUpstream } from "./support/upstream-a
 const T = { timeout: 300_000 };
 const fixture = (name: string) =>
   fileURLToPath(new URL(`fixtures/differential/${name}`, import.meta.url));
+/** Custom and external rules only: metrics.k8s.io is not served. */
 const CONFIG = fixture("config.yaml");
 const CM = "/apis/custom.metrics.k8s.io";
 const EM = "/apis/external.metrics.k8s.io/v1beta1";
+const MK = "/apis/metrics.k8s.io/v1beta1";
+
+/**
+ * resourceRules over backfilled gauges (`dres_*`, which no other rule matches), so every value is
+ * known exactly: a rate would differ between two queries a moment apart.
+ */
+const RESOURCE_RULES = `
+resourceRules:
+  cpu:
+    containerQuery: sum(dres_cpu_cores{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+    nodeQuery: sum(dres_cpu_cores{<<.LabelMatchers>>, id='/'}) by (<<.GroupBy>>)
+    resources:
+      overrides:
+        namespace: { resource: namespace }
+        pod: { resource: pod }
+        instance: { resource: node }
+    containerLabel: container
+  memory:
+    containerQuery: sum(dres_memory_bytes{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+    nodeQuery: sum(dres_memory_bytes{<<.LabelMatchers>>, id='/'}) by (<<.GroupBy>>)
+    resources:
+      overrides:
+        namespace: { resource: namespaces }
+        pod: { resource: pods }
+        instance: { resource: nodes }
+    containerLabel: container
+  window: 2m
+`;
 // Unique per run: CRDs are cluster-wide.
 const CRD_GROUP = `kcmdiff${Date.now().toString(36)}.example.com`;
 
 let info: ClusterInfo;
+/** CONFIG plus RESOURCE_RULES, in a temporary file: the config both main adapters load. */
+let config: string;
 let ns: string;
 /** A second namespace, for external metrics of another namespace. */
 let otherNs: string;
 /** The Deployment's two pods, in the API server's list order (by name). */
 let webPods: string[];
+/** A Node object without a kubelet and without samples. */
+let bareNode: string;
 let prom: RunningPrometheus;
 let oursProxy: RecordingProxy;
 let theirsProxy: RecordingProxy;
@@ -115,6 +152,21 @@ async function apply(objects: unknown[], namespace?: string): Promise<void> {
   );
 }
 
+/** A container's CPU (cores) and memory (bytes) gauges for the resourceRules. */
+function resourceSeries(
+  pod: string,
+  container: string,
+  cpu: string,
+  memory: string,
+  namespace = ns,
+): [string, Record<string, string>, string][] {
+  const labels = { namespace, pod, container };
+  return [
+    ["dres_cpu_cores", labels, cpu],
+    ["dres_memory_bytes", labels, memory],
+  ];
+}
+
 /**
  * Constant series from 10 minutes ago to 20 minutes ahead every 30 s, so an instant query at any
  * "now" of the run finds the same value and discovery's `start` (now − max age) sees them all.
@@ -147,6 +199,21 @@ function openMetrics(): string {
     ["dext_queue_depth", { namespace: otherNs, queue: "orders" }, "1000"],
     ["dext_global_backlog", { region: "eu" }, "5"],
     ["dext_global_backlog", { region: "us" }, "7.5"],
+    // metrics.k8s.io: containers of pods (by pod and container) and nodes (id="/").
+    ...resourceSeries(webA, "nginx", "0.25", "1048576"),
+    ...resourceSeries(webB, "nginx", "1.5", "20971520.5"),
+    // Three containers; NaN and negative values give 0; one without memory gets 0 memory.
+    ...resourceSeries("db.0", "db", "2000", "123456789"),
+    ...resourceSeries("db.0", "sidecar", "NaN", "-5"),
+    ["dres_cpu_cores", { namespace: ns, pod: "db.0", container: "metrics" }, "0.0004"],
+    // CPU without memory: the pod is left out.
+    ["dres_cpu_cores", { namespace: ns, pod: "worker-1", container: "nginx" }, "0.1"],
+    // A pod that is not Running, and no pod at all: left out.
+    ...resourceSeries("pending-1", "app", "0.5", "4096"),
+    ...resourceSeries("ghost-1", "nginx", "7", "7"),
+    ...resourceSeries("other-1", "nginx", "0.016", "1073741824", otherNs),
+    ["dres_cpu_cores", { instance: info.nodeName, id: "/" }, "0.75"],
+    ["dres_memory_bytes", { instance: info.nodeName, id: "/" }, "2147483648"],
   ];
   const now = Math.floor(Date.now() / 1000);
   const byName = new Map<string, string[]>();
@@ -205,10 +272,35 @@ function normalizePorts(body: unknown): unknown {
   );
 }
 
+/**
+ * Pod and node metrics: `metadata.creationTimestamp` is the adapter clock (like `timestamp`), and
+ * a pod's `containers` come in Go map order from upstream (random), so they are sorted by name.
+ * That ours are sorted is asserted on its own (deliberate differences).
+ */
+function normalizeResourceMetrics(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalizeResourceMetrics);
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "creationTimestamp" && typeof x === "string") {
+      out[k] = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(x) ? "<ts>" : `<bad ts ${x}>`;
+    } else if (k === "containers" && Array.isArray(x)) {
+      out[k] = [...(x as { name: string }[])].sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
+    } else {
+      out[k] = normalizeResourceMetrics(x);
+    }
+  }
+  return out;
+}
+
 function answer(status: number, raw: string, promRequests: RecordedRequest[]): Answer {
   let body: unknown;
   try {
-    body = normalizePorts(sortResources(normalizeTimestamps(JSON.parse(raw))));
+    body = normalizePorts(
+      sortResources(normalizeResourceMetrics(normalizeTimestamps(JSON.parse(raw)))),
+    );
   } catch {
     return { status, text: raw, body: raw, prom: promRequests };
   }
@@ -296,9 +388,25 @@ before(async () => {
       pod("worker-1", { app: "worker" }),
       service("frontend", { tier: "frontend" }),
       service("backend", { tier: "backend" }),
+      // The node cannot run this image: the pod stays Pending.
+      {
+        ...pod("pending-1", { app: "pending" }),
+        spec: { containers: [{ name: "app", image: "example.com/not-runnable:1" }] },
+      },
     ],
     ns,
   );
+  await apply([pod("other-1", { app: "other" })], otherNs);
+  bareNode = `${ns}-bare`;
+  await apply([
+    {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: bareNode, labels: { "kcm-diff": "bare" } },
+    },
+  ]);
+  config = join(mkdtempSync(join(tmpdir(), "kcm-diff-")), "config.yaml");
+  writeFileSync(config, readFileSync(CONFIG, "utf8") + RESOURCE_RULES);
   webPods = await waitFor("the deployment's two pods", async () => {
     const names = (
       await kubectl(info, [
@@ -317,6 +425,27 @@ before(async () => {
       .filter((n) => n !== "");
     return names.length === 2 ? names : undefined;
   });
+  // metrics.k8s.io serves Running pods only.
+  await waitFor(
+    "the Running pods",
+    async () => {
+      const running = (
+        await kubectl(info, [
+          "get",
+          "pods",
+          "-A",
+          "--field-selector=status.phase=Running",
+          "-o",
+          "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}",
+        ])
+      ).split(" ");
+      return [...webPods, "db.0", "worker-1"].every((p) => running.includes(`${ns}/${p}`)) &&
+        running.includes(`${otherNs}/other-1`)
+        ? true
+        : undefined;
+    },
+    120_000,
+  );
   prom = await startPrometheus({ openMetrics: openMetrics() });
   oursProxy = await startRecordingProxy(prom.url);
   theirsProxy = await startRecordingProxy(prom.url);
@@ -326,14 +455,14 @@ before(async () => {
     startAdapter({
       prometheusUrl: oursProxy.url,
       kubeconfig: info.kubeconfig,
-      config: CONFIG,
+      config,
       relistInterval: "2s",
       maxAge: "1h",
     }),
     startUpstreamAdapter({
       info,
       prometheusUrl: theirsProxy.url,
-      config: CONFIG,
+      config,
       relistInterval: "2s",
       maxAge: "1h",
     }),
@@ -355,6 +484,17 @@ before(async () => {
     60_000,
     500,
   );
+  // Upstream lists pods from an informer: wait until it has seen the Running ones.
+  await waitFor(
+    "both adapters to serve the Running pods' metrics",
+    async () => {
+      const p = await both(`${MK}/namespaces/${ns}/pods`);
+      const count = (a: Answer) => (a.body as { items?: unknown[] }).items?.length;
+      return count(p.ours) === 3 && count(p.theirs) === 3 ? true : undefined;
+    },
+    60_000,
+    500,
+  );
 });
 
 after(async () => {
@@ -367,6 +507,9 @@ after(async () => {
   await kubectl(info, ["delete", "crd", `widgets.${CRD_GROUP}`, "--ignore-not-found"]).catch(
     () => "",
   );
+  if (bareNode) {
+    await kubectl(info, ["delete", "node", bareNode, "--ignore-not-found"]).catch(() => "");
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -608,6 +751,63 @@ const corpus: [string, () => string, string?][] = [
     "external unknown version",
     () => "/apis/external.metrics.k8s.io/v1beta2/namespaces/x/dext_queue_depth",
   ],
+  // metrics.k8s.io (resourceRules).
+  ["resource discovery v1beta1", () => MK],
+  ["resource group document", () => "/apis/metrics.k8s.io"],
+  ["resource nodes", () => `${MK}/nodes`],
+  ["resource named node", () => `${MK}/nodes/${info.nodeName}`],
+  ["resource nodes by label", () => `${MK}/nodes?labelSelector=${enc("kcm-diff notin (bare)")}`],
+  ["resource nodes by label: only the bare node", () => `${MK}/nodes?labelSelector=kcm-diff`],
+  [
+    "resource nodes by metadata.name",
+    () => `${MK}/nodes?fieldSelector=${enc(`metadata.name=${info.nodeName}`)}`,
+  ],
+  [
+    "resource nodes by metadata.name!=",
+    () => `${MK}/nodes?fieldSelector=${enc(`metadata.name!=${info.nodeName}`)}`,
+  ],
+  ["resource node that does not exist", () => `${MK}/nodes/nope`],
+  ["resource node without samples", () => `${MK}/nodes/${bareNode}`],
+  ["resource pods, all namespaces", () => `${MK}/pods`],
+  ["resource pods of a namespace", () => `${MK}/namespaces/${ns}/pods`],
+  ["resource pods of the other namespace", () => `${MK}/namespaces/${otherNs}/pods`],
+  ["resource pods of a namespace without pods", () => `${MK}/namespaces/default/pods`],
+  ["resource pods app=web", () => `${MK}/namespaces/${ns}/pods?labelSelector=app%3Dweb`],
+  [
+    "resource pods app in (db,worker,pending)",
+    () => `${MK}/namespaces/${ns}/pods?labelSelector=${enc("app in (db,worker,pending)")}`,
+  ],
+  ["resource pods, all namespaces, !tier", () => `${MK}/pods?labelSelector=${enc("!tier")}`],
+  [
+    "resource pods by metadata.name",
+    () => `${MK}/namespaces/${ns}/pods?fieldSelector=${enc("metadata.name=db.0")}`,
+  ],
+  [
+    "resource pods by metadata.namespace, all namespaces",
+    () => `${MK}/pods?fieldSelector=${enc(`metadata.namespace=${otherNs}`)}`,
+  ],
+  [
+    "resource pods by metadata.name!= and a label",
+    () =>
+      `${MK}/namespaces/${ns}/pods?labelSelector=tier&fieldSelector=${enc("metadata.name!=db.0")}`,
+  ],
+  [
+    "resource pods by a field that is not metadata",
+    () => `${MK}/namespaces/${ns}/pods?fieldSelector=${enc("spec.nodeName=x")}`,
+  ],
+  ["resource named pod, three containers", () => `${MK}/namespaces/${ns}/pods/db.0`],
+  ["resource named deployment pod", () => `${MK}/namespaces/${ns}/pods/${webPods[1] ?? ""}`],
+  ["resource named pod of the other namespace", () => `${MK}/namespaces/${otherNs}/pods/other-1`],
+  ["resource pod that does not exist", () => `${MK}/namespaces/${ns}/pods/nope`],
+  ["resource pod in another namespace", () => `${MK}/namespaces/${otherNs}/pods/db.0`],
+  ["resource pod without memory samples", () => `${MK}/namespaces/${ns}/pods/worker-1`],
+  ["resource pod that is not Running", () => `${MK}/namespaces/${ns}/pods/pending-1`],
+  ["resource bad labelSelector", () => `${MK}/pods?labelSelector=a%20b`],
+  ["resource bad labelSelector, nodes", () => `${MK}/nodes?labelSelector=${enc("x in (")}`],
+  ["resource bad fieldSelector", () => `${MK}/namespaces/${ns}/pods?fieldSelector=nope`],
+  ["resource unknown route: resource", () => `${MK}/services`],
+  ["resource unknown route: extra segment", () => `${MK}/namespaces/${ns}/pods/db.0/extra`],
+  ["resource unknown route: namespaced nodes", () => `${MK}/namespaces/${ns}/nodes`],
 ];
 
 describe("same status and JSON as prometheus-adapter v0.12.0", () => {
@@ -657,7 +857,11 @@ describe("deliberate differences from prometheus-adapter v0.12.0", () => {
     const path = `${CM}/v1beta1/namespaces/${ns}/pods/db.0/cpu_load`;
     const p = await both(path);
     assertSame(p, path);
-    const timeout = (a: Answer) => a.prom.map((r) => queryParams(r).get("timeout"));
+    // Instant queries only: a relist (every 2 s) may fall into the same moment.
+    const timeout = (a: Answer) =>
+      a.prom
+        .filter((r) => new URL(r.url, "http://x").pathname === "/api/v1/query")
+        .map((r) => queryParams(r).get("timeout"));
     assert.deepEqual(timeout(p.theirs), [""]);
     assert.deepEqual(timeout(p.ours), ["10"]);
     // Otherwise the same PromQL.
@@ -707,17 +911,81 @@ describe("deliberate differences from prometheus-adapter v0.12.0", () => {
   });
 
   test(
+    "resource queries: object names regex-escaped, as in custom ones; same answer",
+    T,
+    async () => {
+      const path = `${MK}/namespaces/${ns}/pods?labelSelector=${enc("app in (db,worker)")}`;
+      const p = await both(path);
+      assertSame(p, path);
+      const query = (metric: string, pods: string) =>
+        `sum(${metric}{namespace="${ns}",pod=~"${pods}"}) by (pod,container)`;
+      assert.deepEqual(promql(p.ours.prom).sort(), [
+        query("dres_cpu_cores", "db\\\\.0|worker-1"),
+        query("dres_memory_bytes", "db\\\\.0|worker-1"),
+      ]);
+      // Upstream names the pods in its informer's order, which varies.
+      assert.deepEqual(
+        promql(p.theirs.prom)
+          .map((q) => q.replace("worker-1|db.0", "db.0|worker-1"))
+          .sort(),
+        [query("dres_cpu_cores", "db.0|worker-1"), query("dres_memory_bytes", "db.0|worker-1")],
+      );
+    },
+  );
+
+  test(
+    "a PodMetrics' containers are sorted by name (upstream: Go map order, random)",
+    T,
+    async () => {
+      const path = `${MK}/namespaces/${ns}/pods/db.0`;
+      const names = (text: string) =>
+        (JSON.parse(text) as { containers: { name: string }[] }).containers.map((c) => c.name);
+      const orders = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const res = await fetch(`${ours.url}${path}`);
+        assert.deepEqual(names(await res.text()), ["db", "metrics", "sidecar"]);
+        const t = await theirs.get(path);
+        assert.equal(t.status, 200, t.text);
+        const order = names(t.text);
+        assert.deepEqual([...order].sort(), ["db", "metrics", "sidecar"]);
+        orders.add(order.join());
+      }
+      // Three containers come in one of their rotations each time: 30 equal ones are all but
+      // impossible (3^-29).
+      assert.ok(orders.size > 1, [...orders].join(" | "));
+      // Otherwise the same answer (the corpus compares them with containers sorted).
+      assertSame(await both(path), path);
+    },
+  );
+
+  test(
     "metrics.k8s.io without resourceRules: uninstalled in both (404; upstream's body is a path list)",
     T,
     async () => {
-      const p = await both("/apis/metrics.k8s.io/v1beta1");
-      assert.equal(p.theirs.status, 404);
-      assert.equal(Object.keys(p.theirs.body as object).join(), "paths");
-      assert.equal(p.ours.status, 404, p.ours.text);
-      assert.equal(
-        p.ours.text,
-        status(404, "NotFound", "the server could not find the requested resource", {}),
-      );
+      const [o, t] = await Promise.all([
+        startAdapter({ prometheusUrl: prom.url, kubeconfig: info.kubeconfig, config: CONFIG }),
+        startUpstreamAdapter({
+          info,
+          prometheusUrl: prom.url,
+          config: CONFIG,
+          relistInterval: "2s",
+          maxAge: "1h",
+        }),
+      ]);
+      try {
+        const theirs = await t.get(MK);
+        assert.equal(theirs.status, 404);
+        assert.equal(Object.keys(JSON.parse(theirs.text) as object).join(), "paths");
+        const res = await fetch(`${o.url}${MK}`);
+        const text = JSON.stringify(await res.json(), null, 1);
+        assert.equal(res.status, 404, text);
+        assert.equal(
+          text,
+          status(404, "NotFound", "the server could not find the requested resource", {}),
+        );
+      } finally {
+        await Promise.allSettled([o.stop(), t.stop()]);
+      }
     },
   );
 

@@ -5,16 +5,16 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { parseQuantity } from "../src/apimachinery/quantity.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
-import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { nodeUsedBytes, runningPodPids, treeRssBytes, within } from "./support/proc-usage.ts";
+import { EXAMPLE_CONFIG, configWithResourceRules } from "./support/resource-rules-config.ts";
 
 const T = { timeout: 240_000 };
-const EXAMPLE_CONFIG = "examples/adapter-config.yaml";
 
 interface PodMetricsJson {
   kind?: string;
@@ -38,43 +38,6 @@ interface List<T> {
   items: T[];
 }
 
-/** Resident memory of a process and all its descendants, as the node agent counts it. */
-function treeRssBytes(root: number): number {
-  const page = 4096;
-  const procs = new Map<number, { ppid: number; rss: number }>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const statm = readFileSync(`/proc/${name}/statm`, "utf8").split(" ");
-      procs.set(Number(name), { ppid: Number(rest[1]), rss: Number(statm[1]) * page });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  let total = 0;
-  const stack = [root];
-  for (let pid = stack.pop(); pid !== undefined; pid = stack.pop()) {
-    total += procs.get(pid)?.rss ?? 0;
-    for (const [child, p] of procs) if (p.ppid === pid) stack.push(child);
-  }
-  return total;
-}
-
-function nodeUsedBytes(): number {
-  const mem = readFileSync("/proc/meminfo", "utf8");
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(mem)?.[1] ?? 0);
-  return (kb("MemTotal") - kb("MemAvailable")) * 1024;
-}
-
-function within(actual: number, expected: number, what: string): void {
-  assert.ok(
-    actual >= expected * 0.5 && actual <= expected * 2,
-    `${what}: ${String(actual)} is not within [0.5, 2] × ${String(expected)}`,
-  );
-}
-
 const QUANTITY = /^\d+(n|u|m|k|Ki|Mi|Gi|M|G)?$/;
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -91,25 +54,7 @@ before(async () => {
     ["-n", ns, "apply", "-f", "-"],
     readFileSync("examples/resource/nginx.yaml", "utf8"),
   );
-  pids = await waitFor(
-    "two running nginx pods with processes",
-    async () => {
-      const pods = await kubectlJson<{
-        items: {
-          metadata: { name: string };
-          status: { phase?: string; containerStatuses?: { containerID?: string }[] };
-        }[];
-      }>(info, ["-n", ns, "get", "pods", "-l", "app=web"]);
-      const m = new Map<string, number>();
-      for (const p of pods.items) {
-        const id = p.status.containerStatuses?.[0]?.containerID ?? "";
-        const pid = /^local-process:\/\/(\d+)$/.exec(id)?.[1];
-        if (p.status.phase === "Running" && pid) m.set(p.metadata.name, Number(pid));
-      }
-      return m.size === 2 ? m : undefined;
-    },
-    120_000,
-  );
+  pids = await runningPodPids(info, ns, "app=web", 2);
 });
 
 after(async () => {
@@ -199,10 +144,8 @@ async function checkSource(a: RunningAdapter, windowRe: RegExp): Promise<void> {
   assert.deepEqual((none.body as List<PodMetricsJson>).items, []);
   const missing = await getJson(a, `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods/nope`);
   assert.equal(missing.status, 404);
-  assert.equal(
-    (missing.body as { message: string }).message,
-    `podmetrics.metrics.k8s.io "${ns}/nope" not found`,
-  );
+  // A pod that does not exist: the pod lister's NotFound, as metrics-server and prometheus-adapter.
+  assert.equal((missing.body as { message: string }).message, 'pods "nope" not found');
   const bad = await getJson(a, "/apis/metrics.k8s.io/v1beta1/pods?labelSelector=a%20b");
   assert.equal(bad.status, 400);
 
@@ -230,10 +173,7 @@ async function checkSource(a: RunningAdapter, windowRe: RegExp): Promise<void> {
   assert.equal((oneNode.body as NodeMetricsJson).kind, "NodeMetrics");
   const noNode = await getJson(a, "/apis/metrics.k8s.io/v1beta1/nodes/nope");
   assert.equal(noNode.status, 404);
-  assert.equal(
-    (noNode.body as { message: string }).message,
-    'nodemetrics.metrics.k8s.io "nope" not found',
-  );
+  assert.equal((noNode.body as { message: string }).message, 'node "nope" not found');
 }
 
 describe("metrics.k8s.io v1beta1", () => {
@@ -253,15 +193,7 @@ describe("metrics.k8s.io v1beta1", () => {
   );
 
   test("from Prometheus (resourceRules): shapes and values match /proc", T, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "kcm-resource-"));
-    const config = join(dir, "adapter.yaml");
-    writeFileSync(
-      config,
-      readFileSync(EXAMPLE_CONFIG, "utf8") +
-        "\n" +
-        readFileSync("examples/resource/resource-rules.yaml", "utf8"),
-    );
-    const a = await adapter([], config);
+    const a = await adapter([], configWithResourceRules());
     await checkSource(a, /^30s$/);
   });
 

@@ -185,7 +185,6 @@ describe("metrics.k8s.io v1beta1", () => {
     assert.deepEqual(calls.at(-1), "listPods a app=web");
     assert.deepEqual(await names("pods", "fieldSelector=metadata.namespace%3Da"), ["db", "web-2"]);
     assert.deepEqual(await names("pods", "fieldSelector=metadata.name!%3Ddb"), ["web-2", "web-1"]);
-    assert.deepEqual(await names("pods", "fieldSelector=spec.nodeName%3Dn1"), []);
     assert.deepEqual(await names("nodes", "fieldSelector=metadata.name%3Dn1"), ["n1"]);
     assert.deepEqual(await status(get("pods", "labelSelector=a%20b")), {
       kind: "Status",
@@ -197,6 +196,42 @@ describe("metrics.k8s.io v1beta1", () => {
       code: 400,
     });
     assert.equal(((await status(get("nodes", "fieldSelector=x"))) as { code: number }).code, 400);
+  });
+
+  test("a field selector on anything but metadata.name or metadata.namespace is a 400", async () => {
+    const { get, calls } = api();
+    const badField = (field: string) => ({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `"${field}" is not a known field selector: only "metadata.name", "metadata.namespace"`,
+      reason: "BadRequest",
+      code: 400,
+    });
+    assert.deepEqual(
+      await status(get("pods", "fieldSelector=spec.nodeName%3Dn1")),
+      badField("spec.nodeName"),
+    );
+    // Terms are checked in parse order, which sorts them: "a.b" before "metadata.name".
+    assert.deepEqual(
+      await status(
+        get("nodes", `fieldSelector=${encodeURIComponent("metadata.name=n1,z=1,a.b!=2")}`),
+      ),
+      badField("a.b"),
+    );
+    assert.deepEqual(
+      await status(get("namespaces/a/pods", "fieldSelector=status.phase%3DRunning")),
+      badField("status.phase"),
+    );
+    // Nothing was listed for them.
+    assert.deepEqual(calls, []);
+    // metadata.namespace is accepted for nodes too (cluster-scoped: it reads as "").
+    assert.equal(
+      ((await get("nodes", "fieldSelector=metadata.namespace%3D")).body as { items: unknown[] })
+        .items.length,
+      1,
+    );
   });
 
   test("a single PodMetrics and NodeMetrics carry kind and apiVersion", async () => {
@@ -232,28 +267,53 @@ describe("metrics.k8s.io v1beta1", () => {
 
   test("missing objects are NotFound Statuses as metrics-server words them", async () => {
     const { get } = api();
+    // An object that does not exist: the lister's NotFound (pods: the metadata lister's "pods";
+    // nodes: the typed lister's "node"), with the bare name.
     assert.deepEqual(await status(get("namespaces/a/pods/nope")), {
       kind: "Status",
       apiVersion: "v1",
       metadata: {},
       status: "Failure",
-      message: 'podmetrics.metrics.k8s.io "a/nope" not found',
+      message: 'pods "nope" not found',
       reason: "NotFound",
-      details: { name: "a/nope", group: "metrics.k8s.io", kind: "podmetrics" },
+      details: { name: "nope", kind: "pods" },
       code: 404,
     });
     assert.equal(
-      ((await status(get("namespaces/a/pods/no-samples"))) as { message: string }).message,
-      'podmetrics.metrics.k8s.io "a/no-samples" not found',
+      ((await status(get("namespaces/b/pods/db"))) as { message: string }).message,
+      'pods "db" not found',
     );
-    assert.equal(
-      ((await status(get("nodes/n2"))) as { message: string }).message,
-      'nodemetrics.metrics.k8s.io "n2" not found',
-    );
-    assert.equal(
-      ((await status(get("nodes/n9"))) as { message: string }).message,
-      'nodemetrics.metrics.k8s.io "n9" not found',
-    );
+    assert.deepEqual(await status(get("nodes/n9")), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'node "n9" not found',
+      reason: "NotFound",
+      details: { name: "n9", kind: "node" },
+      code: 404,
+    });
+    // An object without metrics: the metrics resource, the pod as namespace/name.
+    assert.deepEqual(await status(get("namespaces/a/pods/no-samples")), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'podmetrics.metrics.k8s.io "a/no-samples" not found',
+      reason: "NotFound",
+      details: { name: "a/no-samples", group: "metrics.k8s.io", kind: "podmetrics" },
+      code: 404,
+    });
+    assert.deepEqual(await status(get("nodes/n2")), {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: 'nodemetrics.metrics.k8s.io "n2" not found',
+      reason: "NotFound",
+      details: { name: "n2", group: "metrics.k8s.io", kind: "nodemetrics" },
+      code: 404,
+    });
     assert.equal(((await status(get("pods/x"))) as { code: number }).code, 404);
   });
 });

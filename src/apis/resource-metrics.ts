@@ -4,8 +4,9 @@
  * `namespaces/{ns}/pods[/{name}]` with `labelSelector` and `fieldSelector`, shaped as
  * metrics-server's pkg/api (node.go, pod.go) returns them. Pods and nodes come from the API
  * server; usage from a ResourceMetricsSource. An object without metrics is left out of a list
- * and is a 404 when asked for by name.
+ * and is a 404 when asked for by name; one that does not exist is the lister's 404, as there.
  */
+import { goQuote } from "../apimachinery/go-quote.ts";
 import {
   FieldSelectorError,
   parseFieldSelector,
@@ -32,6 +33,13 @@ export const RESOURCE_METRICS_GROUP = "metrics.k8s.io";
 const API_VERSION = `${RESOURCE_METRICS_GROUP}/v1beta1`;
 const NODE_METRICS = { group: RESOURCE_METRICS_GROUP, resource: "nodemetrics" };
 const POD_METRICS = { group: RESOURCE_METRICS_GROUP, resource: "podmetrics" };
+// An object that does not exist (or a pod that is not Running) is the listers' NotFound, passed
+// through by metrics-server's pkg/api (node.go, pod.go): client-go's typed node lister names the
+// resource "node" (listers/core/v1), the pod metadata lister "pods" (metadata/metadatalister).
+const NODES = { group: "", resource: "node" };
+const PODS = { group: "", resource: "pods" };
+/** The fields a field selector may name: runtime.DefaultMetaV1FieldSelectorConversion. */
+const SELECTABLE_FIELDS = ["metadata.name", "metadata.namespace"];
 
 export interface ResourceMetricsApiDeps {
   readonly objects: ResourceObjects;
@@ -116,7 +124,18 @@ function selectors(q: URLSearchParams): { label: string; field: FieldSelector } 
   const label = q.get("labelSelector") ?? "";
   try {
     parseLabelSelector(label);
-    return { label, field: parseFieldSelector(q.get("fieldSelector") ?? "") };
+    const field = parseFieldSelector(q.get("fieldSelector") ?? "");
+    // The generic apiserver converts each field label (in the parsed order) before listing;
+    // metrics.k8s.io registers no conversion, so the default one rejects all but metadata's.
+    const unknown = field.requirements.find((r) => !SELECTABLE_FIELDS.includes(r.field));
+    if (unknown) {
+      throw new StatusError(
+        badRequest(
+          `${goQuote(unknown.field)} is not a known field selector: only ${SELECTABLE_FIELDS.map(goQuote).join(", ")}`,
+        ),
+      );
+    }
+    return { label, field };
   } catch (e) {
     if (e instanceof LabelSelectorError || e instanceof FieldSelectorError) {
       throw new StatusError(badRequest(e.message), { cause: e });
@@ -180,8 +199,9 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
         if (route.name !== undefined) {
           const name = route.name;
           const node = await listing(deps.objects.getNode(name));
-          const [u] = node ? await deps.source.nodeMetrics([node]) : [];
-          if (!node || !u) throw new StatusError(resourceNotFound(NODE_METRICS, name));
+          if (!node) throw new StatusError(resourceNotFound(NODES, name));
+          const [u] = await deps.source.nodeMetrics([node]);
+          if (!u) throw new StatusError(resourceNotFound(NODE_METRICS, name));
           return { status: 200, body: nodeMetricsJson(node, u, now(), true) };
         }
         const sel = selectors(req.query);
@@ -199,10 +219,9 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       if (route.name !== undefined) {
         const { namespace, name } = route;
         const pod = await listing(deps.objects.getPod(namespace, name));
-        const [u] = pod ? await deps.source.podMetrics([pod]) : [];
-        if (!pod || !u) {
-          throw new StatusError(resourceNotFound(POD_METRICS, `${namespace}/${name}`));
-        }
+        if (!pod) throw new StatusError(resourceNotFound(PODS, name));
+        const [u] = await deps.source.podMetrics([pod]);
+        if (!u) throw new StatusError(resourceNotFound(POD_METRICS, `${namespace}/${name}`));
         return { status: 200, body: podMetricsJson(pod, u, now(), true) };
       }
       const sel = selectors(req.query);

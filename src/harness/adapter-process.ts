@@ -11,9 +11,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { KcmError } from "../errors.ts";
 import {
   API_SERVICES,
+  existingRegistration,
   publishApiServices,
   registerAdapter,
   type AdapterRegistration,
+  type ApiServiceSpec,
 } from "./adapter-registration.ts";
 import type { ClusterInfo } from "./cluster.ts";
 import { statePaths } from "./paths.ts";
@@ -29,6 +31,17 @@ export interface AdapterProcessOptions {
   readonly config?: string;
   readonly relistInterval?: string;
   readonly extraArgs?: readonly string[];
+  /** The supervised component's name (pid and log file); a second adapter needs its own. */
+  readonly name?: string;
+  /** The serving port; default: the cluster's adapter port. */
+  readonly port?: number;
+  /** Where metrics.k8s.io comes from; default: the node agent's kubelet endpoint. */
+  readonly resourceMetricsSource?: "kubelet" | "prometheus";
+  /**
+   * The APIServices pointed at this adapter; default: all of them. With a subset, the registration
+   * made by the first adapter (its certificate, kubeconfig and Service) is reused as it is.
+   */
+  readonly apiServices?: readonly ApiServiceSpec[];
 }
 
 export interface RunningAdapter extends AdapterRegistration {
@@ -73,12 +86,15 @@ export async function startAdapter(
   info: ClusterInfo,
   o: AdapterProcessOptions = {},
 ): Promise<RunningAdapter> {
-  const port = info.ports.adapter;
-  const reg = await registerAdapter(info, port);
+  const port = o.port ?? info.ports.adapter;
+  const reg =
+    o.apiServices === undefined
+      ? await registerAdapter(info, port)
+      : { ...existingRegistration(info), port };
   const p = statePaths(info.stateDir);
   const sup = new Supervisor(p.logs, p.run);
   const running = await sup.start({
-    name: "adapter",
+    name: o.name ?? "adapter",
     command: process.execPath,
     args: [
       CLI,
@@ -93,22 +109,28 @@ export async function startAdapter(
       `--authentication-kubeconfig=${reg.kubeconfig}`,
       `--authorization-kubeconfig=${reg.kubeconfig}`,
       `--metrics-relist-interval=${o.relistInterval ?? "10s"}`,
-      // metrics.k8s.io straight from the node agent, which serves the kubelet's endpoint over HTTP.
-      "--resource-metrics-source=kubelet",
-      "--kubelet-scheme=http",
-      "--kubelet-use-node-status-port",
-      "--metric-resolution=5s",
+      ...((o.resourceMetricsSource ?? "kubelet") === "kubelet"
+        ? [
+            // metrics.k8s.io straight from the node agent, which serves the kubelet's endpoint
+            // over HTTP.
+            "--resource-metrics-source=kubelet",
+            "--kubelet-scheme=http",
+            "--kubelet-use-node-status-port",
+            "--metric-resolution=5s",
+          ]
+        : ["--resource-metrics-source=prometheus"]),
       ...(o.extraArgs ?? []),
     ],
     ready: () => returns200(`https://127.0.0.1:${String(port)}/readyz`, { insecure: true }),
     timeoutMs: 60_000,
   });
-  await publishApiServices(info, reg);
+  const published = o.apiServices ?? API_SERVICES;
+  await publishApiServices(info, reg, o.apiServices);
   // The aggregator's availability controller probes every APIService; wait for all of them.
   const deadline = Date.now() + 90_000;
   for (;;) {
     const avail = await apiServiceAvailability(info);
-    const ours = API_SERVICES.map(
+    const ours = published.map(
       (a) => [`${a.version}.${a.group}`, avail.get(`${a.version}.${a.group}`)] as const,
     );
     if (ours.every(([, s]) => s?.status === "True")) break;

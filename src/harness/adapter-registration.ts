@@ -30,6 +30,8 @@ export const API_SERVICES = [
   { group: "metrics.k8s.io", version: "v1beta1", versionPriority: 100 },
 ] as const;
 
+export type ApiServiceSpec = (typeof API_SERVICES)[number];
+
 export interface AdapterRegistration {
   readonly dir: string;
   readonly certFile: string;
@@ -160,17 +162,21 @@ export async function registerAdapter(
 
 /**
  * Points the aggregator at the adapter. Done once the adapter listens: APIServices that fail
- * their first checks push the aggregator's OpenAPI download into a long backoff.
+ * their first checks push the aggregator's OpenAPI download into a long backoff. With `only`, just
+ * those APIServices are pointed at it (a second adapter beside the first); the shared Service is
+ * left as it is.
  */
 export async function publishApiServices(
   info: ClusterInfo,
   reg: AdapterRegistration,
+  only?: readonly ApiServiceSpec[],
 ): Promise<void> {
-  await kubectl(
-    info,
-    ["apply", "-f", "-"],
-    loopbackObjects(reg.port, reg.caPem)
-      .map((o) => stringify(o))
-      .join("---\n"),
+  const names = only?.map((a) => `${a.version}.${a.group}`);
+  const objects = loopbackObjects(reg.port, reg.caPem).filter(
+    (o) =>
+      names === undefined ||
+      ((o as { kind: string }).kind === "APIService" &&
+        names.includes((o as { metadata: { name: string } }).metadata.name)),
   );
+  await kubectl(info, ["apply", "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
 }

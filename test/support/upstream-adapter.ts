@@ -131,6 +131,14 @@ export interface UpstreamOptions {
   /** Go duration. */
   readonly maxAge: string;
   readonly extraArgs?: readonly string[];
+  /**
+   * Who `get()` claims to be in the front-proxy headers; default `differential` in
+   * `system:masters` (always allowed, no SubjectAccessReview). Benchmarks pass an ordinary RBAC
+   * user so the adapter really asks the API server (and uses its authorization cache).
+   */
+  readonly identity?: { readonly user: string; readonly groups: readonly string[] };
+  /** Kubeconfig for the lister, authentication and authorization; default the cluster's admin one. */
+  readonly kubeconfig?: string;
 }
 
 export interface RawResponse {
@@ -142,6 +150,8 @@ export interface RawResponse {
 export interface RunningUpstream {
   /** `https://127.0.0.1:<port>`. */
   readonly url: string;
+  /** The adapter's process id (for /proc readings). */
+  readonly pid: number;
   logs(): string;
   /** GET over HTTPS as the aggregator would send it (front-proxy cert, X-Remote-* headers). */
   get(path: string): Promise<RawResponse>;
@@ -159,10 +169,11 @@ export async function startUpstreamAdapter(o: UpstreamOptions): Promise<RunningU
     const port = await freePort();
     const certDir = await mkdtemp(join(tmpdir(), "kcm-upstream-certs-"));
     const url = `https://127.0.0.1:${String(port)}`;
+    const kubeconfig = o.kubeconfig ?? o.info.kubeconfig;
     const args = [
-      `--lister-kubeconfig=${o.info.kubeconfig}`,
-      `--authentication-kubeconfig=${o.info.kubeconfig}`,
-      `--authorization-kubeconfig=${o.info.kubeconfig}`,
+      `--lister-kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
       `--secure-port=${String(port)}`,
       "--bind-address=127.0.0.1",
       `--cert-dir=${certDir}`,
@@ -191,7 +202,10 @@ export async function startUpstreamAdapter(o: UpstreamOptions): Promise<RunningU
             key,
             // The serving certificate is the self-signed one written to the throw-away cert dir.
             rejectUnauthorized: false,
-            headers: { "X-Remote-User": "differential", "X-Remote-Group": "system:masters" },
+            headers: {
+              "X-Remote-User": o.identity?.user ?? "differential",
+              "X-Remote-Group": [...(o.identity?.groups ?? ["system:masters"])],
+            },
             agent: false,
             timeout: 20_000,
           },
@@ -214,6 +228,7 @@ export async function startUpstreamAdapter(o: UpstreamOptions): Promise<RunningU
       });
     const upstream: RunningUpstream = {
       url,
+      pid: child.pid ?? 0,
       logs: () => log,
       get,
       async stop() {
