@@ -20,6 +20,7 @@ import { PrometheusClient } from "../providers/prometheus/client.ts";
 import { PrometheusCustomProvider } from "../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";
+import { DEFAULT_GROUPING_MAX_OBJECTS } from "../providers/prometheus/query-grouping.ts";
 import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../providers/resource/kubelet-source.ts";
 import { KubeResourceObjects } from "../providers/resource/objects.ts";
@@ -45,6 +46,14 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("expected a port number");
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("expected a non-negative integer");
+  }
   return n;
 }
 
@@ -92,6 +101,14 @@ export function serveCommand(): Command {
         new Option("--prometheus-timeout <duration>", "timeout of one Prometheus request")
           .argParser(duration)
           .default(10_000, "10s"),
+      )
+      .addOption(
+        new Option(
+          "--query-grouping-max-objects <n>",
+          "answer concurrent custom-metrics requests for one metric from one Prometheus query over at most this many objects (0: one query per request)",
+        )
+          .argParser(nonNegativeInt)
+          .default(DEFAULT_GROUPING_MAX_OBJECTS),
       )
       .addOption(
         new Option("--metrics-relist-interval <duration>", "how often to rediscover metrics")
@@ -369,6 +386,10 @@ export function serveCommand(): Command {
                 kube,
                 registry: () => lister.custom,
                 log,
+                groupingMaxObjects: o.queryGroupingMaxObjects,
+                onQuery: (mode, requests, queries) => {
+                  metrics.customQuery(mode, requests, queries);
+                },
               }),
               mapper,
             ),

@@ -9,6 +9,11 @@ export interface AdapterMetrics {
   readonly registry: Registry;
   request(group: string, verb: string, code: number, seconds: number): void;
   prometheusRequest(endpoint: string, seconds: number, outcome: string): void;
+  /**
+   * Custom-metrics requests answered by a Prometheus query, one request's own (`single`) or
+   * `grouped`; `queries` 0 for requests that joined an identical one in flight.
+   */
+  customQuery(mode: "single" | "grouped", requests: number, queries: number): void;
   relist(
     outcome: "success" | "error",
     seconds: number,
@@ -52,6 +57,23 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     labelNames: ["endpoint", "outcome"] as const,
     registers,
   });
+  const customQueries = new Counter({
+    name: "k8s_custom_metrics_custom_queries_total",
+    help: "Prometheus queries made for custom metrics, by mode: single (one request's own query) or grouped (one query for several requests, --query-grouping-max-objects).",
+    labelNames: ["mode"] as const,
+    registers,
+  });
+  const customRequests = new Counter({
+    name: "k8s_custom_metrics_custom_query_requests_total",
+    help: "Custom-metrics requests answered from Prometheus, by the mode of the query that answered them.",
+    labelNames: ["mode"] as const,
+    registers,
+  });
+  // Both modes from the start, so rates work before the first grouped query.
+  for (const mode of ["single", "grouped"] as const) {
+    customQueries.inc({ mode }, 0);
+    customRequests.inc({ mode }, 0);
+  }
   const relists = new Counter({
     name: "k8s_custom_metrics_discovery_runs_total",
     help: "Metric discovery passes, by outcome; a failed pass keeps the last good list.",
@@ -78,6 +100,10 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     prometheusRequest(endpoint, seconds, outcome) {
       promLatency.observe({ endpoint, outcome }, seconds);
       if (outcome !== "success") promErrors.inc({ endpoint, outcome });
+    },
+    customQuery(mode, n, queries) {
+      customQueries.inc({ mode }, queries);
+      customRequests.inc({ mode }, n);
     },
     relist(outcome, seconds, counts) {
       relists.inc({ outcome });

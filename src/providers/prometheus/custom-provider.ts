@@ -19,7 +19,9 @@ import {
 } from "../types.ts";
 import type { PrometheusClient } from "./client.ts";
 import { queryOrFail } from "./fetch.ts";
-import { buildCustomQuery } from "./query-builder.ts";
+import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
+import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
+import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
 
 export interface PrometheusCustomProviderDeps {
@@ -30,6 +32,16 @@ export interface PrometheusCustomProviderDeps {
   readonly registry: () => CustomRegistry;
   readonly log: Logger;
   readonly now?: () => Date;
+  /**
+   * Most distinct objects in one grouped query (query-grouping.ts); 0 or absent: one query per
+   * request, as prometheus-adapter.
+   */
+  readonly groupingMaxObjects?: number;
+  /**
+   * Called per Prometheus query (`queries` 1) with the number of requests it answers, and per
+   * request that joined an identical one in flight (`requests` 1, `queries` 0).
+   */
+  readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
 }
 
 export function metricNotFound(info: CustomMetricInfo, name?: string): StatusError {
@@ -42,9 +54,20 @@ export function metricNotFound(info: CustomMetricInfo, name?: string): StatusErr
 
 export class PrometheusCustomProvider implements CustomMetricsProvider {
   readonly #d: PrometheusCustomProviderDeps;
+  readonly #grouping: QueryGrouping | undefined;
 
   constructor(deps: PrometheusCustomProviderDeps) {
     this.#d = deps;
+    const max = deps.groupingMaxObjects ?? 0;
+    this.#grouping =
+      max > 0
+        ? new QueryGrouping({
+            prometheus: deps.prometheus,
+            log: deps.log,
+            maxObjects: max,
+            ...(deps.onQuery ? { onQuery: deps.onQuery } : {}),
+          })
+        : undefined;
   }
 
   listAllMetrics(): readonly CustomMetricInfo[] {
@@ -79,6 +102,25 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       );
       throw metricNotFound(info);
     }
+    const grouping = this.#grouping;
+    if (grouping) {
+      let shape: QueryShape;
+      try {
+        shape = grouping.shape(
+          buildCustomQueryShape(entry.rule.metricsQuery, entry.rule.resources, {
+            series: entry.seriesName,
+            groupResource: info.groupResource,
+            namespace,
+            metricSelector,
+          }),
+        );
+      } catch {
+        // A template that renders for real values but not for placeholders is not grouped.
+        shape = { groupable: false, reason: "placeholders do not render" };
+      }
+      if (shape.groupable) return grouping.values(shape, { namespace, names, query });
+    }
+    this.#d.onQuery?.("single", 1, 1);
     const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
     if (result.resultType !== "vector") {
       this.#d.log.error(

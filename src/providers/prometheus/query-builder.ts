@@ -61,17 +61,75 @@ export function buildCustomQuery(
   q: CustomQuery,
 ): string {
   if (q.names.length === 0) throw new QueryBuildError("no resource names requested");
+  return renderCustom(template, resources, q, {
+    namespace: q.namespace,
+    // Raw names joined with `|`, as upstream: templates paste this value inside their own quotes,
+    // so a regex-escaped `a\.b` would be an invalid PromQL escape there. The matcher is escaped.
+    names: q.names.join("|"),
+  });
+}
+
+/** Placeholders for {@link buildCustomQueryShape}: underscores never occur in namespace names. */
+export const SHAPE_PLACEHOLDERS = {
+  /** The namespace matcher's value in `LabelMatchers`. */
+  namespaceMatcher: "__kcm_ns_matcher__",
+  /** The resource-name matcher's value in `LabelMatchers`. */
+  namesMatcher: "__kcm_names_matcher__",
+  /** The namespace in `LabelValuesByName`. */
+  namespaceValue: "__kcm_ns_value__",
+  /** The resource names in `LabelValuesByName`. */
+  namesValue: "__kcm_names_value__",
+} as const;
+
+export interface CustomQueryShape {
+  /** The query with placeholders for the namespace and the names (see SHAPE_PLACEHOLDERS). */
+  readonly text: string;
+  /** The resource's label (`pod`). */
+  readonly label: string;
+  /** The namespace label, or undefined for a root-scoped request (namespace ""). */
+  readonly namespaceLabel: string | undefined;
+}
+
+/**
+ * The query a custom request would send, with placeholders where the namespace and the resource
+ * names go: distinct placeholders in the matchers and in `LabelValuesByName`, so query grouping
+ * can see whether a template uses the values anywhere else than in the matchers.
+ */
+export function buildCustomQueryShape(
+  template: Template,
+  resources: ResourceConverter,
+  q: Omit<CustomQuery, "names">,
+): CustomQueryShape {
+  const P = SHAPE_PLACEHOLDERS;
+  const text = renderCustom(
+    template,
+    resources,
+    { ...q, namespace: q.namespace === "" ? "" : P.namespaceMatcher, names: [P.namesMatcher] },
+    { namespace: P.namespaceValue, names: P.namesValue },
+  );
+  return {
+    text,
+    label: resources.labelForResource(q.groupResource),
+    namespaceLabel: q.namespace === "" ? undefined : resources.labelForResource(NAMESPACES),
+  };
+}
+
+/** Matchers from `q`; `LabelValuesByName` namespace and names from `values`. */
+function renderCustom(
+  template: Template,
+  resources: ResourceConverter,
+  q: CustomQuery,
+  values: { readonly namespace: string; readonly names: string },
+): string {
   const { matchers, valuesByName } = selectorParts(q.metricSelector);
   if (q.namespace !== "") {
     const nsLabel = resources.labelForResource(NAMESPACES);
     matchers.push({ name: nsLabel, op: "=", value: q.namespace });
-    valuesByName.set(nsLabel, q.namespace);
+    valuesByName.set(nsLabel, values.namespace);
   }
   const label = resources.labelForResource(q.groupResource);
   matchers.push(resourceNamesMatcher(label, q.names));
-  // Raw names joined with `|`, as upstream: templates paste this value inside their own quotes, so
-  // a regex-escaped `a\.b` would be an invalid PromQL escape there. The matcher above is escaped.
-  valuesByName.set(label, q.names.join("|"));
+  valuesByName.set(label, values.names);
   const groupBy = [label, ...(q.extraGroupBy ?? [])];
   return render(template, {
     series: q.series,

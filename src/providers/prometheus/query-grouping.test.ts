@@ -1,0 +1,319 @@
+/**
+ * @module providers/prometheus/query-grouping.test
+ * Grouped-then-split equals per-request answers. A small in-memory PromQL evaluator (selectors
+ * with `=`/`=~`, aggregations `by`) stands in for Prometheus, so generated data and generated
+ * concurrent requests can be checked by the thousand; test/query-grouping.test.ts does the same
+ * against a real Prometheus. Also: how many queries go out, the cap, and failures.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { parser } from "@prometheus-io/lezer-promql";
+import fc from "fast-check";
+import { silentLogger } from "../../observability/logger.ts";
+import type { ResourceConverter } from "../../naming/resource-label.ts";
+import { StatusError } from "../types.ts";
+import type { QueryResult, VectorSample } from "./api-types.ts";
+import type { PrometheusClient } from "./client.ts";
+import { PrometheusError } from "./errors.ts";
+import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
+import { QueryGrouping, type GroupMember, type QueryMode } from "./query-grouping.ts";
+import type { GroupableShape } from "./query-shape.ts";
+import { compileQueryTemplate } from "./rules.ts";
+
+type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
+type Series = { readonly labels: Record<string, string>; readonly value: number };
+
+const kids = (n: SyntaxNode): SyntaxNode[] => {
+  const out: SyntaxNode[] = [];
+  for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
+  return out;
+};
+
+/** Evaluates the subset the tests' templates render to. */
+function evaluate(query: string, data: readonly Series[]): VectorSample[] {
+  const src = (n: SyntaxNode) => query.slice(n.from, n.to);
+  const expr = (n: SyntaxNode): Series[] => {
+    if (n.name === "VectorSelector") {
+      const tests = kids(n.getChild("LabelMatchers") ?? n).flatMap((m) => {
+        if (m.name !== "UnquotedLabelMatcher") return [];
+        const name = src(m.getChild("LabelName") ?? m);
+        const op = m.getChild("MatchOp")?.firstChild?.name;
+        const value = JSON.parse(src(m.getChild("StringLiteral") ?? m)) as string;
+        const re = new RegExp(`^(?:${value})$`);
+        return [
+          (s: Series) => {
+            const v = s.labels[name] ?? "";
+            if (op === "EqlSingle") return v === value;
+            if (op === "Neq") return v !== value;
+            if (op === "EqlRegex") return re.test(v);
+            throw new Error(`unsupported ${String(op)}`);
+          },
+        ];
+      });
+      const metric = src(n.getChild("Identifier") ?? n);
+      return data.filter((s) => s.labels["__name__"] === metric && tests.every((t) => t(s)));
+    }
+    if (n.name === "AggregateExpr") {
+      const op = src(n.getChild("AggregateOp") ?? n);
+      const by = kids(
+        n.getChild("AggregateModifier")?.getChild("GroupingLabels") ?? n.getChild("AggregateOp")!,
+      )
+        .filter((l) => l.name === "LabelName")
+        .map(src);
+      const input = expr(kids(n.getChild("FunctionCallBody")!)[0]!);
+      const groups = new Map<string, Series[]>();
+      for (const s of input) {
+        const k = JSON.stringify(by.map((l) => s.labels[l] ?? ""));
+        groups.set(k, [...(groups.get(k) ?? []), s]);
+      }
+      return [...groups.values()].map((g) => {
+        const labels: Record<string, string> = {};
+        for (const l of by) if (g[0]?.labels[l]) labels[l] = g[0].labels[l];
+        const vs = g.map((s) => s.value);
+        const value =
+          op === "sum"
+            ? vs.reduce((a, b) => a + b, 0)
+            : op === "max"
+              ? Math.max(...vs)
+              : op === "count"
+                ? vs.length
+                : Number.NaN;
+        return { labels, value };
+      });
+    }
+    throw new Error(`unsupported ${n.name}`);
+  };
+  const top = parser.parse(query).topNode.firstChild;
+  if (!top) throw new Error("empty query");
+  // Prometheus returns series in no promised order; shuffle-free but reversed, to catch any
+  // dependence on it.
+  return expr(top)
+    .reverse()
+    .map((s) => ({ metric: s.labels, value: [0, s.value] as [number, number] }));
+}
+
+/** A Prometheus over `data` that answers on a later turn, so concurrent callers overlap. */
+function fakePrometheus(data: readonly Series[], fail?: (q: string) => Error | undefined) {
+  const queries: string[] = [];
+  const client = {
+    query(q: string): Promise<QueryResult> {
+      queries.push(q);
+      return new Promise((resolve, reject) => {
+        setImmediate(() => {
+          const e = fail?.(q);
+          if (e) reject(e);
+          else resolve({ resultType: "vector", result: evaluate(q, data), warnings: [] });
+        });
+      });
+    },
+  } as unknown as PrometheusClient;
+  return { client, queries };
+}
+
+const labels: ResourceConverter = {
+  resourcesForLabels: () => ({ resources: [], namespaced: true }),
+  labelForResource: (gr) => ({ namespaces: "namespace", pods: "pod" })[gr.resource] ?? "unknown",
+};
+const PODS = { group: "", resource: "pods" };
+const TEMPLATES = [
+  "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+  "max(sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>, container)) by (<<.GroupBy>>)",
+  "count by (<<.GroupBy>>) (<<.Series>>{<<.LabelMatchers>>})",
+];
+
+function setup(template: string, namespaced = true) {
+  const t = compileQueryTemplate(template, "t");
+  const s = buildCustomQueryShape(t, labels, {
+    series: "m",
+    groupResource: PODS,
+    namespace: namespaced ? "x" : "",
+    metricSelector: [],
+  });
+  const member = (namespace: string, names: readonly string[]): GroupMember => ({
+    namespace,
+    names,
+    query: buildCustomQuery(t, labels, {
+      series: "m",
+      groupResource: PODS,
+      namespace,
+      names,
+      metricSelector: [],
+    }),
+  });
+  return { s, member };
+}
+
+/** What the per-request path answers: its own query, value by name, for the names asked. */
+function reference(data: readonly Series[], m: GroupMember): Map<string, number> {
+  const all = new Map<string, number>();
+  for (const s of evaluate(m.query, data)) all.set(s.metric["pod"] ?? "", s.value[1]);
+  return new Map(m.names.flatMap((n) => (all.has(n) ? [[n, all.get(n) ?? 0] as const] : [])));
+}
+
+function restrict(values: Map<string, number>, names: readonly string[]): Map<string, number> {
+  return new Map(names.flatMap((n) => (values.has(n) ? [[n, values.get(n) ?? 0] as const] : [])));
+}
+
+// Names with regex metacharacters, and names they would wrongly match unescaped.
+const NAMES = ["p0", "p1", "a.b", "aXb", "c-1", "web-7f9c"];
+const NAMESPACES = ["n0", "n1", "n2"];
+
+describe("QueryGrouping", () => {
+  test("grouped-then-split equals per-request answers (generated data and requests)", async () => {
+    const seriesArb = fc.array(
+      fc.record({
+        ns: fc.constantFrom(...NAMESPACES),
+        pod: fc.constantFrom(...NAMES),
+        container: fc.constantFrom("a", "b"),
+        value: fc.integer({ min: -1000, max: 1000 }),
+      }),
+      { maxLength: 40 },
+    );
+    const requestArb = fc.record({
+      ns: fc.constantFrom(...NAMESPACES),
+      names: fc.uniqueArray(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        seriesArb,
+        fc.array(requestArb, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom(...TEMPLATES),
+        fc.integer({ min: 1, max: 8 }),
+        async (rows, requests, template, maxObjects) => {
+          const data = rows.map((r) => ({
+            labels: { __name__: "m", namespace: r.ns, pod: r.pod, container: r.container },
+            value: r.value,
+          }));
+          const { s, member } = setup(template);
+          const prom = fakePrometheus(data);
+          const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects });
+          const shape = g.shape(s);
+          assert.ok(shape.groupable);
+          const members = requests.map((r) => member(r.ns, r.names));
+          const got = await Promise.all(members.map((m) => g.values(shape, m)));
+          members.forEach((m, i) => {
+            assert.deepEqual(
+              restrict(got[i] ?? new Map<string, number>(), m.names),
+              reference(data, m),
+            );
+          });
+          // One query for the first request, then the rest in as few as the cap allows.
+          assert.ok(prom.queries.length <= members.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("root-scoped objects: grouped by names alone", async () => {
+    const { s, member } = setup(TEMPLATES[0] ?? "", false);
+    const data = NAMES.map((pod, i) => ({ labels: { __name__: "m", pod }, value: i }));
+    const prom = fakePrometheus(data);
+    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 10 });
+    const shape = g.shape(s) as GroupableShape;
+    const members = [["p0"], ["a.b"], ["aXb", "p1"]].map((n) => member("", n));
+    const got = await Promise.all(members.map((m) => g.values(shape, m)));
+    members.forEach((m, i) => {
+      assert.deepEqual(got[i], reference(data, m));
+    });
+    assert.deepEqual(prom.queries, [
+      'sum(m{pod="p0"}) by (pod)',
+      'sum(m{pod=~"a\\\\.b|aXb|p1"}) by (pod)',
+    ]);
+  });
+
+  test("60 concurrent requests cost 2 queries; the cap splits the second", async () => {
+    const data = NAMESPACES.flatMap((ns) =>
+      NAMES.map((pod, i) => ({ labels: { __name__: "m", namespace: ns, pod }, value: i })),
+    );
+    for (const [maxObjects, expected] of [
+      [100, 2],
+      [3, 4],
+    ] as const) {
+      const { s, member } = setup(TEMPLATES[0] ?? "");
+      const prom = fakePrometheus(data);
+      const counted: [QueryMode, number, number][] = [];
+      const g = new QueryGrouping({
+        prometheus: prom.client,
+        log: silentLogger(),
+        maxObjects,
+        onQuery: (mode, n, q) => counted.push([mode, n, q]),
+      });
+      const shape = g.shape(s) as GroupableShape;
+      const members = Array.from({ length: 60 }, (_, i) =>
+        member(NAMESPACES[i % 3] ?? "", [NAMES[i % 6] ?? "", NAMES[(i + 1) % 6] ?? ""]),
+      );
+      const got = await Promise.all(members.map((m) => g.values(shape, m)));
+      members.forEach((m, i) => {
+        assert.deepEqual(got[i], reference(data, m));
+      });
+      assert.equal(prom.queries.length, expected, prom.queries.join("\n"));
+      assert.deepEqual(counted[0], ["single", 1, 1]);
+      assert.equal(
+        counted.reduce((n, [, r]) => n + r, 0),
+        60,
+      );
+      // Requests identical to the first one joined it (no query of their own).
+      assert.equal(
+        counted.reduce((n, [, , q]) => n + q, 0),
+        expected,
+      );
+    }
+  });
+
+  test("an identical request joins the one in flight instead of waiting for the next", async () => {
+    const data = [{ labels: { __name__: "m", namespace: "n0", pod: "p0" }, value: 5 }];
+    const prom = fakePrometheus(data);
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const shape = g.shape(s) as GroupableShape;
+    const got = await Promise.all(
+      Array.from({ length: 5 }, () => g.values(shape, member("n0", ["p0"]))),
+    );
+    assert.deepEqual(
+      got,
+      Array.from({ length: 5 }, () => new Map([["p0", 5]])),
+    );
+    assert.equal(prom.queries.length, 1);
+    // Once settled, nothing is reused: the next request makes its own query.
+    await g.values(shape, member("n0", ["p0"]));
+    assert.equal(prom.queries.length, 2);
+  });
+
+  test("a grouped query that fails for its size is retried per request", async () => {
+    const data = [{ labels: { __name__: "m", namespace: "n0", pod: "p0" }, value: 5 }];
+    const tooBig = new PrometheusError("too big", {
+      kind: "api_error",
+      endpoint: "/api/v1/query",
+      errorType: "execution",
+    });
+    const prom = fakePrometheus(data, (q) => (q.includes("=~") ? tooBig : undefined));
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const shape = g.shape(s) as GroupableShape;
+    const members = [member("n0", ["p1"]), member("n0", ["p0"]), member("n1", ["p0"])];
+    const got = await Promise.all(members.map((m) => g.values(shape, m)));
+    assert.deepEqual(got, [new Map(), new Map([["p0", 5]]), new Map()]);
+    assert.equal(prom.queries.length, 1 + 1 + 2);
+  });
+
+  test("other failures: 500 unable to fetch metrics for every request of the group", async () => {
+    const down = new PrometheusError("refused", { kind: "unreachable", endpoint: "/api/v1/query" });
+    const prom = fakePrometheus([], () => down);
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const shape = g.shape(s) as GroupableShape;
+    const results = await Promise.allSettled(
+      [member("n0", ["p0"]), member("n0", ["p1"]), member("n1", ["p0"])].map((m) =>
+        g.values(shape, m),
+      ),
+    );
+    for (const r of results) {
+      if (r.status !== "rejected") assert.fail("fulfilled");
+      const e: unknown = r.reason;
+      assert.ok(e instanceof StatusError);
+      assert.equal(e.status.message, "Internal error occurred: unable to fetch metrics");
+    }
+    assert.equal(prom.queries.length, 2);
+  });
+});
