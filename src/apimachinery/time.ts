@@ -5,17 +5,28 @@
  * config/duration.ts.
  */
 
+/** The last second {@link formatRfc3339} formatted, and its text. */
+let lastSecond = Number.NaN;
+let lastText = "";
+
 /**
  * metav1.Time JSON: `t.UTC().Format(time.RFC3339)`, which drops sub-second digits.
  *
  * @example formatRfc3339(Date.UTC(2026, 10, 28, 1, 2, 3, 999)) === "2026-11-28T01:02:03Z"
  */
 export function formatRfc3339(time: Date | number): string {
-  const date = typeof time === "number" ? new Date(time) : time;
-  if (Number.isNaN(date.getTime())) throw new RangeError("invalid time");
+  const ms = typeof time === "number" ? time : time.getTime();
+  if (Number.isNaN(ms)) throw new RangeError("invalid time");
+  // Every item of a list answer carries the same second: format each second once.
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond) return lastText;
+  const date = new Date(ms);
   const year = date.getUTCFullYear();
   if (year < 0 || year > 9999) throw new RangeError(`year ${year} is outside RFC 3339`);
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // toISOString is `YYYY-MM-DDTHH:mm:ss.sssZ` for years 0…9999.
+  lastText = `${date.toISOString().slice(0, 19)}Z`;
+  lastSecond = second;
+  return lastText;
 }
 
 const RFC3339_RE =

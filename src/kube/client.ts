@@ -54,11 +54,19 @@ export class KubeClient {
     return this.#creds.server;
   }
 
-  /** GET (or POST) a path of the API server and parse its JSON answer. */
-  async json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  /**
+   * GET (or POST) a path of the API server and parse its JSON answer. `accept` replaces the
+   * default `application/json`, e.g. to ask for a PartialObjectMetadataList.
+   */
+  async json<T>(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    options: { readonly accept?: string } = {},
+  ): Promise<T> {
     const url = new URL(path, this.server);
     const headers: Record<string, string> = {
-      Accept: "application/json",
+      Accept: options.accept ?? "application/json",
       "Content-Type": "application/json",
       "User-Agent": "k8s-custom-metrics",
     };

@@ -3,9 +3,19 @@
  * Names of the objects of one resource that a label selector picks, in the API server's list
  * order: what a `*` custom-metrics request asks about (custom-metrics-apiserver
  * pkg/provider/helpers ListObjectNames).
+ *
+ * Only names are needed, so the list is asked for as a PartialObjectMetadataList (what client-go's
+ * metadata client sends): the API server encodes, and we parse, metadata instead of whole objects.
+ * For pods that is several times fewer bytes; a server that cannot serve the partial form (some
+ * aggregated APIs) answers with the full list, the second media type offered. The list is read
+ * from the watch cache (`resourceVersion=0`), see below.
  */
 import type { KubeClient } from "./client.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
+
+/** k8s.io/client-go/metadata: the partial list first, plain JSON as the fallback. */
+export const METADATA_LIST_ACCEPT =
+  "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 export async function listObjectNames(
   client: KubeClient,
@@ -19,10 +29,17 @@ export async function listObjectNames(
       : `/apis/${resource.group}/${resource.version}`;
   const ns =
     resource.namespaced && namespace !== "" ? `/namespaces/${encodeURIComponent(namespace)}` : "";
-  const query = labelSelector === "" ? "" : `?labelSelector=${encodeURIComponent(labelSelector)}`;
-  const list = await client.json<{ items: { metadata: { name: string } }[] }>(
+  // resourceVersion=0: any recent state, served from the API server's watch cache without first
+  // confirming it is current with etcd (a consistent list waits for that on every request, about
+  // as long as the rest of the list). The HPA controller itself reads pods from an informer, so
+  // a list a few milliseconds old is what it would see anyway.
+  const query = `?${labelSelector === "" ? "" : `labelSelector=${encodeURIComponent(labelSelector)}&`}resourceVersion=0`;
+  // An empty PartialObjectMetadataList has `"items": null`.
+  const list = await client.json<{ items: { metadata: { name: string } }[] | null }>(
     "GET",
     `${base}${ns}/${resource.resource}${query}`,
+    undefined,
+    { accept: METADATA_LIST_ACCEPT },
   );
-  return list.items.map((i) => i.metadata.name);
+  return (list.items ?? []).map((i) => i.metadata.name);
 }
