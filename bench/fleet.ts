@@ -1,0 +1,497 @@
+/**
+ * @module bench/fleet
+ * The HPA fleet (issue #7, part 3): 1,000 HPAs' worth of custom-metrics requests at the HPA
+ * controller's 15 s cadence, against our adapter (query grouping on, and off) and
+ * prometheus-adapter v0.12.0, one after the other, with the same config, Prometheus, API server
+ * and delegated authentication and authorization (bench/support/adapters.ts).
+ *
+ * Fleet: 100 namespaces × 10 Deployments, 2 Pods each (Pod objects bound to a node that does not
+ * exist, so the node agent never runs them), series for every pod in a backfilled Prometheus.
+ * HPA (n, d) targets Deployment d of namespace n: d = 9 on an Object metric (the namespace's
+ * `frontend` Service), the others on one of three Pods metrics (`pods/*` with the Deployment's
+ * label selector, as the HPA controller asks: custom.metrics.k8s.io v1beta2).
+ *
+ * Arrival: each HPA is synced once per 15 s and has its own phase in the period (a seeded shuffle
+ * spreads the 1,000 HPAs evenly over 15 phases, metrics mixed); the controller's resync makes all
+ * HPAs of a phase due at once, so every second the ~67 HPAs of that second's phase send their
+ * request together, open loop (a burst goes out on time whether or not earlier answers are back),
+ * over one HTTP/2 connection with the front-proxy client certificate, as the aggregator does. One
+ * unmeasured cycle warms up; then BENCH_FLEET_CYCLES (default 2) cycles are measured.
+ *
+ * Reported per adapter: Prometheus queries sent during the measured cycles (a recording proxy in
+ * front of Prometheus, per adapter), queries per HPA request, latency p50/p99/max, errors (non-200
+ * or wrong item count), adapter CPU; and the ratio ours/upstream.
+ */
+import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Pool } from "undici";
+import { startPrometheus } from "../test/support/prometheus.ts";
+import {
+  aggregatorCredentials,
+  ensureMetricsReader,
+  startAdapter,
+  waitForOk,
+  type AggregatorCredentials,
+  type RunningBenchAdapter,
+} from "./support/adapters.ts";
+import { adminPool, NOWHERE_NODE } from "./support/fixtures.ts";
+import type { BenchContext, Scenario, ScenarioResult } from "./scenario.ts";
+
+const NAMESPACES = 100;
+const DEPLOYMENTS = 10;
+const PODS_PER_DEPLOYMENT = Number(process.env["BENCH_FLEET_PODS_PER_DEPLOYMENT"] ?? "2");
+const PERIOD_S = 15;
+const CYCLES = Math.max(2, Number(process.env["BENCH_FLEET_CYCLES"] ?? "2"));
+const STEP_S = 30;
+/** How long the backfilled series reach past the start: the whole scenario fits. */
+const HORIZON_S = 40 * 60;
+const CM = "/apis/custom.metrics.k8s.io/v1beta2";
+const PODS_METRICS = ["fleet_http_requests_per_second", "fleet_queue_depth", "fleet_inflight"];
+const OBJECT_METRIC = "fleet_ingress_requests_per_second";
+
+const CONFIG = `rules:
+  - seriesQuery: '{__name__="fleet_http_requests_total",namespace!="",pod!=""}'
+    resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
+    name: { matches: "^(.*)_total$", as: "\${1}_per_second" }
+    metricsQuery: sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)
+  - seriesQuery: '{__name__=~"fleet_queue_depth|fleet_inflight",namespace!="",pod!=""}'
+    resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
+    metricsQuery: avg(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)
+  - seriesQuery: '{__name__="fleet_ingress_requests_total",namespace!="",service!=""}'
+    resources: { overrides: { namespace: { resource: namespace }, service: { resource: service } } }
+    name: { matches: "^(.*)_total$", as: "\${1}_per_second" }
+    metricsQuery: sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)
+`;
+
+/**
+ * prometheus-adapter's Kubernetes client is rate-limited to 5 requests/s (burst 10) by default,
+ * and every `pods/*` request lists pods: at ~60 lists/s its queue grows without bound and requests
+ * time out (a first run answered 23 of 2,000 within 30 s). Lifted for both (ours has no limit and
+ * ignores the flags), so the table compares query counts and latency, not that default.
+ */
+const LISTER_QPS = ["--client-qps=1000", "--client-burst=2000"];
+
+const nsName = (n: number) => `kcm-fleet-${String(n).padStart(3, "0")}`;
+const podName = (d: number, p: number) => `dep-${String(d)}-${String(p)}`;
+
+interface Hpa {
+  readonly path: string;
+  /** Items a correct answer holds. */
+  readonly items: number;
+  /** Second of the period in which it is due. */
+  readonly phase: number;
+}
+
+/** A small deterministic PRNG (mulberry32), so every run has the same phases. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function fleetHpas(): Hpa[] {
+  const hpas: Omit<Hpa, "phase">[] = [];
+  for (let n = 0; n < NAMESPACES; n++) {
+    for (let d = 0; d < DEPLOYMENTS; d++) {
+      const ns = nsName(n);
+      hpas.push(
+        d === DEPLOYMENTS - 1
+          ? { path: `${CM}/namespaces/${ns}/services/frontend/${OBJECT_METRIC}`, items: 1 }
+          : {
+              // As the HPA controller encodes the Deployment's selector.
+              path: `${CM}/namespaces/${ns}/pods/*/${PODS_METRICS[d % 3] ?? ""}?labelSelector=${encodeURIComponent(`app=dep-${String(d)}`)}`,
+              items: PODS_PER_DEPLOYMENT,
+            },
+      );
+    }
+  }
+  // Fisher–Yates with a fixed seed: phases spread evenly, metrics mixed within each second.
+  const order = hpas.map((_, i) => i);
+  const rnd = prng(7);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
+  }
+  return order.map((h, k) => ({ ...(hpas[h] as Omit<Hpa, "phase">), phase: k % PERIOD_S }));
+}
+
+function openMetrics(nowS: number): string {
+  const from = nowS - 600;
+  const steps = Math.ceil((600 + HORIZON_S) / STEP_S);
+  const out: string[] = [];
+  const series = (name: string, labels: string, value: (k: number) => number) => {
+    for (let k = 0; k <= steps; k++) {
+      out.push(`${name}{${labels}} ${String(value(k))} ${String(from + k * STEP_S)}`);
+    }
+  };
+  out.push("# TYPE fleet_http_requests counter");
+  for (let n = 0; n < NAMESPACES; n++) {
+    for (let d = 0; d < DEPLOYMENTS; d++) {
+      for (let p = 0; p < PODS_PER_DEPLOYMENT; p++) {
+        const ls = `namespace="${nsName(n)}",pod="${podName(d, p)}"`;
+        series("fleet_http_requests_total", ls, (k) => k * STEP_S * (1 + ((n + d + p) % 20)));
+      }
+    }
+  }
+  for (const [name, base] of [
+    ["fleet_queue_depth", 10],
+    ["fleet_inflight", 3],
+  ] as const) {
+    out.push(`# TYPE ${name} gauge`);
+    for (let n = 0; n < NAMESPACES; n++) {
+      for (let d = 0; d < DEPLOYMENTS; d++) {
+        for (let p = 0; p < PODS_PER_DEPLOYMENT; p++) {
+          const ls = `namespace="${nsName(n)}",pod="${podName(d, p)}"`;
+          series(name, ls, (k) => base + ((n + d + k) % 7));
+        }
+      }
+    }
+  }
+  out.push("# TYPE fleet_ingress_requests counter");
+  for (let n = 0; n < NAMESPACES; n++) {
+    series(
+      "fleet_ingress_requests_total",
+      `namespace="${nsName(n)}",service="frontend"`,
+      (k) => k * STEP_S * (5 + (n % 10)),
+    );
+  }
+  out.push("# EOF");
+  return out.join("\n") + "\n";
+}
+
+async function call(pool: Pool, method: "POST" | "DELETE", path: string, body: unknown) {
+  const r = await pool.request({
+    method,
+    path,
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await r.body.text();
+  if (![200, 201, 202, 404, 409].includes(r.statusCode)) {
+    throw new Error(`${method} ${path}: ${String(r.statusCode)} ${text.slice(0, 300)}`);
+  }
+}
+
+async function eachLimited<T>(items: readonly T[], width: number, fn: (t: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+async function createFleetObjects(ctx: BenchContext): Promise<void> {
+  const pool = await adminPool(ctx.info);
+  try {
+    const nss = Array.from({ length: NAMESPACES }, (_, n) => nsName(n));
+    await eachLimited(nss, 16, (ns) =>
+      call(pool, "POST", "/api/v1/namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: ns },
+      }),
+    );
+    const pods = nss.flatMap((ns) =>
+      Array.from({ length: DEPLOYMENTS * PODS_PER_DEPLOYMENT }, (_, i) => ({
+        ns,
+        d: Math.floor(i / PODS_PER_DEPLOYMENT),
+        p: i % PODS_PER_DEPLOYMENT,
+      })),
+    );
+    await eachLimited(pods, 16, ({ ns, d, p }) =>
+      call(pool, "POST", `/api/v1/namespaces/${ns}/pods`, {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: podName(d, p), labels: { app: `dep-${String(d)}` } },
+        spec: { nodeName: NOWHERE_NODE, containers: [{ name: "app", image: "kcm-bench/none" }] },
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+async function deleteFleetObjects(ctx: BenchContext): Promise<void> {
+  const pool = await adminPool(ctx.info);
+  try {
+    await eachLimited(
+      Array.from({ length: NAMESPACES }, (_, n) => nsName(n)),
+      16,
+      async (ns) => {
+        // No kubelet will confirm a graceful deletion of these pods.
+        await call(pool, "DELETE", `/api/v1/namespaces/${ns}/pods?gracePeriodSeconds=0`, {});
+        await call(pool, "DELETE", `/api/v1/namespaces/${ns}`, {});
+      },
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open-loop bursts. bench/support/load.ts is closed-loop (a worker sends its next request when
+// the previous answer is back) and reports percentiles per run; a fleet needs requests sent on a
+// schedule regardless of answers, and every request's latency across the whole run.
+
+interface Sample {
+  readonly ms: number;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+function h2Session(url: string, creds: AggregatorCredentials): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = http2Connect(url, {
+      cert: creds.tls.cert,
+      key: creds.tls.key,
+      rejectUnauthorized: false,
+      settings: { initialWindowSize: 4 * 1024 * 1024 },
+    });
+    s.once("error", reject);
+    s.once("connect", () => {
+      s.off("error", reject);
+      s.on("error", () => undefined);
+      resolve(s);
+    });
+  });
+}
+
+/** One request; resolves (never rejects) with its latency and whether the answer was right. */
+function send(s: ClientHttp2Session, creds: AggregatorCredentials, hpa: Hpa): Promise<Sample> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const stream = s.request({
+      ":method": "GET",
+      ":path": hpa.path,
+      accept: "application/json",
+      ...creds.headers,
+    });
+    stream.setTimeout(30_000, () => {
+      stream.close();
+    });
+    let status = 0;
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      status = Number(h[":status"]);
+    });
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", () => undefined);
+    stream.on("close", () => {
+      const ms = performance.now() - t0;
+      const body = Buffer.concat(chunks).toString("utf8");
+      let items = -1;
+      try {
+        items = (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
+      } catch {
+        // Not JSON: an error below.
+      }
+      const ok = status === 200 && items === hpa.items;
+      resolve(
+        ok
+          ? { ms, ok }
+          : {
+              ms,
+              ok,
+              error: `${hpa.path} → ${String(status)} (${String(items)} items): ${body.slice(0, 300)}`,
+            },
+      );
+    });
+    stream.end();
+  });
+}
+
+/** Sends each second's due HPAs together for `cycles` periods; every request's sample. */
+async function bursts(
+  s: ClientHttp2Session,
+  creds: AggregatorCredentials,
+  hpas: readonly Hpa[],
+  cycles: number,
+): Promise<Sample[]> {
+  const byPhase = Array.from({ length: PERIOD_S }, (_, p) => hpas.filter((h) => h.phase === p));
+  const pending: Promise<Sample>[] = [];
+  const t0 = performance.now();
+  for (let k = 0; k < cycles * PERIOD_S; k++) {
+    const wait = t0 + k * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    for (const h of byPhase[k % PERIOD_S] ?? []) pending.push(send(s, creds, h));
+  }
+  return Promise.all(pending);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface FleetFigures {
+  readonly adapter: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly firstError?: string;
+  readonly prometheusQueries: number;
+  readonly postQueries: number;
+  readonly queriesPerRequest: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpuSeconds: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? Number.NaN;
+}
+
+function countQueries(a: RunningBenchAdapter, from: number, to: number) {
+  const qs = a.queries.slice(from, to).filter((r) => {
+    const path = new URL(r.url, "http://x").pathname;
+    return path === "/api/v1/query";
+  });
+  return { all: qs.length, post: qs.filter((r) => r.method === "POST").length };
+}
+
+async function measure(
+  ctx: BenchContext,
+  label: string,
+  impl: "ours" | "upstream",
+  extraArgs: readonly string[],
+  config: string,
+  prometheusUrl: string,
+  hpas: readonly Hpa[],
+): Promise<FleetFigures> {
+  const creds = await aggregatorCredentials(ctx.info);
+  const a = await startAdapter(impl, {
+    info: ctx.info,
+    config,
+    prometheusUrl,
+    recordQueries: true,
+    extraArgs,
+  });
+  try {
+    // One path per kind answers before load: upstream's readiness does not wait for discovery.
+    for (const m of [...PODS_METRICS, OBJECT_METRIC]) {
+      const h = hpas.find((x) => x.path.includes(`/${m}`));
+      if (h) await waitForOk(a, h.path);
+    }
+    const session = await h2Session(a.url, creds);
+    try {
+      ctx.log(`${label}: warm-up cycle (${String(PERIOD_S)} s)`);
+      await bursts(session, creds, hpas, 1);
+      const q0 = a.queries.length;
+      const cpu0 = a.cpuSeconds();
+      ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
+      const samples = await bursts(session, creds, hpas, CYCLES);
+      const q = countQueries(a, q0, a.queries.length);
+      const sorted = samples.map((x) => x.ms).sort((x, y) => x - y);
+      const failed = samples.filter((x) => !x.ok);
+      const f: FleetFigures = {
+        adapter: label,
+        requests: samples.length,
+        errors: failed.length,
+        ...(failed[0]?.error === undefined ? {} : { firstError: failed[0].error }),
+        prometheusQueries: q.all,
+        postQueries: q.post,
+        queriesPerRequest: q.all / samples.length,
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+        maxMs: sorted.at(-1) ?? Number.NaN,
+        cpuSeconds: a.cpuSeconds() - cpu0,
+      };
+      ctx.log(
+        `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
+          `p99 ${f.p99Ms.toFixed(1)} ms, ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
+      );
+      return f;
+    } finally {
+      await new Promise<void>((r) => {
+        session.close(r);
+      });
+    }
+  } finally {
+    await a.stop();
+  }
+}
+
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "—");
+
+function markdown(rows: readonly FleetFigures[]): string {
+  const up = rows.find((r) => r.adapter === "upstream");
+  const ours = rows.find((r) => r.adapter === "ours");
+  const line = (r: FleetFigures) =>
+    `| ${r.adapter} | ${String(r.requests)} | ${String(r.prometheusQueries)} (${String(r.postQueries)} POST) | ${fmt(r.queriesPerRequest, 3)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${String(r.errors)} | ${fmt(r.cpuSeconds, 2)} |`;
+  const ratio = (f: (r: FleetFigures) => number) =>
+    up && ours && f(up) !== 0 ? fmt(f(ours) / f(up), 3) : "—";
+  const lines = [
+    "## HPA fleet",
+    "",
+    `1,000 HPAs (${String(NAMESPACES)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~67 due HPAs send their v1beta2 request together, open loop, over one HTTP/2 connection with the front-proxy certificate. ${String(CYCLES)} measured cycles after one warm-up cycle. Queries counted by a recording proxy in front of Prometheus (its hop is in every latency).`,
+    "",
+    "| adapter | HPA requests | Prometheus queries | queries / request | p50 ms | p99 ms | max ms | errors | CPU s |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+    ...rows.map(line),
+    `| ours / upstream | | ${ratio((r) => r.prometheusQueries)} | ${ratio((r) => r.queriesPerRequest)} | ${ratio((r) => r.p50Ms)} | ${ratio((r) => r.p99Ms)} | ${ratio((r) => r.maxMs)} | | ${ratio((r) => r.cpuSeconds)} |`,
+  ];
+  if (up && ours) {
+    const fewer = up.prometheusQueries / Math.max(1, ours.prometheusQueries);
+    lines.push(
+      "",
+      `Goal: at least 5× fewer Prometheus queries than upstream (${fewer >= 5 ? "met" : "missed"}: ${fmt(fewer)}×), p99 under 50 ms (${ours.p99Ms < 50 ? "met" : "missed"}: ${fmt(ours.p99Ms)} ms).`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function run(ctx: BenchContext): Promise<ScenarioResult> {
+  const hpas = fleetHpas();
+  ctx.log(
+    `creating ${String(NAMESPACES)} namespaces and ${String(NAMESPACES * DEPLOYMENTS * PODS_PER_DEPLOYMENT)} pods`,
+  );
+  await ensureMetricsReader(ctx.info);
+  await createFleetObjects(ctx);
+  const dir = mkdtempSync(join(tmpdir(), "kcm-bench-fleet-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(config, CONFIG);
+  ctx.log("backfilling Prometheus");
+  const prom = await startPrometheus({ openMetrics: openMetrics(Math.floor(Date.now() / 1000)) });
+  try {
+    const rows: FleetFigures[] = [];
+    rows.push(await measure(ctx, "upstream", "upstream", LISTER_QPS, config, prom.url, hpas));
+    rows.push(
+      await measure(
+        ctx,
+        "ours, grouping off",
+        "ours",
+        [...LISTER_QPS, "--query-grouping-max-objects=0"],
+        config,
+        prom.url,
+        hpas,
+      ),
+    );
+    rows.push(await measure(ctx, "ours", "ours", LISTER_QPS, config, prom.url, hpas));
+    return {
+      json: {
+        hpas: hpas.length,
+        namespaces: NAMESPACES,
+        deployments: DEPLOYMENTS,
+        podsPerDeployment: PODS_PER_DEPLOYMENT,
+        periodSeconds: PERIOD_S,
+        cycles: CYCLES,
+        adapters: rows,
+      },
+      markdown: markdown(rows),
+    };
+  } finally {
+    await prom.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await deleteFleetObjects(ctx).catch((e: unknown) => {
+      ctx.log(`cleanup failed: ${String(e)}`);
+    });
+  }
+}
+
+export const fleet: Scenario = { name: "fleet", run };

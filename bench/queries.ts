@@ -1,0 +1,506 @@
+/**
+ * @module bench/queries
+ * HPA-shaped queries side by side (issue #7, part 2), and a CPU profile of ours (part 4).
+ *
+ * "queries": a real Prometheus backfilled for 1,000 pods, 1,000 Pod objects labelled so
+ * selectors pick 10, 100 or 1,000 of them, a Service, a queue gauge; both adapters with the same
+ * config ({@link benchConfigYaml}) behind the same authentication and authorization
+ * (bench/support/adapters.ts). For each request kind the HPA controller sends — custom v1beta2
+ * `pods/*` over 10, 100 and 1,000 pods, an object (Service) metric, an external metric, a
+ * metrics.k8s.io pod list over 100 pods — and each concurrency (1, 16, 64), a bounded closed-loop
+ * run (bench/support/load.ts) against: the floor (the PromQL our adapter sends for that request,
+ * captured through a recording proxy, sent straight to Prometheus), ours, upstream. Prometheus'
+ * own request counter gives the number of queries each adapter sent.
+ *
+ * "profile": ours under `node --cpu-prof`, `pods/*` over 100 pods at concurrency 64; the top
+ * self-time functions of the profile.
+ *
+ * Knobs: BENCH_QUERIES_SECONDS (10), BENCH_QUERIES_CONCURRENCY (1,16,64), BENCH_QUERIES_KINDS
+ * (all: pods-10,pods-100,pods-1000,object,external,resource-pods-100), BENCH_PROFILE_SECONDS (15),
+ * BENCH_PROFILE_DIR (keep the .cpuprofile there; default a temporary folder).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startPrometheus, type RunningPrometheus } from "../test/support/prometheus.ts";
+import {
+  aggregatorCredentials,
+  ensureMetricsReader,
+  startAdapter,
+  waitForOk,
+  type AggregatorCredentials,
+  type Implementation,
+  type RunningBenchAdapter,
+} from "./support/adapters.ts";
+import {
+  BENCH_NAMESPACE,
+  BENCH_SERVICE,
+  benchConfigYaml,
+  benchOpenMetrics,
+  createBenchObjects,
+  deleteBenchObjects,
+  podSelector,
+} from "./support/fixtures.ts";
+import { runLoad, type LoadRequest, type LoadResult } from "./support/load.ts";
+import type { BenchContext, Scenario } from "./scenario.ts";
+
+const PODS = 1000;
+/**
+ * prometheus-adapter's Kubernetes client defaults to 5 requests/s (burst 10), and it lists pods
+ * for every `pods/*` request, which would cap it at 5 such answers per second. Both get a limit
+ * that never binds (ours has no client-side limit and accepts the flags for compatibility), so
+ * the table compares the adapters' own work, as the HPA fleet scenario does.
+ */
+const CLIENT_LIMITS = ["--client-qps=1000", "--client-burst=2000"];
+/** What the HPA controller sends (kube-controller-manager prefers protobuf; JSON answers are fine). */
+const HPA_ACCEPT = "application/vnd.kubernetes.protobuf, */*";
+
+export interface RequestKind {
+  readonly id: string;
+  readonly label: string;
+  readonly path: string;
+  /** Items a correct answer holds. */
+  readonly items: number;
+}
+
+function q(params: Record<string, string>): string {
+  // Go's url.Values.Encode, as the aggregator re-encodes: sorted keys, `=`/`,` escaped.
+  const s = new URLSearchParams(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return `?${s.toString()}`;
+}
+
+const CM = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${BENCH_NAMESPACE}`;
+
+/** The exact URLs the HPA controller sends for each metric source type. */
+export const REQUEST_KINDS: readonly RequestKind[] = [
+  ...[10, 100, 1000].map((n) => ({
+    id: `pods-${String(n)}`,
+    label: `custom pods/* (${String(n)} pods)`,
+    path: `${CM}/pods/%2A/bench_http_requests_per_second${q({ labelSelector: podSelector(n) })}`,
+    items: n,
+  })),
+  {
+    id: "object",
+    label: "custom object (Service)",
+    path: `${CM}/services/${BENCH_SERVICE}/bench_service_queue_length`,
+    items: 1,
+  },
+  {
+    id: "external",
+    label: "external",
+    path: `/apis/external.metrics.k8s.io/v1beta1/namespaces/${BENCH_NAMESPACE}/bench_queue_depth${q({ labelSelector: "queue=q1" })}`,
+    items: 1,
+  },
+  {
+    id: "resource-pods-100",
+    label: "metrics.k8s.io pods (100 pods)",
+    path: `/apis/metrics.k8s.io/v1beta1/namespaces/${BENCH_NAMESPACE}/pods${q({ labelSelector: podSelector(100) })}`,
+    items: 100,
+  },
+];
+
+function envList(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback).split(",").filter((s) => s !== "");
+}
+
+interface Fixtures {
+  readonly prom: RunningPrometheus;
+  readonly config: string;
+  readonly creds: AggregatorCredentials;
+  stop(): Promise<void>;
+}
+
+async function setUp(ctx: BenchContext, horizonMs: number): Promise<Fixtures> {
+  ctx.log(`RBAC, ${String(PODS)} pods and a Service in ${BENCH_NAMESPACE}`);
+  await ensureMetricsReader(ctx.info);
+  await createBenchObjects(ctx.info, PODS);
+  ctx.log(`backfilling Prometheus (${String(PODS)} pods, ${String(horizonMs / 60_000)} min ahead)`);
+  const prom = await startPrometheus({
+    openMetrics: benchOpenMetrics(PODS, Date.now(), horizonMs),
+  });
+  const dir = mkdtempSync(join(tmpdir(), "kcm-bench-queries-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(config, benchConfigYaml());
+  return {
+    prom,
+    config,
+    creds: await aggregatorCredentials(ctx.info),
+    async stop() {
+      await prom.stop();
+      await deleteBenchObjects(ctx.info).catch(() => undefined);
+    },
+  };
+}
+
+/** Checks an answer: a list with the expected number of items. */
+function checkItems(impl: string, kind: RequestKind, text: string): void {
+  const items = (JSON.parse(text) as { items?: unknown[] }).items ?? [];
+  if (items.length !== kind.items) {
+    throw new Error(
+      `${impl}: ${kind.id} answered ${String(items.length)} items, expected ${String(kind.items)}: ${text.slice(0, 300)}`,
+    );
+  }
+}
+
+/** A request for the same PromQL at a fresh `time` (the adapters query at "now"). */
+function floorRequest(recorded: { method: string; url: string; body: string }): LoadRequest {
+  const [path = "", query = ""] = recorded.url.split("?", 2);
+  const params = new URLSearchParams(recorded.method === "POST" ? recorded.body : query);
+  const withTime = () => {
+    params.set("time", (Date.now() / 1000).toFixed(3));
+    return params.toString();
+  };
+  if (recorded.method === "POST") {
+    return {
+      method: "POST",
+      path,
+      body: withTime,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    };
+  }
+  return { method: "GET", path: () => `${path}?${withTime()}` };
+}
+
+/** Our adapter behind a recording proxy: the PromQL it sends for one request of each kind. */
+async function capturePromQl(
+  ctx: BenchContext,
+  f: Fixtures,
+  kinds: readonly RequestKind[],
+): Promise<Map<string, LoadRequest[]>> {
+  const ours = await startAdapter("ours", {
+    info: ctx.info,
+    config: f.config,
+    prometheusUrl: f.prom.url,
+    recordQueries: true,
+  });
+  try {
+    const out = new Map<string, LoadRequest[]>();
+    for (const k of kinds) {
+      await waitForOk(ours, k.path);
+      const before = ours.queries.length;
+      checkItems("ours", k, await waitForOk(ours, k.path));
+      const sent = ours.queries.slice(before).filter((r) => r.url.startsWith("/api/v1/query"));
+      if (sent.length === 0) throw new Error(`no Prometheus query seen for ${k.id}`);
+      out.set(k.id, sent.map(floorRequest));
+    }
+    return out;
+  } finally {
+    await ours.stop();
+  }
+}
+
+/** Prometheus' own count of answered instant queries (all status codes). */
+async function promQueryCount(promUrl: string): Promise<number> {
+  const text = await (await fetch(`${promUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (
+      line.startsWith("prometheus_http_requests_total{") &&
+      line.includes('handler="/api/v1/query"')
+    ) {
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return total;
+}
+
+export interface AdapterRun extends LoadResult {
+  /** Prometheus instant queries the adapter sent during the run (warm-up included)… */
+  readonly promQueries: number;
+  /** …per adapter request (warm-up included): below 1 where coalescing shared queries. */
+  readonly promQueriesPerRequest: number;
+}
+
+export interface QueriesRow {
+  readonly kind: string;
+  readonly label: string;
+  readonly concurrency: number;
+  readonly floor: LoadResult;
+  readonly ours: AdapterRun;
+  readonly upstream: AdapterRun;
+}
+
+async function measureAdapter(
+  a: RunningBenchAdapter,
+  f: Fixtures,
+  kind: RequestKind,
+  concurrency: number,
+  seconds: number,
+): Promise<AdapterRun> {
+  const warmupRequests = Math.max(10, concurrency);
+  const before = await promQueryCount(f.prom.url);
+  const r = await runLoad(
+    {
+      origin: a.url,
+      protocol: "h2",
+      tls: f.creds.tls,
+      headers: { ...f.creds.headers, accept: HPA_ACCEPT },
+    },
+    { path: kind.path },
+    { concurrency, durationMs: seconds * 1000, requests: 1_000_000, warmupRequests, pid: a.pid },
+  ).catch((e: unknown) => {
+    throw new Error(
+      `${a.implementation}, ${kind.id} at concurrency ${String(concurrency)}: ${String(e)}`,
+    );
+  });
+  const promQueries = (await promQueryCount(f.prom.url)) - before;
+  return { ...r, promQueries, promQueriesPerRequest: promQueries / (r.requests + warmupRequests) };
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+const ratio = (a: number, b: number) => (b === 0 ? "–" : (a / b).toFixed(2));
+
+function tables(rows: readonly QueriesRow[]): string {
+  const lat = [
+    "| request | c | p50 ours | p50 upstream | ratio | p99 ours | p99 upstream | ratio | req/s ours | req/s upstream | ratio | floor p50 | ours − floor (p50) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const cost = [
+    "| request | c | CPU s/1k req ours | upstream | ratio | peak RSS ours | upstream | ratio | Prometheus queries/request ours | upstream |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const o = r.ours;
+    const u = r.upstream;
+    lat.push(
+      `| ${r.label} | ${String(r.concurrency)} | ${ms(o.p50Ms)} ms | ${ms(u.p50Ms)} ms | ${ratio(o.p50Ms, u.p50Ms)} | ${ms(o.p99Ms)} ms | ${ms(u.p99Ms)} ms | ${ratio(o.p99Ms, u.p99Ms)} | ${o.reqPerSec.toFixed(0)} | ${u.reqPerSec.toFixed(0)} | ${ratio(o.reqPerSec, u.reqPerSec)} | ${ms(r.floor.p50Ms)} ms | ${(o.p50Ms - r.floor.p50Ms).toFixed(2)} ms |`,
+    );
+    cost.push(
+      `| ${r.label} | ${String(r.concurrency)} | ${(o.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${(u.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${ratio(o.cpuSecondsPer1000 ?? 0, u.cpuSecondsPer1000 ?? 0)} | ${(o.peakRssMb ?? NaN).toFixed(0)} MB | ${(u.peakRssMb ?? NaN).toFixed(0)} MB | ${ratio(o.peakRssMb ?? 0, u.peakRssMb ?? 0)} | ${o.promQueriesPerRequest.toFixed(2)} | ${u.promQueriesPerRequest.toFixed(2)} |`,
+    );
+  }
+  return `${lat.join("\n")}\n\n${cost.join("\n")}\n`;
+}
+
+function goals(rows: readonly QueriesRow[]): string {
+  const lines: string[] = [];
+  const over = rows.filter((r) => r.ours.p50Ms - r.floor.p50Ms > 1);
+  lines.push(
+    over.length === 0
+      ? "- Overhead above the floor ≤ 1 ms at p50: met in every row."
+      : `- Overhead above the floor ≤ 1 ms at p50: missed in ${over
+          .map(
+            (r) =>
+              `${r.kind}@${String(r.concurrency)} (+${(r.ours.p50Ms - r.floor.p50Ms).toFixed(2)} ms)`,
+          )
+          .join(", ")}.`,
+  );
+  const c64 = rows.filter((r) => r.concurrency === 64);
+  const slow = c64.filter((r) => r.ours.reqPerSec < 1.5 * r.upstream.reqPerSec);
+  if (c64.length > 0) {
+    lines.push(
+      slow.length === 0
+        ? "- Throughput at concurrency 64 ≥ 1.5× upstream: met for every request kind."
+        : `- Throughput at concurrency 64 ≥ 1.5× upstream: missed for ${slow
+            .map((r) => `${r.kind} (${ratio(r.ours.reqPerSec, r.upstream.reqPerSec)}×)`)
+            .join(", ")}.`,
+    );
+  }
+  const worse = rows.filter((r) => r.ours.p99Ms > r.upstream.p99Ms);
+  lines.push(
+    worse.length === 0
+      ? "- p99 never worse than upstream: met."
+      : `- p99 never worse than upstream: missed in ${worse
+          .map(
+            (r) => `${r.kind}@${String(r.concurrency)} (${ratio(r.ours.p99Ms, r.upstream.p99Ms)}×)`,
+          )
+          .join(", ")}.`,
+  );
+  return lines.join("\n");
+}
+
+export const queries: Scenario = {
+  name: "queries",
+  async run(ctx) {
+    const seconds = Number(process.env["BENCH_QUERIES_SECONDS"] ?? "10");
+    const concurrencies = envList("BENCH_QUERIES_CONCURRENCY", "1,16,64").map(Number);
+    const wanted = envList("BENCH_QUERIES_KINDS", REQUEST_KINDS.map((k) => k.id).join(","));
+    const kinds = REQUEST_KINDS.filter((k) => wanted.includes(k.id));
+    // Each run is about `seconds` plus a warm-up; three targets per row; generous margin.
+    const horizonMs =
+      Math.max(30, kinds.length * concurrencies.length * 3 * (seconds + 5) * 2) * 1000 +
+      20 * 60_000;
+    const f = await setUp(ctx, horizonMs);
+    const adapters: RunningBenchAdapter[] = [];
+    try {
+      ctx.log("capturing the PromQL our adapter sends per request kind");
+      const floors = await capturePromQl(ctx, f, kinds);
+      const start = (impl: Implementation) =>
+        startAdapter(impl, {
+          info: ctx.info,
+          config: f.config,
+          prometheusUrl: f.prom.url,
+          extraArgs: CLIENT_LIMITS,
+        });
+      const ours = await start("ours");
+      adapters.push(ours);
+      const upstream = await start("upstream");
+      adapters.push(upstream);
+      for (const a of [ours, upstream]) {
+        for (const k of kinds) checkItems(a.implementation, k, await waitForOk(a, k.path));
+      }
+      const rows: QueriesRow[] = [];
+      for (const k of kinds) {
+        for (const c of concurrencies) {
+          const floor = await runLoad(
+            { origin: f.prom.url, protocol: "http1" },
+            floors.get(k.id) ?? [],
+            { concurrency: c, durationMs: seconds * 1000, requests: 1_000_000 },
+          );
+          const o = await measureAdapter(ours, f, k, c, seconds);
+          const u = await measureAdapter(upstream, f, k, c, seconds);
+          ctx.log(
+            `${k.id} c=${String(c)}: floor p50 ${ms(floor.p50Ms)} ms; ours p50 ${ms(o.p50Ms)} p99 ${ms(o.p99Ms)} ${o.reqPerSec.toFixed(0)}/s; upstream p50 ${ms(u.p50Ms)} p99 ${ms(u.p99Ms)} ${u.reqPerSec.toFixed(0)}/s`,
+          );
+          rows.push({ kind: k.id, label: k.label, concurrency: c, floor, ours: o, upstream: u });
+        }
+      }
+      const floorNote = kinds
+        .map(
+          (k) =>
+            `${k.id}: ${String(floors.get(k.id)?.length ?? 0)} ${floors.get(k.id)?.[0]?.method ?? "GET"}`,
+        )
+        .join(", ");
+      return {
+        json: { seconds, concurrencies, rows },
+        markdown: `## Queries (HPA-shaped requests over HTTPS, authenticated and authorized)
+
+Closed loop for ${String(seconds)} s per cell at concurrency c over one HTTP/2 connection (as the aggregator), front-proxy certificate and an ordinary RBAC user (SubjectAccessReviews, cached 10 s by both). Floor: the PromQL our adapter sends for the request, straight to Prometheus over keep-alive HTTP/1.1 (queries per request: ${floorNote}). "Prometheus queries/request" counts Prometheus' own \`/api/v1/query\` requests per adapter request (below 1: identical in-flight queries were shared). Both adapters run with \`--client-qps=1000 --client-burst=2000\` (upstream's default, 5/s, would cap its \`pods/*\` answers at 5/s). Pod objects: ${String(PODS)} in the API server; \`pods/*\` and metrics.k8s.io also list the selected pods from it on each request (both adapters for pods/*; upstream reads metrics.k8s.io pods from an informer cache).
+
+${tables(rows)}
+${goals(rows)}
+`,
+      };
+    } finally {
+      for (const a of adapters) await a.stop();
+      await f.stop();
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Profile
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (V8 TimeTicks: CLOCK_MONOTONIC, as process.hrtime). */
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Now on the monotonic clock V8 stamps profiles with, in microseconds. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export interface SelfTime {
+  readonly fn: string;
+  readonly location: string;
+  readonly ms: number;
+  readonly share: number;
+}
+
+/**
+ * Self time by function and location, from a V8 .cpuprofile (sample time deltas); only samples
+ * inside `window` (monotonic µs) when given, e.g. to leave start-up out.
+ */
+export function selfTimes(
+  profile: CpuProfile,
+  root: string,
+  window?: { readonly fromUs: number; readonly toUs: number },
+): { total: number; top: SelfTime[] } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const acc = new Map<string, { fn: string; location: string; us: number }>();
+  let total = 0;
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i] ?? -1);
+    // V8 stamps each sample with the time since the previous one: charge it to this sample.
+    const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    if (!node) continue;
+    const fn = node.callFrame.functionName || "(anonymous)";
+    if (fn === "(idle)" || fn === "(root)") continue;
+    total += us;
+    let url = node.callFrame.url.replace(/^file:\/\//, "");
+    if (url.startsWith(root)) url = url.slice(root.length + 1);
+    const location = url === "" ? "" : `${url}:${String(node.callFrame.lineNumber + 1)}`;
+    const key = `${fn}\u0000${location}`;
+    const e = acc.get(key);
+    if (e) e.us += us;
+    else acc.set(key, { fn, location, us });
+  }
+  const top = [...acc.values()]
+    .sort((a, b) => b.us - a.us)
+    .map((e) => ({ fn: e.fn, location: e.location, ms: e.us / 1000, share: e.us / total }));
+  return { total: total / 1000, top };
+}
+
+export const profile: Scenario = {
+  name: "profile",
+  async run(ctx) {
+    const seconds = Number(process.env["BENCH_PROFILE_SECONDS"] ?? "15");
+    const kind = REQUEST_KINDS.find((k) => k.id === "pods-100") as RequestKind;
+    const dir = process.env["BENCH_PROFILE_DIR"] ?? mkdtempSync(join(tmpdir(), "kcm-bench-prof-"));
+    mkdirSync(dir, { recursive: true });
+    const f = await setUp(ctx, 30 * 60_000);
+    try {
+      const ours = await startAdapter("ours", {
+        info: ctx.info,
+        config: f.config,
+        prometheusUrl: f.prom.url,
+        nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+      });
+      let load: AdapterRun;
+      let window: { fromUs: number; toUs: number };
+      try {
+        checkItems("ours", kind, await waitForOk(ours, kind.path));
+        const fromUs = monotonicUs();
+        load = await measureAdapter(ours, f, kind, 64, seconds);
+        window = { fromUs, toUs: monotonicUs() };
+      } finally {
+        // The profile is written when the process exits.
+        await ours.stop();
+      }
+      const file = readdirSync(dir)
+        .filter((n) => n.endsWith(".cpuprofile"))
+        .map((n) => join(dir, n))
+        .sort()
+        .pop();
+      if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
+      ctx.log(`profile: ${file}`);
+      // Only the load: start-up (module loading, first discovery) is left out.
+      const { total, top } = selfTimes(
+        JSON.parse(readFileSync(file, "utf8")) as CpuProfile,
+        resolve("."),
+        window,
+      );
+      const rows = top
+        .slice(0, 15)
+        .map(
+          (t, i) =>
+            `| ${String(i + 1)} | \`${t.fn}\` | ${t.location === "" ? "–" : `\`${t.location}\``} | ${t.ms.toFixed(0)} ms | ${(t.share * 100).toFixed(1)} % |`,
+        );
+      return {
+        json: { seconds, load, file, totalMs: total, top: top.slice(0, 40) },
+        markdown: `## Profile (ours, ${kind.label}, concurrency 64, \`node --cpu-prof\`)
+
+${String(seconds)} s of load (plus warm-up; samples outside it, such as start-up, left out) while profiling: ${load.reqPerSec.toFixed(0)} req/s, p50 ${ms(load.p50Ms)} ms, p99 ${ms(load.p99Ms)} ms (profiling slows the process). ${total.toFixed(0)} ms of non-idle samples; top 15 functions by self time:
+
+| # | function | location | self | share |
+| ---: | --- | --- | ---: | ---: |
+${rows.join("\n")}
+`,
+      };
+    } finally {
+      await f.stop();
+    }
+  },
+};
