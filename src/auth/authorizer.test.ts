@@ -195,6 +195,44 @@ describe("DelegatingAuthorizer", () => {
     assert.equal((await a.authorize(alice, other)).allowed, false);
   });
 
+  test("identical concurrent questions share one review; different ones do not", async () => {
+    const server = fakeServer((s) => ({ allowed: s.resourceAttributes?.subresource === "m" }));
+    const a = new DelegatingAuthorizer({ client: server });
+    const other = requestAttributes(
+      "GET",
+      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/other",
+      "",
+    );
+    const ds = await Promise.all([
+      a.authorize(alice, podMetric),
+      a.authorize(alice, podMetric),
+      a.authorize(alice, other),
+      a.authorize(alice, podMetric),
+    ]);
+    assert.deepEqual(
+      ds.map((d) => d.allowed),
+      [true, true, false, true],
+    );
+    assert.equal(server.sent.length, 2);
+    assert.equal(a.reviewsSent, 2);
+  });
+
+  test("a failed review shared by concurrent questions denies them all and is not cached", async () => {
+    const server = fakeServer(() => new Error("connection reset"));
+    const a = new DelegatingAuthorizer({ client: server, backoff: NO_RETRY });
+    const ds = await Promise.all([a.authorize(alice, podMetric), a.authorize(alice, podMetric)]);
+    assert.deepEqual(
+      ds.map((d) => [d.allowed, d.decidedBy]),
+      [
+        [false, "error"],
+        [false, "error"],
+      ],
+    );
+    assert.equal(server.sent.length, 1);
+    await a.authorize(alice, podMetric);
+    assert.equal(server.sent.length, 2);
+  });
+
   test("an API error denies with the error as reason, and is not cached", async () => {
     const server = fakeServer(() => new KubeApiError(403, '{"message":"nope"}', "POST /sar"));
     const a = new DelegatingAuthorizer({ client: server, backoff: NO_RETRY });

@@ -100,6 +100,7 @@ export class DelegatingAuthorizer {
   readonly #groups: ReadonlySet<string>;
   readonly #paths: PathMatcher;
   readonly #cache: TtlCache<SubjectAccessReviewStatus>;
+  readonly #inFlight = new Map<string, Promise<SubjectAccessReviewStatus>>();
   #reviews = 0;
 
   /** Throws Error on a malformed always-allow path. */
@@ -140,17 +141,33 @@ export class DelegatingAuthorizer {
 
     let status: SubjectAccessReviewStatus;
     try {
-      status = await this.#send(spec);
+      status = await this.#review(key, spec);
     } catch (e) {
       const msg = `SubjectAccessReview failed: ${(e as Error).message}`;
       return { allowed: false, reason: msg, statusReason: msg, decidedBy: "error" };
     }
-    const allowed = isAllowed(status);
-    const ttl = allowed
-      ? (this.#o.authorizedTtlMs ?? 10_000)
-      : (this.#o.unauthorizedTtlMs ?? 10_000);
-    this.#cache.set(key, status, ttl);
     return decision(status, user, attrs, "review");
+  }
+
+  /**
+   * One SubjectAccessReview per distinct question at a time: a burst of identical requests (HPAs
+   * of one namespace asking for the same metric at their common resync) waits for the first
+   * one's answer instead of each sending its own. The answer is then cached for its TTL.
+   */
+  #review(key: string, spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewStatus> {
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    const p = this.#send(spec)
+      .then((status) => {
+        const ttl = isAllowed(status)
+          ? (this.#o.authorizedTtlMs ?? 10_000)
+          : (this.#o.unauthorizedTtlMs ?? 10_000);
+        this.#cache.set(key, status, ttl);
+        return status;
+      })
+      .finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
+    return p;
   }
 
   async #send(spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewStatus> {
