@@ -65,7 +65,7 @@ function send(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-function decodeSegments(path: string): string[] | undefined {
+export function decodeSegments(path: string): string[] | undefined {
   try {
     return path
       .split("/")

@@ -13,7 +13,9 @@ import { headersFromRaw } from "../auth/headers.ts";
 import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { sendResponse, type RequestHandler } from "./api-server.ts";
+import { CUSTOM_METRICS_GROUP, parseCustomMetricRoute } from "../apis/custom-metrics.ts";
+import { arrivalKey, type Arrivals } from "../providers/prometheus/arrivals.ts";
+import { decodeSegments, sendResponse, type RequestHandler } from "./api-server.ts";
 
 /** PEM of every CA a client certificate may chain to, for the TLS CertificateRequest. */
 export function clientCaPem(c: AuthenticationConfig): string {
@@ -24,23 +26,31 @@ export function clientCaPem(c: AuthenticationConfig): string {
 type SecureRequest = IncomingMessage | Http2ServerRequest;
 type SecureResponse = ServerResponse | Http2ServerResponse;
 
-/** Authenticates and authorizes each request before the API handler sees it. */
+/**
+ * The arrivals key (providers/prometheus/arrivals.ts) of a custom-metrics request, from its path:
+ * `<resource>/<metric>`; undefined for every other path.
+ */
+export function customMetricArrivalKey(path: string): string | undefined {
+  const segments = decodeSegments(path);
+  if (segments?.[0] !== "apis" || segments[1] !== CUSTOM_METRICS_GROUP) return undefined;
+  const route = parseCustomMetricRoute(segments.slice(3));
+  return route ? arrivalKey(route.resource, route.metric) : undefined;
+}
+
+/**
+ * Authenticates and authorizes each request before the API handler sees it. With `arrivals`, a
+ * custom-metrics request holds a ticket from here until it reaches the query step or ends, so
+ * query grouping can wait for it while it is being authorized.
+ */
 export function authenticated(
   auth: DelegatedAuth,
   handler: RequestHandler,
   log: Logger,
   alwaysAllowPaths: readonly string[],
+  arrivals?: Arrivals,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
-  return (req, res) => {
-    const raw = req.url ?? "/";
-    const q = raw.indexOf("?");
-    // Health paths answer without credentials (the generic apiserver lets anonymous reach them).
-    const path = q < 0 ? raw : raw.slice(0, q);
-    if (!path.startsWith("/apis/") && open({ kind: "nonResource", verb: "get", path })) {
-      handler(req, res);
-      return;
-    }
+  const serve = (req: SecureRequest, res: SecureResponse, raw: string, q: number) => {
     void auth
       .authenticateAndAuthorize({
         headers: headersFromRaw(req.rawHeaders),
@@ -60,6 +70,25 @@ export function authenticated(
         log.debug({ url: raw, status: r.status, reason: r.reason }, "request refused");
         sendResponse(res, r.status, r.body);
       });
+  };
+  return (req, res) => {
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    // Health paths answer without credentials (the generic apiserver lets anonymous reach them).
+    const path = q < 0 ? raw : raw.slice(0, q);
+    if (!path.startsWith("/apis/") && open({ kind: "nonResource", verb: "get", path })) {
+      handler(req, res);
+      return;
+    }
+    const key = arrivals ? customMetricArrivalKey(path) : undefined;
+    if (arrivals && key !== undefined) {
+      arrivals.enter(key, (ticket) => {
+        res.once("close", () => {
+          arrivals.spend(ticket);
+        });
+        serve(req, res, raw, q);
+      });
+    } else serve(req, res, raw, q);
   };
 }
 

@@ -20,6 +20,7 @@ import {
 import type { PrometheusClient } from "./client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
+import type { Arrivals } from "./arrivals.ts";
 import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
 import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
@@ -42,6 +43,8 @@ export interface PrometheusCustomProviderDeps {
    * request that joined an identical one in flight (`requests` 1, `queries` 0).
    */
   readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
+  /** Requests on their way to the query step (the server's tickets), for grouping to wait for. */
+  readonly arrivals?: Arrivals;
 }
 
 export function metricNotFound(info: CustomMetricInfo, name?: string): StatusError {
@@ -66,6 +69,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
             log: deps.log,
             maxObjects: max,
             ...(deps.onQuery ? { onQuery: deps.onQuery } : {}),
+            ...(deps.arrivals ? { arrivals: deps.arrivals } : {}),
           })
         : undefined;
   }
@@ -81,6 +85,9 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     names: readonly string[],
     metricSelector: readonly Requirement[],
   ): Promise<Map<string, number>> {
+    // This request has reached the query step: peers waiting for it need not wait any longer.
+    const ticket = this.#d.arrivals?.current();
+    if (ticket) this.#d.arrivals?.spend(ticket);
     const entry = this.#d.registry().get(info);
     if (!entry) throw metricNotFound(info);
     let query: string;
@@ -118,7 +125,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         // A template that renders for real values but not for placeholders is not grouped.
         shape = { groupable: false, reason: "placeholders do not render" };
       }
-      if (shape.groupable) return grouping.values(shape, { namespace, names, query });
+      if (shape.groupable) return grouping.values(shape, { namespace, names, query }, ticket);
     }
     this.#d.onQuery?.("single", 1, 1);
     const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { NextBatch } from "./next-batch.ts";
+import { NextBatch, type BatchGate } from "./next-batch.ts";
 
 /** A send whose batches are recorded and finished by hand. */
-function manual() {
+function manual(gate?: BatchGate<number>) {
   const sends: { key: string; items: readonly number[]; finish: (e?: Error) => void }[] = [];
   const batcher = new NextBatch<number, number>(
     (key, items) =>
@@ -22,6 +22,7 @@ function manual() {
           },
         });
       }),
+    gate,
   );
   const at = (i: number) => {
     const s = sends[i];
@@ -100,5 +101,30 @@ describe("NextBatch", () => {
     );
     assert.equal(await batcher.load("m", 1), 1);
     await assert.rejects(batcher.load("m", 2), /odd 2/);
+  });
+
+  test("a gate holds a send back; calls arriving meanwhile join it", async () => {
+    let open = () => {};
+    const gated: number[][] = [];
+    const { batcher, sends, at } = manual((_key, items) => {
+      gated.push([...items]);
+      // Only the first send is held; the next one (after it) passes at once.
+      if (gated.length > 1) return undefined;
+      return new Promise<void>((r) => (open = r));
+    });
+    const a = batcher.load("m", 1);
+    const b = batcher.load("m", 2);
+    assert.equal(sends.length, 0, "held by the gate");
+    open();
+    await tick();
+    assert.deepEqual(at(0).items, [1, 2]);
+    const c = batcher.load("m", 3);
+    at(0).finish();
+    assert.deepEqual(await Promise.all([a, b]), [10, 20]);
+    await tick();
+    assert.deepEqual(at(1).items, [3]);
+    at(1).finish();
+    assert.equal(await c, 30);
+    assert.deepEqual(gated, [[1], [3]]);
   });
 });

@@ -5,6 +5,9 @@
  * for their key is in flight wait for it to finish and then go out together in the next send. A
  * lone call is never delayed, a waiting call waits at most for one send before its own starts, and
  * every send starts after each of its calls arrived (so its answers are never older than a call).
+ *
+ * An optional gate may hold a send back briefly (arrivals.ts: until peers known to be on their
+ * way have arrived); calls arriving meanwhile join that send.
  */
 
 interface Waiting<T, R> {
@@ -22,20 +25,27 @@ export type SendBatch<T, R> = (
   items: readonly T[],
 ) => Promise<readonly PromiseSettledResult<R>[]>;
 
+/** Resolves when a send with these items may start; `undefined`: at once. */
+export type BatchGate<T> = (key: string, items: readonly T[]) => Promise<void> | undefined;
+
 export class NextBatch<T, R> {
   readonly #send: SendBatch<T, R>;
-  /** Keys with a send in flight, and the calls waiting for the next one. */
+  readonly #gate: BatchGate<T> | undefined;
+  /** Keys with a send in flight or held by the gate, and the calls waiting for the next one. */
   readonly #queues = new Map<string, Waiting<T, R>[]>();
+  /** Sends held by the gate, which calls arriving meanwhile join. */
+  readonly #gathering = new Map<string, Waiting<T, R>[]>();
 
-  constructor(send: SendBatch<T, R>) {
+  constructor(send: SendBatch<T, R>, gate?: BatchGate<T>) {
     this.#send = send;
+    this.#gate = gate;
   }
 
   load(key: string, item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const w: Waiting<T, R> = { item, resolve, reject };
-      const queue = this.#queues.get(key);
-      if (queue) queue.push(w);
+      const target = this.#gathering.get(key) ?? this.#queues.get(key);
+      if (target) target.push(w);
       else this.#start(key, [w]);
     });
   }
@@ -45,8 +55,24 @@ export class NextBatch<T, R> {
     return this.#queues.size;
   }
 
-  #start(key: string, batch: readonly Waiting<T, R>[]): void {
+  #start(key: string, batch: Waiting<T, R>[]): void {
     this.#queues.set(key, []);
+    const held = this.#gate?.(
+      key,
+      batch.map((w) => w.item),
+    );
+    if (!held) {
+      this.#launch(key, batch);
+      return;
+    }
+    this.#gathering.set(key, batch);
+    void held.then(() => {
+      this.#gathering.delete(key);
+      this.#launch(key, batch);
+    });
+  }
+
+  #launch(key: string, batch: readonly Waiting<T, R>[]): void {
     void this.#run(key, batch).finally(() => {
       const next = this.#queues.get(key) ?? [];
       if (next.length > 0) this.#start(key, next);

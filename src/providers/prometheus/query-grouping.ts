@@ -13,6 +13,7 @@ import type { Logger } from "../../observability/logger.ts";
 import { StatusError } from "../types.ts";
 import type { PrometheusClient, QueryResult } from "./client.ts";
 import { isPrometheusError } from "./errors.ts";
+import type { Arrivals, Ticket } from "./arrivals.ts";
 import { NextBatch } from "./next-batch.ts";
 import type { CustomQueryShape } from "./query-builder.ts";
 import { analyzeShape, groupedQuery, type GroupableShape, type QueryShape } from "./query-shape.ts";
@@ -33,6 +34,8 @@ export interface QueryGroupingDeps {
    * request that joined an identical one in flight (`requests` 1, `queries` 0).
    */
   readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
+  /** When given, a batch about to be sent waits briefly for peers still on their way. */
+  readonly arrivals?: Arrivals;
 }
 
 /** One API request's part: its namespace ("" for root-scoped), names, and its own query. */
@@ -66,19 +69,38 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+interface Item {
+  readonly shape: GroupableShape;
+  readonly member: GroupMember;
+  /** The request's ticket (arrivals.ts), already spent; orders it among its peers. */
+  readonly ticket: Ticket | undefined;
+}
+
+/** The wait for peers that entered before the newest request of a batch about to be sent. */
+function peersOf(arrivals: Arrivals, items: readonly Item[]): Promise<void> | undefined {
+  let newest: Ticket | undefined;
+  for (const { ticket } of items)
+    if (ticket && (!newest || ticket.seq > newest.seq)) newest = ticket;
+  return newest ? arrivals.peers(newest.key, newest.seq) : undefined;
+}
+
 export class QueryGrouping {
   readonly #d: QueryGroupingDeps;
   readonly #shapes = new Map<string, QueryShape>();
   /** Answers being fetched, by shape and request, for identical requests to join. */
   readonly #inFlight = new Map<string, { mode: QueryMode; values: Promise<Values> }>();
-  readonly #batches: NextBatch<{ shape: GroupableShape; member: GroupMember }, Values>;
+  readonly #batches: NextBatch<Item, Values>;
 
   constructor(deps: QueryGroupingDeps) {
     if (!Number.isInteger(deps.maxObjects) || deps.maxObjects < 1) {
       throw new RangeError(`maxObjects must be a positive integer, got ${String(deps.maxObjects)}`);
     }
     this.#d = deps;
-    this.#batches = new NextBatch((_key, items) => this.#send(items));
+    const arrivals = deps.arrivals;
+    this.#batches = new NextBatch(
+      (_key, items) => this.#send(items),
+      arrivals ? (_key, items) => peersOf(arrivals, items) : undefined,
+    );
   }
 
   /** The verdict for a rendered shape, cached; logs why a shape is not grouped, once. */
@@ -95,7 +117,7 @@ export class QueryGrouping {
   }
 
   /** The values for `member`, from its own query or a grouped one. */
-  values(shape: GroupableShape, member: GroupMember): Promise<Values> {
+  values(shape: GroupableShape, member: GroupMember, ticket?: Ticket): Promise<Values> {
     // An identical request already in flight is joined, as the client coalesces identical
     // queries: grouping must not make those wait for the next query.
     const joined = this.#inFlight.get(`${shape.text}\u0001${memberKey(member)}`);
@@ -104,12 +126,10 @@ export class QueryGrouping {
       return joined.values;
     }
     // Batched by the shape's text: the same text always analyzes to an equal shape.
-    return this.#batches.load(shape.text, { shape, member });
+    return this.#batches.load(shape.text, { shape, member, ticket });
   }
 
-  async #send(
-    items: readonly { shape: GroupableShape; member: GroupMember }[],
-  ): Promise<PromiseSettledResult<Values>[]> {
+  async #send(items: readonly Item[]): Promise<PromiseSettledResult<Values>[]> {
     const shape = items[0]?.shape;
     if (!shape) return [];
     const members = items.map((i) => i.member);

@@ -1,0 +1,61 @@
+/**
+ * @module providers/prometheus/arrivals.test
+ * Tickets per request, the current one through async calls, and waiting for peers that entered
+ * earlier (never later ones, never past the cap).
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Arrivals, arrivalKey } from "./arrivals.ts";
+
+describe("Arrivals", () => {
+  test("the current ticket follows the request through awaits", async () => {
+    const a = new Arrivals(50);
+    assert.equal(a.current(), undefined);
+    const seen = await a.enter("pods/m", async (t) => {
+      await sleep(1);
+      return a.current() === t;
+    });
+    assert.equal(seen, true);
+    assert.equal(a.current(), undefined);
+  });
+
+  test("waits for peers that entered earlier, until they are spent", async () => {
+    const a = new Arrivals(10_000);
+    const first = a.enter("pods/m", (t) => t);
+    const mine = a.enter("pods/m", (t) => t);
+    const later = a.enter("pods/m", (t) => t);
+    a.enter("pods/other", (t) => t);
+    a.spend(mine);
+    assert.equal(a.ahead("pods/m", mine.seq), true);
+    let done = false;
+    const wait = a.peers("pods/m", mine.seq);
+    assert.ok(wait);
+    void wait.then(() => (done = true));
+    await sleep(5);
+    assert.equal(done, false);
+    a.spend(first);
+    await wait;
+    // A request that entered later, or for another metric, is not waited for.
+    assert.equal(a.ahead("pods/m", mine.seq), false);
+    assert.equal(a.peers("pods/m", later.seq), undefined);
+  });
+
+  test("never waits longer than the cap", async () => {
+    const a = new Arrivals(20);
+    a.enter("pods/m", () => undefined);
+    const mine = a.enter("pods/m", (t) => t);
+    const t0 = Date.now();
+    await a.peers("pods/m", mine.seq);
+    assert.ok(Date.now() - t0 >= 15);
+  });
+
+  test("spending twice is harmless", () => {
+    const a = new Arrivals(20);
+    const t = a.enter(arrivalKey("deployments.apps", "m"), (x) => x);
+    assert.equal(t.key, "deployments.apps/m");
+    a.spend(t);
+    a.spend(t);
+    assert.equal(a.ahead(t.key, t.seq + 1), false);
+  });
+});

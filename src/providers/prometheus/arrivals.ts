@@ -1,0 +1,91 @@
+/**
+ * @module providers/prometheus/arrivals
+ * Which custom-metrics requests are still on their way to the query step (being authenticated,
+ * authorized, having their objects listed), per metric. An HPA fleet's resync sends many requests
+ * for one metric at the same moment, but they reach the query step spread over the time their
+ * SubjectAccessReviews take; next-batch.ts alone would then send several queries for what is one
+ * burst. With arrivals, a batch about to be sent first waits — briefly, and only for requests
+ * that entered before its newest member — for those peers to join it.
+ *
+ * The server takes a ticket when a request enters and runs the rest of the request inside it
+ * (AsyncLocalStorage), so the provider finds the ticket without it being threaded through the
+ * API layer. A ticket is spent when its request reaches the query step, or when it ends.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** A request on its way; `seq` orders requests by the time they entered. */
+export interface Ticket {
+  readonly key: string;
+  readonly seq: number;
+}
+
+/** The waiting key of a custom-metrics request: `<resource>[.<group>]/<metric>`. */
+export function arrivalKey(groupResource: string, metric: string): string {
+  return `${groupResource}/${metric}`;
+}
+
+export class Arrivals {
+  readonly #als = new AsyncLocalStorage<Ticket>();
+  /** Unspent tickets by key. */
+  readonly #pending = new Map<string, Set<number>>();
+  /** Called whenever a ticket of the key is spent. */
+  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #capMs: number;
+  #seq = 0;
+
+  /** `capMs`: the longest a batch waits for its peers. */
+  constructor(capMs: number) {
+    this.#capMs = capMs;
+  }
+
+  /** Takes a ticket for `key` and runs `fn` with it as the current one. */
+  enter<R>(key: string, fn: (ticket: Ticket) => R): R {
+    const ticket = { key, seq: ++this.#seq };
+    let set = this.#pending.get(key);
+    if (!set) this.#pending.set(key, (set = new Set()));
+    set.add(ticket.seq);
+    return this.#als.run(ticket, fn, ticket);
+  }
+
+  /** The current request's ticket, if the server gave it one. */
+  current(): Ticket | undefined {
+    return this.#als.getStore();
+  }
+
+  /** Spends a ticket (idempotent): its request reached the query step, or ended. */
+  spend(ticket: Ticket): void {
+    const set = this.#pending.get(ticket.key);
+    if (!set?.delete(ticket.seq)) return;
+    if (set.size === 0) this.#pending.delete(ticket.key);
+    for (const l of this.#listeners.get(ticket.key) ?? []) l();
+  }
+
+  /** Whether a request for `key` that entered before `seq` has not reached the query step. */
+  ahead(key: string, seq: number): boolean {
+    for (const s of this.#pending.get(key) ?? []) if (s < seq) return true;
+    return false;
+  }
+
+  /**
+   * Resolves when no request for `key` that entered before `seq` is still on its way, or after
+   * the cap; at once when none is.
+   */
+  peers(key: string, seq: number): Promise<void> | undefined {
+    if (!this.ahead(key, seq)) return undefined;
+    return new Promise<void>((resolve) => {
+      let listeners = this.#listeners.get(key);
+      if (!listeners) this.#listeners.set(key, (listeners = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (listeners.size === 0) this.#listeners.delete(key);
+        resolve();
+      };
+      const check = () => {
+        if (!this.ahead(key, seq)) done();
+      };
+      const timer = setTimeout(done, this.#capMs);
+      listeners.add(check);
+    });
+  }
+}
