@@ -85,7 +85,7 @@ async function runOurs(
   const child = spawn(
     process.execPath,
     [
-      "bin/k8s-custom-metrics.js",
+      OUR_MAIN,
       "serve",
       `--config=${config}`,
       `--prometheus-url=${url}`,

@@ -5,9 +5,6 @@
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { isConfigError } from "../config/errors.ts";
 import { isKcmError } from "../errors.ts";
-import { runDemoApp } from "../demo-app/server.ts";
-import { localCommand } from "./local.ts";
-import { serveCommand } from "./serve.ts";
 
 function hostPort(v: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(v);
@@ -20,21 +17,28 @@ const program = new Command("k8s-custom-metrics")
   .version("0.1.0")
   .showHelpAfterError();
 
-program.addCommand(serveCommand());
-program.addCommand(localCommand());
+// Only the subcommand being run is loaded (`serve` starts without the harness and the demo app);
+// anything else (help, a typo) gets the whole program, so its help and errors are unchanged.
+const only = ["serve", "local", "demo-app"].find((name) => name === process.argv[2]);
+const needs = (name: string) => only === undefined || only === name;
 
-program
-  .command("demo-app")
-  .description(
-    "run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)",
-  )
-  .option("--listen <host:port>", "address to listen on", hostPort, {
-    host: "127.0.0.1",
-    port: 8080,
-  })
-  .action(async (o) => {
-    await runDemoApp(o.listen);
-  });
+if (needs("serve")) program.addCommand((await import("./serve.ts")).serveCommand());
+if (needs("local")) program.addCommand((await import("./local.ts")).localCommand());
+
+if (needs("demo-app"))
+  program
+    .command("demo-app")
+    .description(
+      "run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)",
+    )
+    .option("--listen <host:port>", "address to listen on", hostPort, {
+      host: "127.0.0.1",
+      port: 8080,
+    })
+    .action(async (o) => {
+      const { runDemoApp } = await import("../demo-app/server.ts");
+      await runDemoApp(o.listen);
+    });
 
 try {
   await program.parseAsync();

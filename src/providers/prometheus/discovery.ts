@@ -8,6 +8,12 @@
  * Prometheus for the names (`/api/v1/label/__name__/values`) and then, per name, for its label
  * names (`/api/v1/labels`): the cost grows with metric names, not series. A rule whose
  * seriesQuery is not a plain vector selector falls back to the series listing.
+ *
+ * At a million series Prometheus' CPU, not the round trips, bounds a pass: each per-name call
+ * re-reads the postings of every matcher (`pod!=""` merges one list per pod). So the per-name
+ * selector drops the rule's `__name__` matchers (the name, listed by that very selector, satisfies
+ * them), one limiter bounds the whole pass, and a rule's label lookups start as soon as its own
+ * names are listed rather than after every rule's.
  */
 import { goQuote } from "../../apimachinery/go-quote.ts";
 import { filterSeries } from "../../naming/series-filter.ts";
@@ -18,7 +24,7 @@ import type { CompiledRule } from "./rules.ts";
 export interface DiscoveryOptions {
   /** Only series seen since now minus this count (`--metrics-max-age`). */
   readonly maxAgeMs: number;
-  /** Label-name lookups in flight at once. */
+  /** Prometheus requests of one pass in flight at once (default 16, the client's connections). */
   readonly concurrency?: number;
   readonly now?: Date;
 }
@@ -30,11 +36,38 @@ export interface DiscoveryResult {
   readonly requests: Readonly<Record<string, number>>;
 }
 
+export const DEFAULT_DISCOVERY_CONCURRENCY = 16;
+
 const SELECTOR = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*(?:\{(.*)\})?\s*$/s;
 
 /**
+ * One label matcher of PromQL's grammar (promql/parser/lex.go): a label name, an operator and a
+ * string literal in double quotes, single quotes (both with backslash escapes) or backticks (raw).
+ */
+const MATCHER =
+  /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*(?:,|$)/sy;
+
+/**
+ * The matchers between a selector's braces, each with its label name and its text, or undefined
+ * when the list does not follow the grammar exactly (then nothing is dropped from it).
+ */
+export function splitMatchers(inner: string): { label: string; text: string }[] | undefined {
+  const out: { label: string; text: string }[] = [];
+  const body = inner.trim();
+  MATCHER.lastIndex = 0;
+  while (MATCHER.lastIndex < body.length) {
+    const m = MATCHER.exec(body);
+    if (!m) return undefined;
+    out.push({ label: m[1] ?? "", text: `${m[1] ?? ""}${m[2] ?? ""}${m[3] ?? ""}` });
+  }
+  return out;
+}
+
+/**
  * The rule's selector narrowed to one metric name, or undefined when the selector is not a plain
- * vector selector we can extend safely.
+ * vector selector we can extend safely. `name` must come from this selector's own name listing:
+ * it then satisfies every `__name__` matcher of the selector, so they are dropped (same series,
+ * less work for Prometheus).
  */
 export function selectorForName(seriesQuery: string, name: string): string | undefined {
   const m = SELECTOR.exec(seriesQuery);
@@ -43,21 +76,31 @@ export function selectorForName(seriesQuery: string, name: string): string | und
   const inner = (m[2] ?? "").trim().replace(/,\s*$/, "");
   // A quoted `}` or `{` inside the braces would make our split unreliable.
   if (/[{}]/.test(inner)) return undefined;
-  return `{${inner === "" ? "" : `${inner},`}__name__=${goQuote(name)}}`;
+  const matchers = splitMatchers(inner);
+  const kept = matchers
+    ? matchers.filter((x) => x.label !== "__name__").map((x) => x.text)
+    : inner === ""
+      ? []
+      : [inner];
+  return `{${[...kept, `__name__=${goQuote(name)}`].join(",")}}`;
 }
 
-async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+/** Runs at most `limit` calls at once; the others wait, first come first served. */
+export function limiter(limit: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <R>(fn: () => Promise<R>): Promise<R> => {
+    // A finishing call hands its slot straight to the first waiter, so `active` never overshoots.
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -93,25 +136,44 @@ export async function discover(
 ): Promise<DiscoveryResult> {
   const now = o.now ?? new Date();
   const start = new Date(now.getTime() - o.maxAgeMs);
-  const concurrency = o.concurrency ?? 16;
+  const limited = limiter(Math.max(1, o.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY));
+  // After the first failure the pass is lost: requests still queued are not sent.
+  let failure: Error | undefined;
+  const limit = <R>(fn: () => Promise<R>): Promise<R> =>
+    limited(async () => {
+      if (failure !== undefined) throw failure;
+      try {
+        return await fn();
+      } catch (e) {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
+    });
   const requests: Record<string, number> = {};
   const count = (endpoint: string) => {
     requests[endpoint] = (requests[endpoint] ?? 0) + 1;
   };
-
-  // One name listing per distinct seriesQuery, shared by custom and external rules.
-  const namesByQuery = new Map<string, Promise<string[]>>();
-  const namesFor = (q: string) => {
-    let p = namesByQuery.get(q);
+  // Each request is asked once and may be awaited by several rules, or by none if the pass fails
+  // first: mark it handled so a failure is reported once, by whoever awaits it.
+  const once = <T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
+    let p = map.get(key);
     if (!p) {
-      count("label_values");
-      p = client.labelValues("__name__", [q], start).then((n) => [...n].sort());
-      namesByQuery.set(q, p);
+      p = make();
+      p.catch(() => undefined);
+      map.set(key, p);
     }
     return p;
   };
+
+  // One name listing per distinct seriesQuery, shared by custom and external rules.
+  const namesByQuery = new Map<string, Promise<string[]>>();
+  const namesFor = (q: string) =>
+    once(namesByQuery, q, () => {
+      count("label_values");
+      return limit(() => client.labelValues("__name__", [q], start)).then((n) => [...n].sort());
+    });
   const allRules = [...rules.custom, ...rules.external];
-  await Promise.all(allRules.map((r) => namesFor(r.seriesQuery)));
+  for (const r of allRules) void namesFor(r.seriesQuery);
 
   // Label names per (seriesQuery, name), each asked once.
   const labelsByKey = new Map<string, Promise<string[]>>();
@@ -121,32 +183,30 @@ export async function discover(
       rule.filters,
       (await namesFor(rule.seriesQuery)).map((name) => ({ name })),
     ).map((s) => s.name);
-    if (names.some((n) => selectorForName(rule.seriesQuery, n) === undefined)) {
-      let p = seriesFallback.get(rule.seriesQuery);
-      if (!p) {
+    const selectors = names.map((n) => selectorForName(rule.seriesQuery, n));
+    if (selectors.some((s) => s === undefined)) {
+      const p = once(seriesFallback, rule.seriesQuery, () => {
         count("series");
-        p = client.series([rule.seriesQuery], start).then((list) =>
+        return limit(() => client.series([rule.seriesQuery], start)).then((list) =>
           list.map((l) => ({
             name: l["__name__"] ?? "",
             labels: Object.keys(l).filter((k) => k !== "__name__"),
           })),
         );
-        seriesFallback.set(rule.seriesQuery, p);
-      }
+      });
       return filterSeries(rule.filters, await p);
     }
-    return pool(names, concurrency, async (name) => {
-      const k = `${rule.seriesQuery}\u0000${name}`;
-      let p = labelsByKey.get(k);
-      if (!p) {
-        count("labels");
-        p = client
-          .labelNames([selectorForName(rule.seriesQuery, name) ?? ""], start)
-          .then((ls) => ls.filter((l) => l !== "__name__"));
-        labelsByKey.set(k, p);
-      }
-      return { name, labels: await p };
-    });
+    return Promise.all(
+      names.map(async (name, i) => {
+        const labels = await once(labelsByKey, `${rule.seriesQuery}\u0000${name}`, () => {
+          count("labels");
+          return limit(() => client.labelNames([selectors[i] ?? ""], start)).then((ls) =>
+            ls.filter((l) => l !== "__name__"),
+          );
+        });
+        return { name, labels };
+      }),
+    );
   };
 
   const custom = customRegistry(rules.custom, await Promise.all(rules.custom.map(seriesOf)));
