@@ -14,12 +14,14 @@ import { loadConfig } from "../config/load.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { KcmError } from "../errors.ts";
 import { KubeClient } from "../kube/client.ts";
+import { PodCache } from "../kube/pod-cache.ts";
 import { RestMapper } from "../kube/rest-mapper.ts";
 import { createLogger } from "../observability/logger.ts";
 import { PrometheusClient } from "../providers/prometheus/client.ts";
 import { PrometheusCustomProvider } from "../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";
+import { Arrivals } from "../providers/prometheus/arrivals.ts";
 import { DEFAULT_GROUPING_MAX_OBJECTS } from "../providers/prometheus/query-grouping.ts";
 import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../providers/resource/kubelet-source.ts";
@@ -55,6 +57,13 @@ function nonNegativeInt(v: string): number {
     throw new InvalidArgumentError("expected a non-negative integer");
   }
   return n;
+}
+
+/** A Go-style boolean flag value: `--flag=false` as well as `--flag` / `--no-flag`. */
+function bool(v: string): boolean {
+  if (["true", "1", "t", "T", "TRUE", "True"].includes(v)) return true;
+  if (["false", "0", "f", "F", "FALSE", "False"].includes(v)) return false;
+  throw new InvalidArgumentError("expected true or false");
 }
 
 function list(v: string): string[] {
@@ -109,6 +118,14 @@ export function serveCommand(): Command {
         )
           .argParser(nonNegativeInt)
           .default(DEFAULT_GROUPING_MAX_OBJECTS),
+      )
+      .addOption(
+        new Option(
+          "--query-grouping-wait <duration>",
+          "longest a grouped query waits for requests of the same metric that entered before it and are still being authorized (0: never wait)",
+        )
+          .argParser(duration)
+          .default(25, "25ms"),
       )
       .addOption(
         new Option("--metrics-relist-interval <duration>", "how often to rediscover metrics")
@@ -234,6 +251,15 @@ export function serveCommand(): Command {
           .argParser(duration)
           .default(600_000, "10m"),
       )
+      .addOption(
+        new Option(
+          "--pod-cache [bool]",
+          "read pods for pods/* and metrics.k8s.io from a watched cache instead of listing them per request (--pod-cache=false or --no-pod-cache: always list)",
+        )
+          .argParser(bool)
+          .default(true),
+      )
+      .addOption(new Option("--no-pod-cache", "always list pods from the API server").hideHelp())
       .option("--disable-http2", "serve HTTP/1.1 only", false)
       .option("--disable-custom-metrics", "do not serve custom.metrics.k8s.io", false)
       .option("--disable-external-metrics", "do not serve external.metrics.k8s.io", false)
@@ -375,6 +401,32 @@ export function serveCommand(): Command {
           o.discoveryInterval,
         );
         mapperTimer.unref();
+        // One watched pod cache for both APIs, only when one of them may list pods.
+        const resourceSourceName =
+          o.resourceMetricsSource ?? (config.resourceRules ? "prometheus" : undefined);
+        const wantsPods =
+          (custom.length > 0 && !o.disableCustomMetrics) ||
+          (!o.disableResourceMetrics && resourceSourceName !== undefined);
+        let podCache: PodCache | undefined;
+        if (o.podCache && wantsPods) {
+          podCache = new PodCache({
+            kube,
+            log,
+            onEvent: (e) => {
+              metrics.podCacheEvent(e);
+            },
+            onLookup: (source) => {
+              metrics.podLookup(source);
+            },
+          });
+          podCache.start();
+        }
+        // Tickets for custom-metrics requests on their way to the query step, so a grouped query
+        // can wait for peers of its burst (providers/prometheus/arrivals.ts).
+        const arrivals =
+          o.queryGroupingMaxObjects > 0 && o.queryGroupingWait > 0
+            ? new Arrivals(o.queryGroupingWait)
+            : undefined;
         const groups: ApiGroup[] = [];
         // As upstream: a group without rules is not installed.
         if (custom.length > 0 && !o.disableCustomMetrics) {
@@ -390,6 +442,8 @@ export function serveCommand(): Command {
                 onQuery: (mode, requests, queries) => {
                   metrics.customQuery(mode, requests, queries);
                 },
+                ...(arrivals ? { arrivals } : {}),
+                ...(podCache ? { podCache } : {}),
               }),
               mapper,
             ),
@@ -406,8 +460,7 @@ export function serveCommand(): Command {
         // is asked for: `prometheus` (the config generator's rules if the config has none) or
         // `kubelet` (scraping kubelets like metrics-server, no Prometheus needed).
         let kubelet: KubeletSource | undefined;
-        const sourceName =
-          o.resourceMetricsSource ?? (config.resourceRules ? "prometheus" : undefined);
+        const sourceName = resourceSourceName;
         if (!o.disableResourceMetrics && sourceName !== undefined) {
           let source;
           if (sourceName === "prometheus") {
@@ -436,7 +489,7 @@ export function serveCommand(): Command {
           log.info({ source: sourceName }, "serving metrics.k8s.io");
           groups.push(
             resourceMetricsApi({
-              objects: new KubeResourceObjects(kube),
+              objects: new KubeResourceObjects(kube, podCache),
               source,
             }),
           );
@@ -504,7 +557,7 @@ export function serveCommand(): Command {
               clientCaPem: () => clientCaPem(auth.config.current()),
               http1Only: o.disableHttp2,
             },
-            authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths),
+            authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths, arrivals),
           );
           auth.config.onChange(() => {
             secure.reload();
@@ -527,7 +580,12 @@ export function serveCommand(): Command {
           kubelet?.stop();
           clearInterval(mapperTimer);
           void shutdown()
-            .then(() => prometheus.close())
+            .then(() => {
+              // Only after the listener closed: stopping the watch first let a new connection be
+              // reset instead of refused (test/adapter-secure.test.ts).
+              void podCache?.stop();
+              return prometheus.close();
+            })
             .finally(() => process.exit(0));
         };
         process.once("SIGTERM", stop);

@@ -4,7 +4,8 @@
  * credentials of a kubeconfig (or the in-cluster service account).
  */
 import { Agent, request, type RequestOptions } from "node:https";
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { StringDecoder } from "node:string_decoder";
 import { loadCredentials, type KubeCredentials } from "./kubeconfig.ts";
 
 export class KubeApiError extends Error {
@@ -93,6 +94,87 @@ export class KubeClient {
       throw new KubeApiError(res.status, res.body, `${method} ${url.pathname}`);
     }
     return JSON.parse(res.body) as T;
+  }
+
+  /**
+   * GET a watch (or any newline-delimited JSON stream) and hand each line, parsed, to `onEvent` as
+   * it arrives; the stream is never held whole. Resolves when the server ends the stream (e.g.
+   * `timeoutSeconds` elapsed), rejects on a non-2xx answer (KubeApiError), a broken connection,
+   * no bytes for `idleTimeoutMs` (a half-open connection would otherwise hang forever), or when
+   * `signal` aborts. `onOpen` runs once the server has accepted the watch (2xx headers).
+   */
+  async stream(
+    path: string,
+    onEvent: (event: unknown) => void,
+    options: {
+      readonly signal?: AbortSignal;
+      readonly idleTimeoutMs?: number;
+      readonly onOpen?: () => void;
+    } = {},
+  ): Promise<void> {
+    const url = new URL(path, this.server);
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "User-Agent": "k8s-custom-metrics",
+    };
+    const token = this.#creds.token?.();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    const idle = options.idleTimeoutMs ?? this.#timeoutMs;
+    const opts: RequestOptions = { method: "GET", headers, agent: this.#agent, timeout: idle };
+    if (options.signal) opts.signal = options.signal;
+    const send = url.protocol === "http:" ? httpRequest : request;
+    await new Promise<void>((resolve, reject) => {
+      const req = send(url, opts, (r: IncomingMessage) => {
+        const status = r.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          r.on("data", (c: Buffer) => chunks.push(c));
+          r.on("end", () => {
+            reject(
+              new KubeApiError(status, Buffer.concat(chunks).toString(), `GET ${url.pathname}`),
+            );
+          });
+          r.on("error", reject);
+          return;
+        }
+        options.onOpen?.();
+        const decoder = new StringDecoder("utf8");
+        let pending = "";
+        const lines = (text: string) => {
+          pending += text;
+          let nl: number;
+          while ((nl = pending.indexOf("\n")) >= 0) {
+            const line = pending.slice(0, nl).trim();
+            pending = pending.slice(nl + 1);
+            if (line !== "") onEvent(JSON.parse(line));
+          }
+        };
+        r.on("data", (c: Buffer) => {
+          try {
+            lines(decoder.write(c));
+          } catch (e) {
+            // Rejected before the destroy, whose own errors would otherwise win the race.
+            reject(e instanceof Error ? e : new Error(String(e)));
+            req.destroy();
+          }
+        });
+        r.on("end", () => {
+          try {
+            lines(decoder.end() + "\n");
+            resolve();
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+        r.on("error", reject);
+        r.on("aborted", () => {
+          reject(new Error(`GET ${url.pathname}: stream aborted`));
+        });
+      });
+      req.on("timeout", () => req.destroy(new Error(`no data for ${String(idle)} ms`)));
+      req.on("error", reject);
+      req.end();
+    });
   }
 
   close(): void {

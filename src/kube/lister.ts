@@ -9,8 +9,13 @@
  * For pods that is several times fewer bytes; a server that cannot serve the partial form (some
  * aggregated APIs) answers with the full list, the second media type offered. The list is read
  * from the watch cache (`resourceVersion=0`), see below.
+ *
+ * Core pods, the resource almost every `*` request is about, are read from the adapter's watched
+ * {@link PodCache} when one is given (serve.ts makes one unless `--pod-cache=false`) and usable;
+ * otherwise, and for every other resource, they are listed as above.
  */
 import type { KubeClient } from "./client.ts";
+import type { PodCache } from "./pod-cache.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
 
 /** k8s.io/client-go/metadata: the partial list first, plain JSON as the fallback. */
@@ -22,7 +27,11 @@ export async function listObjectNames(
   resource: ResourceInfo,
   namespace: string,
   labelSelector: string,
+  pods?: PodCache,
 ): Promise<string[]> {
+  const cache = resource.group === "" && resource.resource === "pods" ? pods : undefined;
+  const cached = cache?.list(resource.namespaced ? namespace : "", labelSelector);
+  if (cached) return cached.map((p) => p.name);
   const base =
     resource.group === ""
       ? `/api/${resource.version}`

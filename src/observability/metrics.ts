@@ -14,6 +14,10 @@ export interface AdapterMetrics {
    * `grouped`; `queries` 0 for requests that joined an identical one in flight.
    */
   customQuery(mode: "single" | "grouped", requests: number, queries: number): void;
+  /** Pod cache list/watch (re)starts, and watch failures. */
+  podCacheEvent(event: "list" | "relist" | "watch" | "watch-error"): void;
+  /** Pod lookups answered from the pod cache or by a direct list (cache not synced or stale). */
+  podLookup(source: "cache" | "fallback"): void;
   relist(
     outcome: "success" | "error",
     seconds: number,
@@ -91,8 +95,26 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     labelNames: ["api"] as const,
     registers,
   });
+  const podCacheEvents = new Counter({
+    name: "k8s_custom_metrics_pod_cache_events_total",
+    help: "Pod cache lists (first list), relists (after 410 Gone), watch starts and watch/list failures.",
+    labelNames: ["event"] as const,
+    registers,
+  });
+  const podLookups = new Counter({
+    name: "k8s_custom_metrics_pod_lookups_total",
+    help: "Pod lookups for pods/* and metrics.k8s.io, by source: cache, or fallback (a direct list while the cache is not synced or stale).",
+    labelNames: ["source"] as const,
+    registers,
+  });
   return {
     registry,
+    podCacheEvent(event) {
+      podCacheEvents.inc({ event });
+    },
+    podLookup(source) {
+      podLookups.inc({ source });
+    },
     request(group, verb, code, seconds) {
       requests.inc({ group, verb, code: String(code) });
       latency.observe({ group, verb }, seconds);

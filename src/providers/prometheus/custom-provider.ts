@@ -8,6 +8,7 @@ import type { Requirement } from "../../apimachinery/label-selector.ts";
 import { internalError, notFound } from "../../apimachinery/status.ts";
 import type { KubeClient } from "../../kube/client.ts";
 import { listObjectNames } from "../../kube/lister.ts";
+import type { PodCache } from "../../kube/pod-cache.ts";
 import { groupResourceString } from "../../apimachinery/group-resource.ts";
 import type { RestMapper, ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -45,6 +46,8 @@ export interface PrometheusCustomProviderDeps {
   readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
   /** Requests on their way to the query step (the server's tickets), for grouping to wait for. */
   readonly arrivals?: Arrivals;
+  /** Watched pods for `pods/*` requests; without it (or while unusable) pods are listed. */
+  readonly podCache?: PodCache;
 }
 
 export function metricNotFound(info: CustomMetricInfo, name?: string): StatusError {
@@ -191,7 +194,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     let names: string[];
     try {
       if (!this.#d.kube) throw new Error("no Kubernetes client configured (--lister-kubeconfig)");
-      names = await listObjectNames(this.#d.kube, ri, namespace, selector);
+      names = await listObjectNames(this.#d.kube, ri, namespace, selector, this.#d.podCache);
     } catch (e) {
       this.#d.log.error(
         { err: String(e), resource: ri.resource },

@@ -1,9 +1,11 @@
 /**
  * @module providers/resource/objects
  * The pods and nodes metrics.k8s.io answers for, read from the API server: only Running pods, as
- * metrics-server's and prometheus-adapter's pod informers (`status.phase=Running`).
+ * metrics-server's and prometheus-adapter's pod informers (`status.phase=Running`). Pods come from
+ * the watched pod cache when one is given and usable, else from a direct list.
  */
 import { KubeApiError, type KubeClient } from "../../kube/client.ts";
+import type { PodCache } from "../../kube/pod-cache.ts";
 import type { NodeRef, PodRef, ResourceObjects } from "./types.ts";
 
 interface ObjectJson {
@@ -40,12 +42,16 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 
 export class KubeResourceObjects implements ResourceObjects {
   readonly #kube: KubeClient;
+  readonly #pods: PodCache | undefined;
 
-  constructor(kube: KubeClient) {
+  constructor(kube: KubeClient, pods?: PodCache) {
     this.#kube = kube;
+    this.#pods = pods;
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<PodRef[]> {
+    const cached = this.#pods?.list(namespace, labelSelector, { phase: "Running" });
+    if (cached) return cached;
     const ns = namespace === "" ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
     const list = await this.#kube.json<{ items: ObjectJson[] }>(
       "GET",
@@ -55,6 +61,8 @@ export class KubeResourceObjects implements ResourceObjects {
   }
 
   async getPod(namespace: string, name: string): Promise<PodRef | undefined> {
+    const cached = this.#pods?.get(namespace, name);
+    if (cached !== undefined) return cached?.phase === "Running" ? cached : undefined;
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
     const pod = await orUndefined(this.#kube.json<ObjectJson>("GET", path));
     return pod?.status?.phase === "Running" ? podRef(pod) : undefined;
