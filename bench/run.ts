@@ -15,9 +15,12 @@ import { readClusterInfo } from "../src/harness/cluster.ts";
 import { KUBE_VERSION } from "../src/harness/kube-binaries.ts";
 import { UPSTREAM_VERSION } from "../test/support/upstream-adapter.ts";
 import { discovery } from "./discovery.ts";
+import { fleet } from "./fleet.ts";
+import { profile, queries } from "./queries.ts";
+import { kubeletSource } from "./kubelet-source.ts";
 import type { Scenario } from "./scenario.ts";
 
-const SCENARIOS: readonly Scenario[] = [discovery];
+const SCENARIOS: readonly Scenario[] = [discovery, kubeletSource, queries, profile, fleet];
 
 interface Section {
   readonly date: string;

@@ -6,12 +6,13 @@
  * credentials. Returns decoded points: cumulative CPU seconds, working set bytes, timestamps.
  */
 import { readFile } from "node:fs/promises";
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
+import { createSecureContext } from "node:tls";
 import type { KubeClient } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
-import { parseTextFormat } from "./text-format.ts";
+import { scanTextFormat } from "./text-format.ts";
 
 export const DEFAULT_ADDRESS_TYPES = ["InternalIP", "ExternalIP", "Hostname"] as const;
 
@@ -86,86 +87,107 @@ export function isLoopback(address: string): boolean {
   return isIP(address) === 4 && address.startsWith("127.");
 }
 
-/** metrics-server's decodeBatch: points with both CPU and memory, by node and container. */
-export function decodeResourceMetrics(text: string, scrapeTimeMs: number): NodeBatch {
-  interface Partial {
-    ts?: number;
-    cpu?: number;
-    mem?: number;
-    start?: number;
+const NODE_CPU = "node_cpu_usage_seconds_total";
+const NODE_MEMORY = "node_memory_working_set_bytes";
+const CONTAINER_CPU = "container_cpu_usage_seconds_total";
+const CONTAINER_MEMORY = "container_memory_working_set_bytes";
+const CONTAINER_START = "container_start_time_seconds";
+const WANTED = new Set([NODE_CPU, NODE_MEMORY, CONTAINER_CPU, CONTAINER_MEMORY, CONTAINER_START]);
+const wanted = (name: string) => WANTED.has(name);
+
+interface PartialPoint {
+  ts: number | undefined;
+  cpu: number | undefined;
+  mem: number | undefined;
+  start: number | undefined;
+}
+
+function partialPoint(): PartialPoint {
+  return { ts: undefined, cpu: undefined, mem: undefined, start: undefined };
+}
+
+function finish(p: PartialPoint): MetricsPoint | undefined {
+  if (p.cpu === undefined || p.mem === undefined || p.ts === undefined) return undefined;
+  if (!Number.isFinite(p.cpu) || !Number.isFinite(p.mem) || p.cpu < 0 || p.mem < 0) {
+    return undefined;
   }
-  let node: Partial = {};
-  const containers = new Map<string, Partial>();
-  const part = (l: Readonly<Record<string, string>>): Partial | undefined => {
+  return {
+    timestampMs: p.ts,
+    cpuSeconds: p.cpu,
+    memoryBytes: p.mem,
+    ...(p.start === undefined ? {} : { startTimeMs: p.start }),
+  };
+}
+
+/**
+ * metrics-server's decodeBatch (pkg/scraper/client/resource/decode.go): points with both CPU and
+ * memory, by node and container; the earlier of a point's two sample times is its time. Only the
+ * five families it reads are built; the rest of the body (pod_*, swap, scrape_error) is only
+ * checked.
+ */
+export function decodeResourceMetrics(text: string, scrapeTimeMs: number): NodeBatch {
+  const node = partialPoint();
+  const containers = new Map<string, Map<string, PartialPoint>>();
+  const part = (l: Readonly<Record<string, string>>): PartialPoint | undefined => {
     const ns = l["namespace"];
     const pod = l["pod"];
     const c = l["container"];
     if (!ns || !pod || !c) return undefined;
-    const key = `${podKey(ns, pod)}\u0000${c}`;
-    let p = containers.get(key);
+    const key = podKey(ns, pod);
+    let m = containers.get(key);
+    if (!m) {
+      m = new Map();
+      containers.set(key, m);
+    }
+    let p = m.get(c);
     if (!p) {
-      p = {};
-      containers.set(key, p);
+      p = partialPoint();
+      m.set(c, p);
     }
     return p;
   };
-  for (const s of parseTextFormat(text)) {
+  scanTextFormat(text, wanted, (s) => {
     const ts = s.timestampMs ?? scrapeTimeMs;
+    let p: PartialPoint | undefined;
     switch (s.name) {
-      case "node_cpu_usage_seconds_total":
-        node = { ...node, cpu: s.value, ts: Math.min(node.ts ?? ts, ts) };
+      case NODE_CPU:
+        node.cpu = s.value;
+        p = node;
         break;
-      case "node_memory_working_set_bytes":
-        node = { ...node, mem: s.value, ts: Math.min(node.ts ?? ts, ts) };
+      case NODE_MEMORY:
+        node.mem = s.value;
+        p = node;
         break;
-      case "container_cpu_usage_seconds_total": {
-        const p = part(s.labels);
-        if (p) {
-          p.cpu = s.value;
-          p.ts = Math.min(p.ts ?? ts, ts);
-        }
+      case CONTAINER_CPU:
+        p = part(s.labels);
+        if (p) p.cpu = s.value;
         break;
-      }
-      case "container_memory_working_set_bytes": {
-        const p = part(s.labels);
-        if (p) {
-          p.mem = s.value;
-          p.ts = Math.min(p.ts ?? ts, ts);
-        }
+      case CONTAINER_MEMORY:
+        p = part(s.labels);
+        if (p) p.mem = s.value;
         break;
-      }
-      case "container_start_time_seconds": {
-        const p = part(s.labels);
-        if (p) p.start = s.value * 1000;
-        break;
+      case CONTAINER_START: {
+        const c = part(s.labels);
+        if (c) c.start = s.value * 1000;
+        return;
       }
     }
-  }
-  const point = (p: Partial): MetricsPoint | undefined => {
-    if (p.cpu === undefined || p.mem === undefined || p.ts === undefined) return undefined;
-    if (!Number.isFinite(p.cpu) || !Number.isFinite(p.mem) || p.cpu < 0 || p.mem < 0) {
-      return undefined;
-    }
-    return {
-      timestampMs: p.ts,
-      cpuSeconds: p.cpu,
-      memoryBytes: p.mem,
-      ...(p.start === undefined ? {} : { startTimeMs: p.start }),
-    };
-  };
+    if (p) p.ts = p.ts === undefined ? ts : Math.min(p.ts, ts);
+  });
   const pods = new Map<string, Map<string, MetricsPoint>>();
-  for (const [key, p] of containers) {
-    const pt = point(p);
-    if (!pt) continue;
-    const [pk = "", c = ""] = key.split("\u0000");
-    let m = pods.get(pk);
-    if (!m) {
-      m = new Map();
-      pods.set(pk, m);
+  for (const [pk, m] of containers) {
+    for (const [c, p] of m) {
+      const pt = finish(p);
+      if (!pt) continue;
+      let out = pods.get(pk);
+      if (!out) {
+        out = new Map();
+        pods.set(pk, out);
+      }
+      out.set(c, pt);
     }
-    m.set(c, pt);
   }
-  return { node: point(node), pods };
+  return { node: finish(node), pods };
 }
 
 function readBody(res: IncomingMessage, limit: number): Promise<string> {
@@ -193,6 +215,8 @@ export class KubeletScraper {
   readonly #o: KubeletOptions;
   readonly #kube: KubeClient;
   #tls: Promise<{ agent: Agent; creds: KubeCredentials }> | undefined;
+  /** Plain HTTP (loopback node agents): kept alive across rounds, unlike the global agent's 5 s. */
+  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 8 });
 
   constructor(kube: KubeClient, o: KubeletOptions) {
     this.#kube = kube;
@@ -208,12 +232,18 @@ export class KubeletScraper {
     this.#tls ??= (async () => {
       const creds = loadCredentials(this.#o.kubeconfig);
       const ca = this.#o.caFile ? await readFile(this.#o.caFile) : creds.ca;
-      const agent = new Agent({
-        keepAlive: true,
-        maxSockets: 8,
+      // One TLS context for every kubelet connection: given ca/cert/key instead, Node builds
+      // (and keeps) a context per connection, each parsing the CA bundle again.
+      const secureContext = createSecureContext({
         ...(ca === undefined ? {} : { ca }),
         ...(creds.cert === undefined ? {} : { cert: creds.cert }),
         ...(creds.key === undefined ? {} : { key: creds.key }),
+      });
+      // Connections stay open from one round to the next (kubelets keep idle ones for 90 s).
+      const agent = new Agent({
+        keepAlive: true,
+        maxSockets: 8,
+        secureContext,
         rejectUnauthorized: !this.#o.insecureTls,
       });
       return { agent, creds };
@@ -231,7 +261,7 @@ export class KubeletScraper {
     const started = Date.now();
     let text: string;
     if (url.protocol === "http:") {
-      text = await this.#get(url, httpRequest, {});
+      text = await this.#get(url, httpRequest, { agent: this.#http });
     } else {
       const { agent, headers } = await this.#httpsOptions();
       text = await this.#get(url, httpsRequest, { agent, headers });
@@ -242,7 +272,7 @@ export class KubeletScraper {
   #get(
     url: URL,
     send: typeof httpRequest | typeof httpsRequest,
-    extra: { agent?: Agent; headers?: Record<string, string> },
+    extra: { agent?: Agent | HttpAgent; headers?: Record<string, string> },
   ): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = send(
@@ -272,6 +302,7 @@ export class KubeletScraper {
   }
 
   close(): void {
+    this.#http.destroy();
     void this.#tls?.then((t) => {
       t.agent.destroy();
     });

@@ -149,6 +149,42 @@ describe("decoding /metrics/resource", () => {
   });
 });
 
+describe("decoding a kubelet's full /metrics/resource", () => {
+  test("pod_* and swap families are skipped; a point's time is the earlier of CPU and memory", () => {
+    const text = [
+      "# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds",
+      "# TYPE container_cpu_usage_seconds_total counter",
+      'container_cpu_usage_seconds_total{container="app",namespace="ns",pod="p"} 12.5 1700000000100',
+      'container_memory_working_set_bytes{container="app",namespace="ns",pod="p"} 1.2345678e+07 1700000000050',
+      'container_start_time_seconds{container="app",namespace="ns",pod="p"} 1.6999964e+09 1700000000100',
+      'container_swap_usage_bytes{container="app",namespace="ns",pod="p"} 0 1700000000100',
+      "node_cpu_usage_seconds_total 1234.5 1700000000200",
+      "node_memory_working_set_bytes 2.5e+09 1700000000100",
+      "node_swap_usage_bytes 0 1700000000100",
+      'pod_cpu_usage_seconds_total{namespace="ns",pod="p"} 99 1700000000100',
+      'pod_memory_working_set_bytes{namespace="ns",pod="p"} 99 1700000000100',
+      "scrape_error 0",
+    ].join("\r\n");
+    const b = decodeResourceMetrics(text, 0);
+    assert.deepEqual(b.node, {
+      timestampMs: 1700000000100,
+      cpuSeconds: 1234.5,
+      memoryBytes: 2.5e9,
+    });
+    assert.deepEqual([...b.pods.keys()], ["ns/p"]);
+    assert.deepEqual(b.pods.get("ns/p")?.get("app"), {
+      timestampMs: 1700000000050,
+      cpuSeconds: 12.5,
+      memoryBytes: 12345678,
+      startTimeMs: 1.6999964e12,
+    });
+  });
+
+  test("a malformed line anywhere fails the scrape, as metrics-server's parser does", () => {
+    assert.throws(() => decodeResourceMetrics('pod_cpu_usage_seconds_total{pod="p} 1', 0));
+  });
+});
+
 describe("kubelet addresses", () => {
   const o: KubeletOptions = {
     scheme: "https",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { TextFormatError, parseTextFormat } from "./text-format.ts";
+import { TextFormatError, parseTextFormat, scanTextFormat } from "./text-format.ts";
 
 test("parses samples, labels with escapes, special values and timestamps; skips comments", () => {
   const text = [
@@ -49,6 +49,30 @@ test("a malformed line is an error naming the line", () => {
         assert.match(e.message, why);
         return true;
       },
+    );
+  }
+});
+
+test("scanTextFormat builds only the wanted metrics, still checks the others, and takes CRLF", () => {
+  const seen: string[] = [];
+  scanTextFormat(
+    'keep{a="1"} 1 5\r\nskip{b="x\\"y"} 2\r\n# comment\r\nkeep 3\r\n',
+    (name) => name === "keep",
+    (s) =>
+      seen.push(`${s.name}${JSON.stringify(s.labels)}=${String(s.value)}@${String(s.timestampMs)}`),
+  );
+  assert.deepEqual(seen, ['keep{"a":"1"}=1@5', "keep{}=3@undefined"]);
+  for (const bad of ['skip{b="1} 2', "skip 1 2 3", "skip abc", 'skip{b="\\t"} 1']) {
+    assert.throws(
+      () => {
+        scanTextFormat(
+          `keep 1\n${bad}`,
+          (name) => name === "keep",
+          () => undefined,
+        );
+      },
+      (e: unknown) => e instanceof TextFormatError && /^line 2: /.test(e.message),
+      bad,
     );
   }
 });
