@@ -19,7 +19,7 @@ import type { PodCache } from "./pod-cache.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
 
 /** k8s.io/client-go/metadata: the partial list first, plain JSON as the fallback. */
-export const METADATA_LIST_ACCEPT =
+const METADATA_LIST_ACCEPT =
   "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 export async function listObjectNames(
