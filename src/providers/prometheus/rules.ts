@@ -9,6 +9,7 @@ import {
   createResourceConverter,
   type ResourceConverter,
   type ResourceMapper,
+  type ResourceMappingInput,
 } from "../../naming/resource-label.ts";
 import { filtersForRule, type SeriesFilter } from "../../naming/series-filter.ts";
 import {
@@ -59,6 +60,27 @@ export function compileQueryTemplate(text: string, name: string): Template {
   return parseTemplate(text, { ...ADAPTER_DELIMITERS, name, fields: QUERY_TEMPLATE_FIELDS });
 }
 
+/**
+ * A rule's `resources` block (discovery rules and `resourceRules` alike) as a converter, its
+ * `template` in the adapter's Go-template subset.
+ */
+export function compileResources(
+  resources: ResourceMappingInput,
+  mapper: ResourceMapper,
+): ResourceConverter {
+  return createResourceConverter(resources, {
+    compileTemplate: (text) => {
+      const t = parseTemplate(text, {
+        ...ADAPTER_DELIMITERS,
+        name: "resource-label",
+        fields: RESOURCE_TEMPLATE_FIELDS,
+      });
+      return (d) => t.execute(resourceTemplateData(d.Group, d.Resource));
+    },
+    mapper,
+  });
+}
+
 export function compileRule(
   rule: DiscoveryRule,
   origin: string,
@@ -69,17 +91,7 @@ export function compileRule(
     seriesQuery: rule.seriesQuery,
     filters: filtersForRule(rule),
     namer: createMetricNamer(rule.name ?? {}, rule.seriesQuery),
-    resources: createResourceConverter(rule.resources ?? {}, {
-      compileTemplate: (text) => {
-        const t = parseTemplate(text, {
-          ...ADAPTER_DELIMITERS,
-          name: "resource-label",
-          fields: RESOURCE_TEMPLATE_FIELDS,
-        });
-        return (d) => t.execute(resourceTemplateData(d.Group, d.Resource));
-      },
-      mapper,
-    }),
+    resources: compileResources(rule.resources ?? {}, mapper),
     metricsQuery: compileQueryTemplate(rule.metricsQuery, "metrics-query"),
     namespaced: rule.resources?.namespaced ?? true,
   };

@@ -10,22 +10,12 @@
 import { Quantity, goFloatToInt64 } from "../../apimachinery/quantity.ts";
 import type { ResourceRule, ResourceRules } from "../../config/schema.ts";
 import { parsePromDuration } from "../../config/duration.ts";
-import {
-  createResourceConverter,
-  type ResourceConverter,
-  type ResourceMapper,
-} from "../../naming/resource-label.ts";
+import type { ResourceConverter, ResourceMapper } from "../../naming/resource-label.ts";
 import type { Logger } from "../../observability/logger.ts";
-import {
-  ADAPTER_DELIMITERS,
-  RESOURCE_TEMPLATE_FIELDS,
-  parseTemplate,
-  type Template,
-} from "../../template/template.ts";
-import { resourceTemplateData } from "../../template/adapter-data.ts";
+import type { Template } from "../../template/template.ts";
 import type { QueryResult, VectorSample } from "../prometheus/api-types.ts";
 import { buildCustomQuery } from "../prometheus/query-builder.ts";
-import { compileQueryTemplate } from "../prometheus/rules.ts";
+import { compileQueryTemplate, compileResources } from "../prometheus/rules.ts";
 import type {
   ContainerUsage,
   NodeRef,
@@ -55,17 +45,7 @@ export function compileResourceQuery(
   origin: string,
   mapper: ResourceMapper,
 ): ResourceQuery {
-  const converter = createResourceConverter(rule.resources ?? {}, {
-    compileTemplate: (text) => {
-      const t = parseTemplate(text, {
-        ...ADAPTER_DELIMITERS,
-        name: "resource-label",
-        fields: RESOURCE_TEMPLATE_FIELDS,
-      });
-      return (d) => t.execute(resourceTemplateData(d.Group, d.Resource));
-    },
-    mapper,
-  });
+  const converter = compileResources(rule.resources ?? {}, mapper);
   return {
     converter,
     containerQuery: compileQueryTemplate(rule.containerQuery, `${origin}.containerQuery`),
