@@ -17,6 +17,7 @@ import {
   type RunningAdapter,
 } from "./support/adapter.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects, widgetCrd } from "./support/objects.ts";
 import {
   startPrometheus,
   startRecordingProxy,
@@ -112,34 +113,9 @@ const deployment = {
   },
 };
 
-const crd = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: `widgets.${CRD_GROUP}` },
-  spec: {
-    group: CRD_GROUP,
-    scope: "Namespaced",
-    names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-        },
-      },
-    ],
-  },
-};
+const crd = widgetCrd(CRD_GROUP);
 
-async function apply(objects: unknown[], namespace?: string): Promise<void> {
-  await kubectl(
-    info,
-    [...(namespace === undefined ? [] : ["-n", namespace]), "apply", "-f", "-"],
-    JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-  );
-}
+const apply = (objects: unknown[], namespace?: string) => applyObjects(info, objects, namespace);
 
 /** The PromQL of every instant query the proxy saw since `from`. */
 function queriesSince(p: RecordingProxy, from: number): string[] {

@@ -25,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { normalizeTimestamps, startAdapter, type RunningAdapter } from "./support/adapter.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects, runningPods, widgetCrd } from "./support/objects.ts";
 import {
   startPrometheus,
   startRecordingProxy,
@@ -123,34 +124,9 @@ const deployment = {
   },
 };
 
-const crd = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: `widgets.${CRD_GROUP}` },
-  spec: {
-    group: CRD_GROUP,
-    scope: "Namespaced",
-    names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-        },
-      },
-    ],
-  },
-};
+const crd = widgetCrd(CRD_GROUP);
 
-async function apply(objects: unknown[], namespace?: string): Promise<void> {
-  await kubectl(
-    info,
-    [...(namespace === undefined ? [] : ["-n", namespace]), "apply", "-f", "-"],
-    JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-  );
-}
+const apply = (objects: unknown[], namespace?: string) => applyObjects(info, objects, namespace);
 
 /** A container's CPU (cores) and memory (bytes) gauges for the resourceRules. */
 function resourceSeries(
@@ -429,18 +405,9 @@ before(async () => {
   await waitFor(
     "the Running pods",
     async () => {
-      const running = (
-        await kubectl(info, [
-          "get",
-          "pods",
-          "-A",
-          "--field-selector=status.phase=Running",
-          "-o",
-          "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}",
-        ])
-      ).split(" ");
-      return [...webPods, "db.0", "worker-1"].every((p) => running.includes(`${ns}/${p}`)) &&
-        running.includes(`${otherNs}/other-1`)
+      const running = await runningPods(info);
+      return [...webPods, "db.0", "worker-1"].every((p) => running.has(`${ns}/${p}`)) &&
+        running.has(`${otherNs}/other-1`)
         ? true
         : undefined;
     },

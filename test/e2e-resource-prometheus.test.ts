@@ -22,6 +22,7 @@ import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { runningPods } from "./support/objects.ts";
 import { freePort } from "./support/prometheus.ts";
 import {
   nodeBusyCpuSeconds,
@@ -182,20 +183,7 @@ describe("kubectl top through the aggregator, metrics.k8s.io from Prometheus (re
     const burnerCores = (treeCpuSeconds(burnerPid) - cpu0) / ((Date.now() - t0) / 1000);
 
     // Every row is a Running pod (the source serves only those).
-    const running = new Set(
-      (
-        await kubectl(info, [
-          "get",
-          "pods",
-          "-A",
-          "--field-selector=status.phase=Running",
-          "-o",
-          "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}",
-        ])
-      )
-        .split(" ")
-        .filter((s) => s !== ""),
-    );
+    const running = await runningPods(info);
     for (const [podNs, name] of rows) {
       assert.ok(running.has(`${podNs ?? ""}/${name ?? ""}`), `${String(podNs)}/${String(name)}`);
     }
