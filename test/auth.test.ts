@@ -7,6 +7,7 @@ import { DynamicAuthenticationConfig } from "../src/auth/authentication-config.t
 import { DelegatingAuthenticator } from "../src/auth/authenticator.ts";
 import { DelegatingAuthorizer } from "../src/auth/authorizer.ts";
 import { DelegatedAuth } from "../src/auth/delegated-auth.ts";
+import { parseRequestTarget } from "../src/apimachinery/request-target.ts";
 import { requestAttributes } from "../src/auth/request-attributes.ts";
 import { TokenReviewAuthenticator } from "../src/auth/token-review-authenticator.ts";
 import type { AuthHeaders, AuthRequest, UserInfo } from "../src/auth/types.ts";
@@ -31,8 +32,7 @@ describe("delegated auth against the real kube-apiserver", () => {
     headers,
     peerCertificates,
     method: "GET",
-    path: `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns}/pods/%2A/m`,
-    query: "",
+    target: parseRequestTarget(`/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns}/pods/%2A/m`),
   });
 
   before(async () => {
@@ -189,7 +189,7 @@ describe("delegated auth against the real kube-apiserver", () => {
       ],
     };
     await kubectl(info, ["apply", "-f", "-"], JSON.stringify(manifest));
-    const attrs = requestAttributes("GET", request([], {}).path, "");
+    const attrs = requestAttributes("GET", request([], {}).target);
     const user = (name: string): UserInfo => ({
       name,
       groups: ["system:authenticated"],
@@ -217,8 +217,7 @@ describe("delegated auth against the real kube-apiserver", () => {
     // A different subresource is not covered by the Role.
     const other = requestAttributes(
       "GET",
-      `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns}/pods/%2A/other`,
-      "",
+      parseRequestTarget(`/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns}/pods/%2A/other`),
     );
     assert.equal((await authz.authorize(user("alice"), other)).allowed, false);
   });
@@ -226,11 +225,9 @@ describe("delegated auth against the real kube-apiserver", () => {
   test("authenticateAndAuthorize end to end through the front proxy", T, async () => {
     const auth = await DelegatedAuth.create({ client, configRefreshMs: 0, backoff: NO_RETRY });
     try {
-      const path = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${ns}/pods/%2A/m`;
       const ok = await waitFor("alice to be allowed", async () => {
         const r = await auth.authenticateAndAuthorize({
           ...request([frontProxyClient], { "x-remote-user": "alice" }),
-          path,
         });
         return r.ok ? r : undefined;
       });
@@ -238,7 +235,6 @@ describe("delegated auth against the real kube-apiserver", () => {
 
       const bob = await auth.authenticateAndAuthorize({
         ...request([frontProxyClient], { "x-remote-user": "bob" }),
-        path,
       });
       assert.equal(!bob.ok && bob.status, 403);
       assert.equal(
@@ -246,12 +242,12 @@ describe("delegated auth against the real kube-apiserver", () => {
         `pods.custom.metrics.k8s.io "*" is forbidden: User "bob" cannot get resource "pods/m" in API group "custom.metrics.k8s.io" in the namespace "${ns}"`,
       );
 
-      const anon = await auth.authenticateAndAuthorize({ ...request([], {}), path });
+      const anon = await auth.authenticateAndAuthorize(request([], {}));
       assert.equal(!anon.ok && anon.status, 401);
 
       const metrics = await auth.authenticateAndAuthorize({
         ...request([frontProxyClient], { "x-remote-user": "bob" }),
-        path: "/metrics",
+        target: parseRequestTarget("/metrics"),
       });
       assert.equal(
         !metrics.ok && metrics.body.message,

@@ -10,7 +10,7 @@ import {
   badRequest,
   forbidden,
   internalError,
-  methodNotSupported,
+  methodNotAllowed,
   notFound,
   resourceNotFound,
   serviceUnavailable,
@@ -80,9 +80,9 @@ const cases: [string, Status, string][] = [
     '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"prometheus is not reachable","reason":"ServiceUnavailable","code":503}',
   ],
   [
-    "method not supported",
-    methodNotSupported({ group: "metrics.k8s.io", resource: "pods" }, "create"),
-    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"create is not supported on resources of kind \\"pods.metrics.k8s.io\\"","reason":"MethodNotAllowed","details":{"group":"metrics.k8s.io","kind":"pods"},"code":405}',
+    "method not allowed",
+    methodNotAllowed(),
+    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server does not allow this method on the requested resource","reason":"MethodNotAllowed","details":{"causes":[{"reason":"UnexpectedServerResponse","message":"405: Method Not Allowed"}]},"code":405}',
   ],
 ];
 

@@ -146,12 +146,16 @@ export function serviceUnavailable(reason: string): Status {
   return failureStatus(503, "ServiceUnavailable", reason);
 }
 
-/** errors.NewMethodNotSupported: `POST is not supported on resources of kind "pods.metrics.k8s.io"`. */
-export function methodNotSupported(gr: GroupResource, action: string): Status {
+/**
+ * A method a route does not serve. The generic apiserver's go-restful container answers it with
+ * errors.NewGenericServerResponse(405, …, "405: Method Not Allowed") (apiserver
+ * pkg/server/handler.go serviceErrorHandler): no resource is named.
+ */
+export function methodNotAllowed(): Status {
   return failureStatus(
     405,
     "MethodNotAllowed",
-    `${action} is not supported on resources of kind ${goQuote(groupResourceString(gr))}`,
-    { group: gr.group, kind: gr.resource },
+    "the server does not allow this method on the requested resource",
+    { causes: [{ reason: "UnexpectedServerResponse", message: "405: Method Not Allowed" }] },
   );
 }

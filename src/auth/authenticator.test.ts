@@ -1,4 +1,5 @@
 import { before, describe, test } from "node:test";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { createCa, issue } from "../pki/pki.ts";
@@ -10,8 +11,7 @@ const req = (peerCertificates: X509Certificate[], headers: AuthHeaders = {}): Au
   headers,
   peerCertificates,
   method: "GET",
-  path: "/apis/custom.metrics.k8s.io/v1beta2",
-  query: "",
+  target: parseRequestTarget("/apis/custom.metrics.k8s.io/v1beta2"),
 });
 
 /** A token authenticator double: "Bearer good" is carol. */

@@ -8,6 +8,7 @@ import {
   subjectAccessReviewSpec,
   type SubjectAccessReviewSpec,
 } from "./authorizer.ts";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
 import { requestAttributes } from "./request-attributes.ts";
 import type { KubeJson, UserInfo } from "./types.ts";
 
@@ -18,11 +19,8 @@ const alice: UserInfo = {
   groups: ["devs", "system:authenticated"],
   extra: { scopes: ["a"] },
 };
-const podMetric = requestAttributes(
-  "GET",
-  "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/m",
-  "",
-);
+const attrs = (path: string) => requestAttributes("GET", parseRequestTarget(path));
+const podMetric = attrs("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/m");
 
 type Answer = { allowed: boolean; denied?: boolean; reason?: string } | Error;
 
@@ -42,7 +40,7 @@ function fakeServer(answer: (spec: SubjectAccessReviewSpec) => Answer): KubeJson
 
 describe("alwaysAllowPathMatcher (path.go)", () => {
   const m = alwaysAllowPathMatcher(["/healthz", "/readyz", "/livez", "/debug/*", "metrics"]);
-  const nr = (p: string) => requestAttributes("GET", p, "");
+  const nr = attrs;
   for (const [path, want] of [
     ["/healthz", true],
     ["/healthz/", false],
@@ -85,13 +83,13 @@ describe("subjectAccessReviewSpec", () => {
   });
   test("non-resource attributes; empty fields omitted", () => {
     const u = { name: "bob", groups: [], extra: {} };
-    assert.deepEqual(subjectAccessReviewSpec(u, requestAttributes("GET", "/metrics", "")), {
+    assert.deepEqual(subjectAccessReviewSpec(u, attrs("/metrics")), {
       user: "bob",
       groups: [],
       nonResourceAttributes: { path: "/metrics", verb: "get" },
     });
     assert.deepEqual(
-      subjectAccessReviewSpec(u, requestAttributes("GET", "/apis/metrics.k8s.io/v1beta1/nodes", ""))
+      subjectAccessReviewSpec(u, attrs("/apis/metrics.k8s.io/v1beta1/nodes"))
         .resourceAttributes,
       { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" },
     );
@@ -104,7 +102,7 @@ describe("DelegatingAuthorizer", () => {
     const a = new DelegatingAuthorizer({ client: server });
     const admin = { name: "admin", groups: ["system:masters"], extra: {} };
     assert.equal((await a.authorize(admin, podMetric)).decidedBy, "privileged-group");
-    const health = await a.authorize(alice, requestAttributes("GET", "/healthz", ""));
+    const health = await a.authorize(alice, attrs("/healthz"));
     assert.deepEqual([health.allowed, health.decidedBy], [true, "always-allow-path"]);
     assert.equal(server.sent.length, 0);
   });
@@ -186,11 +184,7 @@ describe("DelegatingAuthorizer", () => {
   test("different attributes are different cache entries", async () => {
     const server = fakeServer((s) => ({ allowed: s.resourceAttributes?.subresource === "m" }));
     const a = new DelegatingAuthorizer({ client: server });
-    const other = requestAttributes(
-      "GET",
-      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/other",
-      "",
-    );
+    const other = attrs("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/other");
     assert.equal((await a.authorize(alice, podMetric)).allowed, true);
     assert.equal((await a.authorize(alice, other)).allowed, false);
   });
@@ -198,11 +192,7 @@ describe("DelegatingAuthorizer", () => {
   test("identical concurrent questions share one review; different ones do not", async () => {
     const server = fakeServer((s) => ({ allowed: s.resourceAttributes?.subresource === "m" }));
     const a = new DelegatingAuthorizer({ client: server });
-    const other = requestAttributes(
-      "GET",
-      "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/other",
-      "",
-    );
+    const other = attrs("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/other");
     const ds = await Promise.all([
       a.authorize(alice, podMetric),
       a.authorize(alice, podMetric),

@@ -6,14 +6,14 @@
  * - {@link DelegatedAuth.create}`(options)` → reads the auth ConfigMap (unless skipped), builds
  *   the authenticators and the authorizer; `.authenticateAndAuthorize(req)` is the whole filter
  *   chain for one request; `.close()` stops the ConfigMap refresh.
- * - auth/types: `UserInfo`, `AuthRequest` (headers, peer certificates, method, raw path, query).
+ * - auth/types: `UserInfo`, `AuthRequest` (headers, peer certificates, method, parsed target).
  * - auth/headers: `headersFromRaw(rawHeaders)` keeps repeated headers apart.
  * - auth/peer-certificates: `peerCertificates(tlsSocket)` → the client chain, leaf first.
  * - auth/authentication-config: `DynamicAuthenticationConfig.start({options, client})`,
  *   `.current()`, `.onChange(cb)`; `parseAuthenticationConfigMap`, `resolveAuthenticationConfig`.
  * - auth/authenticator: `DelegatingAuthenticator.authenticate(req)` →
  *   `{kind:"user", user, method} | {kind:"unauthenticated", reason}`.
- * - auth/request-attributes: `requestAttributes(method, rawPath, query)` (RequestInfo).
+ * - auth/request-attributes: `requestAttributes(method, target)` (RequestInfo).
  * - auth/authorizer: `DelegatingAuthorizer.authorize(user, attrs)` → `{allowed, reason, …}`.
  * - here: `forbiddenMessage(user, attrs)` and the exact 401/403 Status bodies.
  *
@@ -21,13 +21,12 @@
  * const auth = await DelegatedAuth.create({ client: new KubeClient({ kubeconfig }) });
  * const r = await auth.authenticateAndAuthorize({
  *   headers: headersFromRaw(req.rawHeaders), peerCertificates: peerCertificates(req.socket),
- *   method: req.method, path, query,
+ *   method: req.method, target: parseRequestTarget(req.url),
  * });
  * if (!r.ok) return send(res, r.status, r.body);
  */
 import { goQuote } from "../apimachinery/go-quote.ts";
 import {
-  badRequest,
   forbidden,
   internalError,
   unauthorized,
@@ -173,13 +172,10 @@ export class DelegatedAuth {
   async authenticateAndAuthorize(req: AuthRequest): Promise<AuthOutcome> {
     let attributes: RequestAttributes;
     try {
-      attributes = requestAttributes(req.method, req.path, req.query);
+      attributes = requestAttributes(req.method, req.target);
     } catch (e) {
       if (!(e instanceof RequestInfoError)) throw e;
-      const body =
-        e.status === 400
-          ? badRequest(e.message)
-          : internalError(`failed to create RequestInfo: ${e.message}`);
+      const body = internalError(`failed to create RequestInfo: ${e.message}`);
       return { ok: false, status: e.status, body, reason: e.message };
     }
     const authn = await this.authenticator.authenticate(req);

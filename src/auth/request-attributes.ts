@@ -6,12 +6,13 @@
  * (NewRequestInfo), for `/api` and `/apis` prefixes.
  *
  * @example
- * requestAttributes("GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/m", "")
+ * requestAttributes("GET", parseRequestTarget("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/m"))
  * // → { kind: "resource", verb: "get", group: "custom.metrics.k8s.io", version: "v1beta2",
  * //     namespace: "ns", resource: "pods", name: "*", subresource: "m", … }
  */
 import { parseFieldSelector } from "../apimachinery/field-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector.ts";
+import type { RequestTarget } from "../apimachinery/request-target.ts";
 
 export interface ResourceAttributes {
   readonly kind: "resource";
@@ -41,15 +42,10 @@ export interface NonResourceAttributes {
 
 export type RequestAttributes = ResourceAttributes | NonResourceAttributes;
 
+/** NewRequestInfo's error: the generic apiserver answers it with a 500. */
 export class RequestInfoError extends Error {
   override readonly name = "RequestInfoError";
-  /** 400 for a malformed path (Go's net/http rejects it), 500 as NewRequestInfo's error. */
-  readonly status: 400 | 500;
-
-  constructor(status: 400 | 500, message: string) {
-    super(message);
-    this.status = status;
-  }
+  readonly status = 500;
 }
 
 const API_PREFIXES = new Set(["api", "apis"]);
@@ -66,20 +62,6 @@ const METHOD_VERBS: Readonly<Record<string, string>> = {
   PATCH: "patch",
   DELETE: "delete",
 };
-
-/** Go's url.URL.Path: the whole path percent-decoded (so `%2F` splits a segment, as upstream). */
-function decodePath(rawPath: string): string {
-  try {
-    return decodeURIComponent(rawPath);
-  } catch {
-    throw new RequestInfoError(400, `invalid URL escape in path ${JSON.stringify(rawPath)}`);
-  }
-}
-
-function splitPath(path: string): string[] {
-  const trimmed = path.replace(/^\/+|\/+$/g, "");
-  return trimmed === "" ? [] : trimmed.split("/");
-}
 
 /** runtime.Convert_Slice_string_To_bool: anything but "0" and "false" (any case) is true. */
 function queryBool(value: string): boolean {
@@ -121,21 +103,17 @@ function listVerbAndName(query: URLSearchParams): { verb: "list" | "watch"; name
 }
 
 /**
- * The attributes of one request. `rawPath` is still percent-encoded; `query` is the raw query
- * string (without `?`) or parsed parameters. Throws {@link RequestInfoError}.
+ * The attributes of one request, from the same parsed target the router serves
+ * (apimachinery/request-target). Throws {@link RequestInfoError}.
  */
-export function requestAttributes(
-  method: string,
-  rawPath: string,
-  query: string | URLSearchParams = "",
-): RequestAttributes {
-  const path = decodePath(rawPath);
+export function requestAttributes(method: string, target: RequestTarget): RequestAttributes {
+  const { path } = target;
   const nonResource: NonResourceAttributes = {
     kind: "nonResource",
     verb: method.toLowerCase(),
     path,
   };
-  let parts = splitPath(path);
+  let parts = [...target.segments];
   if (parts.length < 3) return nonResource;
   const apiPrefix = parts[0] ?? "";
   if (!API_PREFIXES.has(apiPrefix)) return nonResource;
@@ -156,8 +134,7 @@ export function requestAttributes(
   if (SPECIAL_VERBS.has(head)) {
     if (parts.length < 2) {
       throw new RequestInfoError(
-        500,
-        `unable to determine kind and namespace from url, ${rawPath}`,
+        `unable to determine kind and namespace from url, ${target.rawPath}`,
       );
     }
     verb = head;
@@ -183,8 +160,7 @@ export function requestAttributes(
   if (parts.length >= 1) resource = parts[0] ?? "";
 
   if (name === "" && verb === "get") {
-    const q = typeof query === "string" ? new URLSearchParams(query) : query;
-    const list = listVerbAndName(q);
+    const list = listVerbAndName(target.query);
     verb = list.verb;
     name = list.name;
   }

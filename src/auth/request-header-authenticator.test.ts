@@ -1,4 +1,5 @@
 import { before, describe, test } from "node:test";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { createCa, issue, type CertificateAuthority } from "../pki/pki.ts";
@@ -87,8 +88,7 @@ describe("authenticateRequestHeader", () => {
     headers,
     peerCertificates: certs,
     method: "GET",
-    path: "/apis",
-    query: "",
+    target: parseRequestTarget("/apis"),
   });
 
   before(async () => {

