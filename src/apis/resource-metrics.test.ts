@@ -316,4 +316,30 @@ describe("metrics.k8s.io v1beta1", () => {
     });
     assert.equal(((await status(get("pods/x"))) as { code: number }).code, 404);
   });
+
+  test("a failed object list answers what failed, never the socket error", async () => {
+    const down = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:26443"));
+    const g = resourceMetricsApi({
+      objects: { listPods: down, getPod: down, listNodes: down, getNode: down },
+      source: { podMetrics: () => Promise.resolve([]), nodeMetrics: () => Promise.resolve([]) },
+      now: () => NOW,
+    });
+    const get = (path: string) =>
+      g.handle("v1beta1", {
+        method: "GET",
+        segments: path.split("/"),
+        query: new URLSearchParams(),
+      });
+    for (const [path, what] of [
+      ["pods", "pods"],
+      ["namespaces/a/pods/p", "pods"],
+      ["nodes", "nodes"],
+      ["nodes/n1", "nodes"],
+    ] as const) {
+      const st = (await status(get(path))) as { code: number; message: string };
+      assert.equal(st.code, 500, path);
+      assert.equal(st.message, `Internal error occurred: failed listing ${what}`, path);
+      assert.doesNotMatch(JSON.stringify(st), /ECONNREFUSED|127\.0\.0\.1/, path);
+    }
+  });
 });

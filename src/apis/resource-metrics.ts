@@ -24,6 +24,7 @@ import type {
   ResourceObjects,
   ResourceUsage,
 } from "../providers/resource/types.ts";
+import type { Logger } from "../observability/logger.ts";
 import { StatusError } from "../providers/types.ts";
 import { routeNotFound } from "./custom-metrics.ts";
 import { apiResourceList } from "./discovery.ts";
@@ -45,6 +46,7 @@ export interface ResourceMetricsApiDeps {
   readonly objects: ResourceObjects;
   readonly source: ResourceMetricsSource;
   readonly now?: () => Date;
+  readonly log?: Logger;
 }
 
 /** The route a path names; undefined for any other shape. */
@@ -149,12 +151,17 @@ function fieldsOf(o: { name: string; namespace?: string }): Record<string, strin
   return { "metadata.name": o.name, "metadata.namespace": o.namespace ?? "" };
 }
 
-async function listing<T>(p: Promise<T>): Promise<T> {
+/**
+ * A failed object lookup answers as metrics-server's "failed listing pods"; the cause (an API
+ * server address, a socket error) goes to the log, never to the client.
+ */
+async function listing<T>(p: Promise<T>, what: "pods" | "nodes", log?: Logger): Promise<T> {
   try {
     return await p;
   } catch (e) {
     if (e instanceof StatusError) throw e;
-    throw new StatusError(internalError(e instanceof Error ? e.message : String(e)), { cause: e });
+    log?.error({ err: String(e) }, `failed listing ${what}`);
+    throw new StatusError(internalError(`failed listing ${what}`), { cause: e });
   }
 }
 
@@ -198,14 +205,14 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       if (route.kind === "nodes") {
         if (route.name !== undefined) {
           const name = route.name;
-          const node = await listing(deps.objects.getNode(name));
+          const node = await listing(deps.objects.getNode(name), "nodes", deps.log);
           if (!node) throw new StatusError(resourceNotFound(NODES, name));
           const [u] = await deps.source.nodeMetrics([node]);
           if (!u) throw new StatusError(resourceNotFound(NODE_METRICS, name));
           return { status: 200, body: nodeMetricsJson(node, u, now(), true) };
         }
         const sel = selectors(req.query);
-        const nodes = (await listing(deps.objects.listNodes(sel.label)))
+        const nodes = (await listing(deps.objects.listNodes(sel.label), "nodes", deps.log))
           .filter((n) => sel.field.matches(fieldsOf(n)))
           .sort(byNamespaceThenName);
         const usage = await deps.source.nodeMetrics(nodes);
@@ -218,14 +225,16 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       }
       if (route.name !== undefined) {
         const { namespace, name } = route;
-        const pod = await listing(deps.objects.getPod(namespace, name));
+        const pod = await listing(deps.objects.getPod(namespace, name), "pods", deps.log);
         if (!pod) throw new StatusError(resourceNotFound(PODS, name));
         const [u] = await deps.source.podMetrics([pod]);
         if (!u) throw new StatusError(resourceNotFound(POD_METRICS, `${namespace}/${name}`));
         return { status: 200, body: podMetricsJson(pod, u, now(), true) };
       }
       const sel = selectors(req.query);
-      const pods = (await listing(deps.objects.listPods(route.namespace, sel.label)))
+      const pods = (
+        await listing(deps.objects.listPods(route.namespace, sel.label), "pods", deps.log)
+      )
         .filter((p) => sel.field.matches(fieldsOf(p)))
         .sort(byNamespaceThenName);
       const usage = await deps.source.podMetrics(pods);

@@ -10,7 +10,8 @@ import {
   RequestTargetError,
   type RequestTarget,
 } from "../apimachinery/request-target.ts";
-import { badRequest, internalError, methodNotAllowed, notFound } from "../apimachinery/status.ts";
+import { badRequest, internalError, methodNotAllowed } from "../apimachinery/status.ts";
+import { routeNotFound } from "../apis/custom-metrics.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
 import type { ApiGroup } from "../apis/types.ts";
@@ -58,7 +59,7 @@ export function withRequestTarget(
     } catch (e) {
       if (!(e instanceof RequestTargetError)) throw e;
       log.debug({ url: req.url, reason: e.message }, "request target refused");
-      send(res, e.status, e.status === 404 ? routeNotFound() : badRequest(e.message));
+      send(res, e.status, e.status === 404 ? routeNotFound().status : badRequest(e.message));
       return;
     }
     next(req, res, target);
@@ -138,15 +139,15 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
       }
     }
     if (segments[0] !== "apis" || segments.length < 2) {
-      throw new StatusError(routeNotFound());
+      throw routeNotFound();
     }
     const [, groupName = "", version, ...rest] = segments;
     const group = byName.get(groupName);
-    if (!group) throw new StatusError(routeNotFound());
+    if (!group) throw routeNotFound();
     if (req.method !== "GET") throw new StatusError(methodNotAllowed());
     if (version === undefined) return { status: 200, body: apiGroup(group), group: groupName };
     if (!group.versions.includes(version)) {
-      throw new StatusError(routeNotFound());
+      throw routeNotFound();
     }
     if (rest.length === 0)
       return { status: 200, body: group.resourceList(version), group: groupName };
@@ -164,10 +165,8 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
     const errorGroup = byName.has(named) ? named : "";
     void handle(req, target)
       .catch((e: unknown) => {
+        // Providers log their own failures with context (query, rule) before answering a Status.
         if (e instanceof StatusError) {
-          if (e.status.code >= 500 && e.cause !== undefined) {
-            o.log.error({ err: describe(e.cause), url: req.url }, e.status.message);
-          }
           return { status: e.status.code, body: e.status, group: errorGroup };
         }
         // The cause (a socket error, an internal address) goes to the log, never to the client.
@@ -185,9 +184,4 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
 
 function describe(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
-}
-
-/** What the generic apiserver answers for a path no route matches. */
-function routeNotFound() {
-  return notFound("the server could not find the requested resource", {});
 }
