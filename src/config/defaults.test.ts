@@ -90,5 +90,5 @@ test("rate interval and label prefix parameters", () => {
   assert.equal(r3?.seriesQuery, '{kube_namespace!="",__name__!~"^container_.*"}');
   assert.deepEqual(r4?.resources, { template: "kube_<<.Resource>>" });
   assert.equal(resourceRules?.window, "1m30s");
-  assert.equal(resourceRules.memory.containerLabel, "kube_container");
+  assert.equal(resourceRules.memory?.containerLabel, "kube_container");
 });

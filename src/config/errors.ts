@@ -11,6 +11,11 @@ export interface ConfigIssue {
   readonly col?: number | undefined;
   /** `what is wrong; what to fix`. */
   readonly message: string;
+  /**
+   * A warning is a problem prometheus-adapter starts with and meets only at query time: the
+   * adapter starts too (unless `--strict-config`) and reports it. Default: an error.
+   */
+  readonly severity?: "error" | "warning" | undefined;
 }
 
 /** One issue as a line: `file:line:col: message` (or `file: message` without a position). */
@@ -19,7 +24,7 @@ export function formatIssue(issue: ConfigIssue): string {
     issue.line === undefined
       ? issue.file
       : `${issue.file}:${String(issue.line)}:${String(issue.col ?? 1)}`;
-  return `${where}: ${issue.message}`;
+  return `${where}: ${issue.severity === "warning" ? "warning: " : ""}${issue.message}`;
 }
 
 export class ConfigError extends Error {

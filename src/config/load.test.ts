@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { loadConfig, parseConfig } from "./load.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, formatIssue } from "./errors.ts";
+import { checkTemplate } from "../providers/prometheus/rules.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 
@@ -37,7 +38,7 @@ test("loads the documented rule shapes", async () => {
   assert.equal(cfg.externalRules?.[0]?.resources?.namespaced, false);
   const rr = cfg.resourceRules;
   assert.equal(rr?.window, "5m");
-  assert.equal(cfg.resourceRules?.cpu.containerLabel, "container");
+  assert.equal(cfg.resourceRules?.cpu?.containerLabel, "container");
 });
 
 test("accepts what yaml.v2 accepts: plain numbers as text, 1.1 booleans, merges, empty values", async () => {
@@ -138,9 +139,8 @@ test("wrong types and missing keys", () => {
       'adapter.yaml:6:19: rules[0].resources.namespaced must be true or false, not the string "true"; write true or false, unquoted',
       'adapter.yaml:8:14: rules[0].resources.overrides.pod is missing "resource"; add resource: pod',
       `adapter.yaml:9:5: rules[1] is missing "seriesQuery"; add seriesQuery: '{__name__=~"^http_requests_.*",namespace!=""}'`,
-      "adapter.yaml:9:5: rules[1].metricsQuery is empty; set it, e.g. metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
       `adapter.yaml:10:16: externalRules must be a list, not the string "foo"; write a list, one item per line starting with '- '`,
-      'adapter.yaml:12:3: resourceRules is missing "memory"; add memory: {containerQuery: …, nodeQuery: …, resources: …, containerLabel: container}',
+      'adapter.yaml:12:3: warning: resourceRules has no "memory", so metrics.k8s.io has no pod or node usage (both cpu and memory are needed); add memory: {containerQuery: …, nodeQuery: …, resources: …, containerLabel: container}',
     ].join("\n"),
   );
 });
@@ -244,4 +244,33 @@ test("an unreadable file is a ConfigError naming the path", async () => {
     );
     return true;
   });
+});
+
+test("problems upstream meets only at query time are warnings: the config loads", () => {
+  const text = [
+    "rules:",
+    "  - seriesQuery: '{__name__=~\"^DCGM_.*\"}'",
+    "    name: {matches: ^DCGM_(.*)$, as: gpu_$1}",
+    "  - seriesQuery: 'http_requests_total'",
+    '    metricsQuery: sum(<<.Series>>{<<.LabelMatchers>>,env="<<.Env>>"}) by (<<.GroupBy>>)',
+    "resourceRules:",
+    "  cpu: {containerQuery: 'sum(x{<<.LabelMatchers>>}) by (<<.GroupBy>>)', nodeQuery: ''}",
+  ].join("\n");
+  const warnings: string[] = [];
+  const cfg = parseConfig(text, "adapter.yaml", {
+    compileTemplate: checkTemplate,
+    onWarning: (w) => warnings.push(formatIssue(w)),
+  });
+  assert.equal(cfg.rules?.[0]?.metricsQuery, "");
+  assert.equal(cfg.resourceRules?.memory, undefined);
+  assert.deepEqual(warnings, [
+    "adapter.yaml:2:5: warning: rules[0].metricsQuery is empty, so the rule's metrics are listed but every request for them fails, as in prometheus-adapter; set it, e.g. metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
+    "adapter.yaml:5:19: warning: rules[1].metricsQuery at 1:43: can't evaluate field Env: the data has only .Series, .LabelMatchers, .LabelValuesByName, .GroupBy, .GroupBySlice, so the rule's metrics are listed but every request for them fails, as in prometheus-adapter; use only .Series, .LabelMatchers, .LabelValuesByName, .GroupBy, .GroupBySlice",
+    'adapter.yaml:7:3: warning: resourceRules has no "memory", so metrics.k8s.io has no pod or node usage (both cpu and memory are needed); add memory: {containerQuery: …, nodeQuery: …, resources: …, containerLabel: container}',
+    "adapter.yaml:7:84: warning: resourceRules.cpu.nodeQuery is empty, so metrics.k8s.io has no pod or node usage (both cpu and memory are needed); set it, e.g. nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id=\"/\"}[5m])) by (<<.GroupBy>>)'",
+  ]);
+  // --strict-config: the same warnings refuse the file.
+  const strict = errorOf(text, { compileTemplate: checkTemplate, strict: true });
+  assert.equal(strict.split("\n").length, 4);
+  assert.match(strict, /^adapter\.yaml:2:5: warning: rules\[0\]\.metricsQuery is empty/);
 });

@@ -25,7 +25,15 @@ import {
   type SemanticOptions,
 } from "./semantics.ts";
 
-export type LoadOptions = SemanticOptions;
+export interface LoadOptions extends SemanticOptions {
+  /**
+   * `--strict-config`: warnings (problems prometheus-adapter starts with and meets only at query
+   * time) fail the load like errors.
+   */
+  readonly strict?: boolean | undefined;
+  /** Called once per warning of a config that loads. */
+  readonly onWarning?: ((issue: ConfigIssue) => void) | undefined;
+}
 
 /** Example values for required keys, used in "add …" hints. */
 const EXAMPLES: Readonly<Record<string, string>> = {
@@ -195,9 +203,9 @@ export function parseConfig(
     prettyErrors: false,
   });
   const issues: ConfigIssue[] = [];
-  const at = (offset: number, message: string): void => {
+  const at = (offset: number, message: string, severity?: "warning"): void => {
     const pos = lines.linePos(offset);
-    issues.push({ file: fileName, line: pos.line, col: pos.col, message });
+    issues.push({ file: fileName, line: pos.line, col: pos.col, message, severity });
   };
   const fatal = () => new ConfigError(sortIssues(issues));
 
@@ -280,13 +288,19 @@ export function parseConfig(
   }
 
   reportSemantics(checkSemantics(parsed.data, options));
-  if (issues.length > 0) throw fatal();
+  const errors = issues.filter((i) => i.severity !== "warning");
+  if (errors.length > 0 || (options.strict === true && issues.length > 0)) throw fatal();
+  for (const w of sortIssues(issues)) options.onWarning?.(w);
   return parsed.data;
 
   function reportSemantics(found: readonly SemanticIssue[]): void {
     for (const issue of found) {
       const loc = locate(doc, issue.path);
-      at(issue.atKey === true ? (loc.keyOffset ?? loc.offset) : loc.offset, issue.message);
+      at(
+        issue.atKey === true ? (loc.keyOffset ?? loc.offset) : loc.offset,
+        issue.message,
+        issue.severity,
+      );
     }
   }
 }

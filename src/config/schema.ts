@@ -75,6 +75,8 @@ export const DiscoveryRuleSchema = z
     name: NameMappingSchema.optional(),
     metricsQuery: z
       .string()
+      // Absent reads as "" (Go's zero value): upstream starts and fails each request.
+      .default("")
       .describe(
         "Go template (<< >>) for the PromQL query; fields .Series, .LabelMatchers, .LabelValuesByName, .GroupBy, .GroupBySlice.",
       ),
@@ -100,8 +102,9 @@ export const ResourceRuleSchema = z
 
 export const ResourceRulesSchema = z
   .strictObject({
-    cpu: ResourceRuleSchema,
-    memory: ResourceRuleSchema,
+    // Absent reads as an empty rule (Go's zero value): upstream starts; those queries fail.
+    cpu: ResourceRuleSchema.optional(),
+    memory: ResourceRuleSchema.optional(),
     window: z
       .string()
       .optional()

@@ -8,6 +8,8 @@
 import { compileRe2, Re2SyntaxError } from "../naming/re2.ts";
 import { defaultNameAs } from "../naming/name-as.ts";
 import { labelExtractor, type CompileTemplate } from "../naming/resource-label.ts";
+import { TemplateError } from "../template/errors.ts";
+import { ADAPTER_DELIMITERS, parseTemplate, QUERY_TEMPLATE_FIELDS } from "../template/template.ts";
 import { parsePromDuration } from "./duration.ts";
 import type {
   AdapterConfig,
@@ -23,6 +25,8 @@ export interface SemanticIssue {
   readonly atKey?: boolean;
   /** `what is wrong; what to fix`. */
   readonly message: string;
+  /** Upstream starts with it and fails only at query time (see config/errors ConfigIssue). */
+  readonly severity?: "warning";
 }
 
 export interface SemanticOptions {
@@ -62,6 +66,38 @@ class Checker {
 
   private add(path: readonly PropertyKey[], message: string, atKey = false): void {
     this.issues.push({ path, message, atKey });
+  }
+
+  private warn(path: readonly PropertyKey[], message: string): void {
+    this.issues.push({ path, message, severity: "warning" });
+  }
+
+  /**
+   * A query template that upstream starts with but that fails at query time: empty (no default
+   * upstream), or naming a field its data lacks (Go finds that only when executing).
+   */
+  queryTemplate(
+    path: readonly PropertyKey[],
+    text: string,
+    fields: readonly string[],
+    example: string,
+    consequence: string,
+  ): void {
+    if (text.trim() === "") {
+      this.warn(path, `${formatPath(path)} is empty, so ${consequence}; set it, e.g. ${example}`);
+      return;
+    }
+    this.template(path, text);
+    try {
+      parseTemplate(text, { ...ADAPTER_DELIMITERS, fields });
+    } catch (e) {
+      // Syntax errors were reported above; only the field check is left to fail here.
+      if (!(e instanceof TemplateError) || !e.message.includes("can't evaluate field")) return;
+      this.warn(
+        path,
+        `${formatPath(path)} ${e.message.replace(/^template: [^:]*:/, "at ")}, so ${consequence}; use only ${fields.map((f) => `.${f}`).join(", ")}`,
+      );
+    }
   }
 
   /** Compiles an RE2 regex; reports and returns undefined if it does not compile. */
@@ -132,12 +168,13 @@ class Checker {
       rule.seriesQuery,
       `seriesQuery: '{__name__=~"^http_requests_.*",namespace!=""}'`,
     );
-    this.required(
+    this.queryTemplate(
       [...path, "metricsQuery"],
       rule.metricsQuery,
+      QUERY_TEMPLATE_FIELDS,
       "metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
+      "the rule's metrics are listed but every request for them fails, as in prometheus-adapter",
     );
-    this.template([...path, "metricsQuery"], rule.metricsQuery);
     (rule.seriesFilters ?? []).forEach((f, k) => {
       const at = [...path, "seriesFilters", k];
       const is = f.is ?? "";
@@ -173,19 +210,30 @@ class Checker {
     }
   }
 
-  resourceRule(path: readonly PropertyKey[], rule: ResourceRule): void {
-    this.required(
+  resourceRule(path: readonly PropertyKey[], rule: ResourceRule | undefined): void {
+    const consequence = "metrics.k8s.io has no pod or node usage (both cpu and memory are needed)";
+    if (rule === undefined) {
+      const name = String(path[path.length - 1]);
+      this.warn(
+        path.slice(0, -1),
+        `resourceRules has no ${JSON.stringify(name)}, so ${consequence}; add ${name}: {containerQuery: …, nodeQuery: …, resources: …, containerLabel: container}`,
+      );
+      return;
+    }
+    this.queryTemplate(
       [...path, "containerQuery"],
       rule.containerQuery,
+      QUERY_TEMPLATE_FIELDS,
       "containerQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)'",
+      consequence,
     );
-    this.required(
+    this.queryTemplate(
       [...path, "nodeQuery"],
       rule.nodeQuery,
+      QUERY_TEMPLATE_FIELDS,
       "nodeQuery: 'sum(rate(container_cpu_usage_seconds_total{<<.LabelMatchers>>,id=\"/\"}[5m])) by (<<.GroupBy>>)'",
+      consequence,
     );
-    this.template([...path, "containerQuery"], rule.containerQuery);
-    this.template([...path, "nodeQuery"], rule.nodeQuery);
     this.mapping([...path, "resources"], rule.resources);
   }
 }

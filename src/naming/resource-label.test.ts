@@ -143,11 +143,42 @@ test("without a template, an unmapped resource has no label", () => {
   );
 });
 
-test("an override naming an unknown resource is an error", () => {
-  assert.throws(
-    () => createResourceConverter({ overrides: { x: { resource: "widgets" } } }, deps),
-    /unable to normalize group-resource widgets/,
+test("an override naming an unknown resource stays pending until the mapper knows it", () => {
+  const known = new Set(["pods"]);
+  const mapper: ResourceMapper = {
+    normalize: (gr) => {
+      const plural = gr.resource.endsWith("s") ? gr.resource : `${gr.resource}s`;
+      if (!known.has(plural))
+        throw new Error(`the server doesn't have a resource type "${gr.resource}"`);
+      return { group: gr.group, resource: plural };
+    },
+    singularize: (r) => r.replace(/s$/, ""),
+  };
+  const conv = createResourceConverter(
+    {
+      template: "<<.Resource>>",
+      overrides: { w: { group: "example.com", resource: "widget" }, p: { resource: "pod" } },
+    },
+    { ...deps, mapper },
   );
+  assert.deepEqual(conv.unresolvedOverrides(), [
+    {
+      label: "w",
+      resource: "widget.example.com",
+      reason:
+        'unable to normalize group-resource widget.example.com: the server doesn\'t have a resource type "widget"',
+    },
+  ]);
+  // Until then its label maps to nothing (not to a template guess); the others work.
+  assert.deepEqual(conv.resourcesForLabels(["w", "p"]).resources, [
+    { group: "", resource: "pods" },
+  ]);
+  known.add("widgets");
+  assert.deepEqual(conv.resourcesForLabels(["w"]).resources, [
+    { group: "example.com", resource: "widgets" },
+  ]);
+  assert.deepEqual(conv.unresolvedOverrides(), []);
+  assert.equal(conv.labelForResource({ group: "example.com", resource: "widgets" }), "w");
 });
 
 test("the template regex is anchored, lazy, and needs .Resource", () => {

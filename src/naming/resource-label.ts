@@ -91,6 +91,18 @@ export interface ResourceConverter {
   };
   /** The label for a resource: override reverse mapping, else the template. Throws if neither. */
   labelForResource(gr: GroupResource): string;
+  /**
+   * Overrides naming a resource the cluster does not serve (yet: a CRD installed later). Their
+   * labels map to nothing until the mapper knows the resource; each use tries again.
+   */
+  unresolvedOverrides(): readonly UnresolvedOverride[];
+}
+
+export interface UnresolvedOverride {
+  readonly label: string;
+  /** As written: `widgets.example.com`. */
+  readonly resource: string;
+  readonly reason: string;
 }
 
 const GROUP_SANITIZER = /[.-]/g;
@@ -101,8 +113,10 @@ function key(gr: GroupResource): string {
 }
 
 /**
- * Builds the converter for one `resources` block. Overrides are normalized now (an unknown
- * resource is an error, fatal at startup upstream); template labels are normalized lazily.
+ * Builds the converter for one `resources` block. Overrides are normalized now where the mapper
+ * knows them; upstream exits on an unknown one, here it stays pending (see
+ * {@link ResourceConverter.unresolvedOverrides}) so a CRD installed later works without a restart.
+ * Template labels are normalized lazily.
  */
 export function createResourceConverter(
   mapping: ResourceMappingInput,
@@ -131,26 +145,47 @@ export function createResourceConverter(
       );
     }
   }
-  for (const [label, gr] of Object.entries(mapping.overrides ?? {})) {
-    const raw = { group: gr.group ?? "", resource: gr.resource };
-    let info: GroupResource;
-    try {
-      info = deps.mapper.normalize(raw);
-    } catch (e) {
-      throw new NamingError(
-        `unable to normalize group-resource ${groupResourceString(raw)}: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
+  const pending = new Map<string, GroupResource>(
+    Object.entries(mapping.overrides ?? {}).map(([label, gr]) => [
+      label,
+      { group: gr.group ?? "", resource: gr.resource },
+    ]),
+  );
+  const unresolved = new Map<string, UnresolvedOverride>();
+  const resolvePending = (): void => {
+    for (const [label, raw] of pending) {
+      let info: GroupResource;
+      try {
+        info = deps.mapper.normalize(raw);
+      } catch (e) {
+        unresolved.set(label, {
+          label,
+          resource: groupResourceString(raw),
+          reason: `unable to normalize group-resource ${groupResourceString(raw)}: ${e instanceof Error ? e.message : String(e)}`,
+        });
+        continue;
+      }
+      pending.delete(label);
+      unresolved.delete(label);
+      labelToResource.set(label, info);
+      resourceToLabel.set(key(info), label);
     }
-    labelToResource.set(label, info);
-    resourceToLabel.set(key(info), label);
-  }
+  };
+  resolvePending();
 
   return {
+    unresolvedOverrides() {
+      if (pending.size > 0) resolvePending();
+      return [...unresolved.values()];
+    },
+
     resourcesForLabels(labels) {
+      if (pending.size > 0) resolvePending();
       const resources: GroupResource[] = [];
       let namespaced = false;
       for (const label of labels) {
+        // A pending override's label means that resource, never a template guess.
+        if (pending.has(label)) continue;
         let gr = labelToResource.get(label);
         if (gr === undefined && extractor !== undefined) {
           const guess = groupResourceForLabel(extractor, label);
@@ -170,6 +205,7 @@ export function createResourceConverter(
     },
 
     labelForResource(gr) {
+      if (pending.size > 0) resolvePending();
       const override = resourceToLabel.get(key(gr));
       if (override !== undefined) return override;
       const fail = (why: string): never => {

@@ -49,6 +49,11 @@ export interface ParseOptions {
    * as a struct with exactly these fields.
    */
   readonly fields?: readonly string[] | undefined;
+  /**
+   * false: do not reject unknown fields at parse time; executing one fails, as in Go (a config
+   * upstream starts with must start here too). Default true.
+   */
+  readonly checkFields?: boolean | undefined;
   /** The struct's Go type name for execution errors; default "struct". */
   readonly typeName?: string | undefined;
 }
@@ -95,7 +100,9 @@ export function parseTemplate(text: string, opts: ParseOptions = {}): Template {
     leftDelim: opts.leftDelim ?? "{{",
     rightDelim: opts.rightDelim ?? "}}",
   });
-  if (opts.fields !== undefined) checkFields(name, text, root, new Set(opts.fields));
+  if (opts.fields !== undefined && opts.checkFields !== false) {
+    checkFields(name, text, root, new Set(opts.fields));
+  }
   return new Template(name, text, root, opts);
 }
 

@@ -37,6 +37,7 @@ const vector = (samples: [Record<string, string>, number][], t = 1700000000): Qu
 
 const labels: ResourceConverter = {
   resourcesForLabels: () => ({ resources: [], namespaced: true }),
+  unresolvedOverrides: () => [],
   labelForResource: (gr) =>
     ({ namespaces: "namespace", pods: "pod", nodes: "node" })[gr.resource] ?? "unknown",
 };

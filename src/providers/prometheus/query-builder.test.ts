@@ -14,12 +14,14 @@ import { compileQueryTemplate } from "./rules.ts";
 /** Upstream's resourceConverterMock: the label of a resource is the resource name itself. */
 const identity: ResourceConverter = {
   resourcesForLabels: () => ({ resources: [], namespaced: false }),
+  unresolvedOverrides: () => [],
   labelForResource: (gr) => gr.resource,
 };
 
 /** The usual converter: namespace and pod labels. */
 const podLabels: ResourceConverter = {
   resourcesForLabels: () => ({ resources: [], namespaced: true }),
+  unresolvedOverrides: () => [],
   labelForResource: (gr) =>
     ({ namespaces: "namespace", pods: "pod", services: "service" })[gr.resource] ??
     `kube_${gr.resource}`,
@@ -223,6 +225,7 @@ describe("buildCustomQuery: the whole query", () => {
   test("a resource without a label form fails", () => {
     const none: ResourceConverter = {
       resourcesForLabels: () => ({ resources: [], namespaced: false }),
+      unresolvedOverrides: () => [],
       labelForResource: () => {
         throw new Error("no generic resource label form specified for this metric");
       },
@@ -297,6 +300,7 @@ describe("buildExternalQuery: namespaced", () => {
   test("a namespaced rule without a namespace label fails (upstream #282)", () => {
     const none: ResourceConverter = {
       resourcesForLabels: () => ({ resources: [], namespaced: false }),
+      unresolvedOverrides: () => [],
       labelForResource: () => {
         throw new Error("no generic resource label form specified for this metric");
       },

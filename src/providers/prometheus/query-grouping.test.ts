@@ -112,6 +112,7 @@ function fakePrometheus(data: readonly Series[], fail?: (q: string) => Error | u
 
 const labels: ResourceConverter = {
   resourcesForLabels: () => ({ resources: [], namespaced: true }),
+  unresolvedOverrides: () => [],
   labelForResource: (gr) => ({ namespaces: "namespace", pods: "pod" })[gr.resource] ?? "unknown",
 };
 const PODS = { group: "", resource: "pods" };

@@ -13,6 +13,7 @@ import { compileQueryTemplate } from "./rules.ts";
 
 const labels: ResourceConverter = {
   resourcesForLabels: () => ({ resources: [], namespaced: true }),
+  unresolvedOverrides: () => [],
   labelForResource: (gr) =>
     ({ namespaces: "namespace", pods: "pod", services: "service" })[gr.resource] ?? "unknown",
 };

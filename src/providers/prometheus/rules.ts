@@ -56,8 +56,14 @@ export function checkTemplate(text: string): (data: { Group: string; Resource: s
   return (d) => t.execute(d);
 }
 
+/** Unknown fields fail when executed, not here: config/semantics warns about them at load. */
 export function compileQueryTemplate(text: string, name: string): Template {
-  return parseTemplate(text, { ...ADAPTER_DELIMITERS, name, fields: QUERY_TEMPLATE_FIELDS });
+  return parseTemplate(text, {
+    ...ADAPTER_DELIMITERS,
+    name,
+    fields: QUERY_TEMPLATE_FIELDS,
+    checkFields: false,
+  });
 }
 
 /**

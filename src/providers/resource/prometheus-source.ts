@@ -77,8 +77,10 @@ export class PrometheusResourceSource implements ResourceMetricsSource {
 
   constructor(o: PrometheusResourceSourceOptions) {
     this.#o = o;
-    this.cpu = compileResourceQuery(o.rules.cpu, "resourceRules.cpu", o.mapper);
-    this.memory = compileResourceQuery(o.rules.memory, "resourceRules.memory", o.mapper);
+    // An absent rule is Go's zero value: its queries fail at query time, as upstream's do.
+    const absent = { containerQuery: "", nodeQuery: "" };
+    this.cpu = compileResourceQuery(o.rules.cpu ?? absent, "resourceRules.cpu", o.mapper);
+    this.memory = compileResourceQuery(o.rules.memory ?? absent, "resourceRules.memory", o.mapper);
     this.windowNs = BigInt(parsePromDuration(o.rules.window ?? "0")) * 1_000_000n;
   }
 
