@@ -66,6 +66,8 @@ export const DiscoveryRuleSchema = z
   .strictObject({
     seriesQuery: z
       .string()
+      // Absent reads as "" (Go's zero value): upstream starts and its discovery fails.
+      .default("")
       .describe('Prometheus series selector sent to /api/v1/series, e.g. {__name__=~"^http_.*"}.'),
     seriesFilters: z
       .array(RegexFilterSchema)

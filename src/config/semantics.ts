@@ -128,12 +128,6 @@ class Checker {
     }
   }
 
-  required(path: readonly PropertyKey[], value: string, example: string): void {
-    if (value.trim() === "") {
-      this.add(path, `${formatPath(path)} is empty; set it, e.g. ${example}`);
-    }
-  }
-
   mapping(path: readonly PropertyKey[], mapping: ResourceMapping | undefined): void {
     if (mapping === undefined) return;
     for (const [label, gr] of Object.entries(mapping.overrides ?? {})) {
@@ -163,11 +157,12 @@ class Checker {
   }
 
   rule(path: readonly PropertyKey[], rule: DiscoveryRule): void {
-    this.required(
-      [...path, "seriesQuery"],
-      rule.seriesQuery,
-      `seriesQuery: '{__name__=~"^http_requests_.*",namespace!=""}'`,
-    );
+    if (rule.seriesQuery.trim() === "") {
+      this.warn(
+        [...path, "seriesQuery"],
+        `${formatPath([...path, "seriesQuery"])} is empty, so the rule lists no metric (prometheus-adapter lists none at all then); set it, e.g. seriesQuery: '{__name__=~"^http_requests_.*",namespace!=""}'`,
+      );
+    }
     this.queryTemplate(
       [...path, "metricsQuery"],
       rule.metricsQuery,
