@@ -189,6 +189,23 @@ function duplicateKeyMessage(doc: Document, offset: number): string {
   return message;
 }
 
+/** Where each loaded config's parts are written, for problems found after loading. */
+const sources = new WeakMap<AdapterConfig, (path: readonly PropertyKey[]) => ConfigIssue>();
+
+/**
+ * A problem found after loading (the REST mapper lacks an override's resource, say), placed at
+ * `path` of the file `config` was loaded from: `file:line:col`.
+ */
+export function configIssueAt(
+  config: AdapterConfig,
+  path: readonly PropertyKey[],
+  message: string,
+  severity?: "warning",
+): ConfigIssue {
+  const at = sources.get(config);
+  return { ...(at ? at(path) : { file: "config" }), message, severity };
+}
+
 /** Parses and validates config text; throws {@link ConfigError} listing every problem. */
 export function parseConfig(
   text: string,
@@ -291,6 +308,11 @@ export function parseConfig(
   const errors = issues.filter((i) => i.severity !== "warning");
   if (errors.length > 0 || (options.strict === true && issues.length > 0)) throw fatal();
   for (const w of sortIssues(issues)) options.onWarning?.(w);
+  sources.set(parsed.data, (path) => {
+    const loc = locate(doc, path);
+    const pos = lines.linePos(loc.keyOffset ?? loc.offset);
+    return { file: fileName, line: pos.line, col: pos.col, message: "" };
+  });
   return parsed.data;
 
   function reportSemantics(found: readonly SemanticIssue[]): void {

@@ -23,6 +23,8 @@ export interface AdapterMetrics {
     seconds: number,
     counts?: { custom: number; external: number },
   ): void;
+  /** Warnings of the config in use (problems prometheus-adapter would meet only at query time). */
+  configWarnings(count: number): void;
 }
 
 export function createAdapterMetrics(version: string): AdapterMetrics {
@@ -107,6 +109,11 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     labelNames: ["source"] as const,
     registers,
   });
+  const configWarnings = new Gauge({
+    name: "k8s_custom_metrics_config_warnings",
+    help: "Warnings of the configuration in use: rules that load but whose metrics cannot be listed or queried as written (see the log for file:line:col).",
+    registers,
+  });
   return {
     registry,
     podCacheEvent(event) {
@@ -126,6 +133,9 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     customQuery(mode, n, queries) {
       customQueries.inc({ mode }, queries);
       customRequests.inc({ mode }, n);
+    },
+    configWarnings(count) {
+      configWarnings.set(count);
     },
     relist(outcome, seconds, counts) {
       relists.inc({ outcome });
