@@ -2,9 +2,11 @@
  * @module test/deploy
  * deploy/: the committed manifests against the code they configure (the ConfigMap is exactly the
  * default config, the Deployment's args are flags `serve` knows, the overlay's copies of examples/
- * have not drifted), then against a real kube-apiserver: deploy/crds installs and becomes
- * Established, and `kubectl apply --dry-run=server` accepts every object of deploy/base and of
- * deploy/overlays/seed-stack. Dry runs change nothing; the Namespaces the objects live in are
+ * have not drifted, the adapter's RBAC is read-only and names no Secrets, the aggregated
+ * ClusterRoles carry the view/edit/admin labels), then against a real kube-apiserver: deploy/crds
+ * installs and becomes Established, and `kubectl apply --dry-run=server` accepts every object of
+ * deploy/base, the overlays and deploy/optional (test/deploy-rbac.test.ts applies the RBAC for
+ * real and checks what it allows). Dry runs change nothing; the Namespaces the objects live in are
  * created for real (admission refuses objects in a namespace that does not exist, dry run or not),
  * and what this file created is deleted at the end, except custom-metrics, which other test files
  * share.
@@ -31,6 +33,14 @@ const REPO = fileURLToPath(new URL("..", import.meta.url));
 const BASE = join(REPO, "deploy", "base");
 const CRDS = join(REPO, "deploy", "crds");
 const SEED = join(REPO, "deploy", "overlays", "seed-stack");
+const RESOURCE_METRICS = join(REPO, "deploy", "overlays", "resource-metrics");
+const CUSTOM_METRICS_VIEW = join(REPO, "deploy", "optional", "custom-metrics-view");
+/** The labels that aggregate a ClusterRole into view, edit and admin. */
+const AGGREGATE_TO_ALL = {
+  "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+  "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+  "rbac.authorization.k8s.io/aggregate-to-view": "true",
+};
 const IMAGE = "ghcr.io/k8s-custom-metrics/k8s-custom-metrics:v0.1.0";
 /** The flags a prometheus-adapter Deployment passes (kube-prometheus), in the same order. */
 const PROMETHEUS_ADAPTER_ARGS = [
@@ -59,6 +69,19 @@ interface KubeObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: unknown;
   data?: Record<string, string>;
+  rules?: PolicyRule[];
+}
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+interface Binding extends KubeObject {
+  roleRef: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
 }
 
 interface Container {
@@ -299,6 +322,143 @@ describe("deploy/ manifests against the code", () => {
   );
 });
 
+/** The roles bound to the adapter's ServiceAccount, as `Kind/name` (namespace for Roles). */
+function adapterRoles(objects: readonly KubeObject[]): string[] {
+  return objects
+    .filter((o): o is Binding => o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding")
+    .filter((b) =>
+      (b.subjects ?? []).some(
+        (s) =>
+          s.kind === "ServiceAccount" &&
+          s.name === "k8s-custom-metrics" &&
+          s.namespace === "custom-metrics",
+      ),
+    )
+    .map((b) =>
+      b.kind === "RoleBinding" && b.roleRef.kind === "Role"
+        ? `Role/${b.metadata.namespace ?? ""}/${b.roleRef.name}`
+        : `${b.roleRef.kind}/${b.roleRef.name}`,
+    )
+    .sort();
+}
+
+describe("deploy/ RBAC: least privilege", () => {
+  test(
+    "the adapter's ServiceAccount: read-only, no wildcard, no Secrets or ConfigMaps",
+    T,
+    async () => {
+      for (const dir of [BASE, RESOURCE_METRICS, SEED]) {
+        const objects = await kustomize(dir);
+        const roles = adapterRoles(objects);
+        // The two built-in roles delegated authentication needs, and only roles defined here.
+        assert.ok(roles.includes("ClusterRole/system:auth-delegator"), `${dir}: ${String(roles)}`);
+        assert.ok(roles.includes("Role/kube-system/extension-apiserver-authentication-reader"));
+        for (const ref of roles.filter((r) => !r.includes("system:auth-delegator"))) {
+          if (ref.startsWith("Role/")) continue;
+          const role = find(objects, "ClusterRole", ref.slice("ClusterRole/".length));
+          for (const rule of role.rules ?? []) {
+            const where = `${dir} ${ref} ${JSON.stringify(rule)}`;
+            for (const list of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs]) {
+              assert.ok(!list.includes("*"), `no wildcard: ${where}`);
+            }
+            for (const r of rule.resources ?? []) {
+              assert.ok(!/^(secrets|configmaps)(\/|$)/.test(r), `no ${r}: ${where}`);
+            }
+            for (const v of rule.verbs) {
+              assert.ok(["get", "list", "watch"].includes(v), `read-only: ${where}`);
+            }
+          }
+        }
+      }
+      // What it serves from: pods and nodes, and the objects the default rules' `*` requests list.
+      const reader = find(
+        await kustomize(BASE),
+        "ClusterRole",
+        "k8s-custom-metrics-resource-reader",
+      );
+      const allows = (group: string, resource: string, verb: string) =>
+        (reader.rules ?? []).some(
+          (r) =>
+            (r.apiGroups ?? []).includes(group) &&
+            (r.resources ?? []).includes(resource) &&
+            r.verbs.includes(verb),
+        );
+      for (const [group, resource, verb] of [
+        ["", "pods", "watch"],
+        ["", "pods", "get"],
+        ["", "nodes", "get"],
+        ["", "nodes", "list"],
+        ["", "namespaces", "list"],
+        ["", "services", "list"],
+        ["apps", "deployments", "list"],
+        ["batch", "jobs", "list"],
+      ] as const) {
+        assert.ok(allows(group, resource, verb), `${verb} ${resource}.${group}`);
+      }
+    },
+  );
+
+  test(
+    "resource-metrics: system:aggregated-metrics-reader aggregated to view/edit/admin; nodes/metrics",
+    T,
+    async () => {
+      const objects = await kustomize(RESOURCE_METRICS);
+      const reader = find(objects, "ClusterRole", "system:aggregated-metrics-reader");
+      assert.deepEqual(
+        Object.fromEntries(
+          Object.entries(reader.metadata.labels ?? {}).filter(([k]) => k.includes("aggregate-to")),
+        ),
+        AGGREGATE_TO_ALL,
+      );
+      // metrics-server's rule (manifests/base/rbac.yaml).
+      assert.deepEqual(reader.rules, [
+        {
+          apiGroups: ["metrics.k8s.io"],
+          resources: ["pods", "nodes"],
+          verbs: ["get", "list", "watch"],
+        },
+      ]);
+      assert.ok(adapterRoles(objects).includes("ClusterRole/k8s-custom-metrics-kubelet-reader"));
+      assert.deepEqual(find(objects, "ClusterRole", "k8s-custom-metrics-kubelet-reader").rules, [
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+      ]);
+      // Not in the base: it registers no metrics.k8s.io.
+      const base = await kustomize(BASE);
+      assert.ok(!base.some((o) => o.metadata.name === "system:aggregated-metrics-reader"));
+    },
+  );
+
+  test(
+    "optional custom-metrics-view: custom.metrics.k8s.io read, aggregated, nothing else",
+    T,
+    async () => {
+      const objects = await kustomize(CUSTOM_METRICS_VIEW);
+      assert.deepEqual(
+        objects.map((o) => o.kind),
+        ["ClusterRole"],
+      );
+      const role = objects[0];
+      assert.ok(role);
+      assert.deepEqual(
+        Object.fromEntries(
+          Object.entries(role.metadata.labels ?? {}).filter(([k]) => k.includes("aggregate-to")),
+        ),
+        AGGREGATE_TO_ALL,
+      );
+      assert.deepEqual(role.rules, [
+        { apiGroups: ["custom.metrics.k8s.io"], resources: ["*"], verbs: ["get", "list"] },
+      ]);
+      // The base aggregates no custom or external metrics into view.
+      for (const o of await kustomize(BASE)) {
+        assert.ok(
+          !Object.keys(o.metadata.labels ?? {}).some((k) => k.includes("aggregate-to")),
+          `${o.kind}/${o.metadata.name}`,
+        );
+      }
+    },
+  );
+});
+
 describe("deploy/ against a real kube-apiserver (server-side dry run)", () => {
   let info: ClusterInfo;
   let cacheDir: string;
@@ -402,7 +562,7 @@ describe("deploy/ against a real kube-apiserver (server-side dry run)", () => {
     "kubectl apply --dry-run=server -k deploy/overlays/resource-metrics accepts every object",
     T,
     async () => {
-      const overlay = join(REPO, "deploy", "overlays", "resource-metrics");
+      const overlay = RESOURCE_METRICS;
       const objects = await kustomize(overlay);
       assert.ok(
         objects.some(
@@ -410,6 +570,14 @@ describe("deploy/ against a real kube-apiserver (server-side dry run)", () => {
         ),
       );
       await dryRun(overlay);
+    },
+  );
+
+  test(
+    "kubectl apply --dry-run=server -k deploy/optional/custom-metrics-view accepts it",
+    T,
+    async () => {
+      await dryRun(CUSTOM_METRICS_VIEW);
     },
   );
 

@@ -12,18 +12,30 @@ export class KubeApiError extends Error {
   override readonly name = "KubeApiError";
   readonly status: number;
   readonly body: string;
+  /** The metav1.Status' `reason` (e.g. `Forbidden`), when the body is one. */
+  readonly reason: string | undefined;
+  /** The metav1.Status' `message`, when the body is one: a 403's names the refused user. */
+  readonly apiMessage: string | undefined;
 
   constructor(status: number, body: string, what: string) {
     let message = `${what}: HTTP ${String(status)}`;
+    let reason: string | undefined;
+    let apiMessage: string | undefined;
     try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) message += `: ${parsed.message}`;
+      const parsed = JSON.parse(body) as { message?: unknown; reason?: unknown };
+      if (typeof parsed.message === "string" && parsed.message !== "") {
+        apiMessage = parsed.message;
+        message += `: ${parsed.message}`;
+      }
+      if (typeof parsed.reason === "string" && parsed.reason !== "") reason = parsed.reason;
     } catch {
       if (body) message += `: ${body.slice(0, 200)}`;
     }
     super(message);
     this.status = status;
     this.body = body;
+    this.reason = reason;
+    this.apiMessage = apiMessage;
   }
 }
 

@@ -14,9 +14,86 @@
  * {@link PodCache} when one is given (serve.ts makes one unless `--pod-cache=false`) and usable;
  * otherwise, and for every other resource, they are listed as above.
  */
-import type { KubeClient } from "./client.ts";
+import { groupResourceString } from "../apimachinery/group-resource.ts";
+import { KubeApiError, type KubeClient } from "./client.ts";
 import type { PodCache } from "./pod-cache.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
+
+const SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:";
+
+/**
+ * The user a Forbidden Status names: kube-apiserver's RBAC denial reads `… User "<name>" cannot
+ * list resource …` (k8s.io/apiserver pkg/endpoints/handlers/responsewriters errors.go, the name
+ * Go-quoted). Undefined when the message has another shape.
+ */
+export function forbiddenUser(apiMessage: string | undefined): string | undefined {
+  const m = /\bUser "((?:[^"\\]|\\.)*)"/.exec(apiMessage ?? "");
+  if (!m) return undefined;
+  try {
+    // A Go %q string is a JSON string for every name RBAC can hold.
+    return JSON.parse(`"${m[1] ?? ""}"`) as string;
+  } catch {
+    return m[1];
+  }
+}
+
+/**
+ * The adapter's own credentials may not list a resource a `*` request is about: its RBAC lacks
+ * the rule. Carries what an operator needs to add it; {@link publicReason} is the part a client
+ * may see (no user name, no address).
+ */
+export class ListForbiddenError extends Error {
+  override readonly name = "ListForbiddenError";
+  readonly group: string;
+  readonly resource: string;
+  /** The namespace listed in; "" for a list across the cluster. */
+  readonly namespace: string;
+  /** The adapter's user as the API server named it, when it did. */
+  readonly user: string | undefined;
+  /** The verbs the adapter uses on the resource: core pods are also watched (pod cache). */
+  readonly verbs: readonly string[];
+
+  constructor(resource: ResourceInfo, namespace: string, cause: KubeApiError) {
+    const user = forbiddenUser(cause.apiMessage);
+    const who = user === undefined ? identity(user) : `${identity(user)} ${JSON.stringify(user)}`;
+    const what = JSON.stringify(groupResourceString(resource));
+    const where = namespace === "" ? "" : ` in namespace ${JSON.stringify(namespace)}`;
+    const rule = ruleOf(resource.group, resource.resource);
+    super(`${who} may not list ${what}${where}; grant it the ClusterRole rule ${rule}`, { cause });
+    this.group = resource.group;
+    this.resource = resource.resource;
+    this.namespace = namespace;
+    this.user = user;
+    this.verbs = verbsFor(resource.group, resource.resource);
+  }
+
+  /** The ClusterRole rule that would allow the list, in YAML flow style. */
+  get rule(): string {
+    return ruleOf(this.group, this.resource);
+  }
+
+  /** For the Status body: what is missing and the rule to grant, without the user's name. */
+  get publicReason(): string {
+    const what = JSON.stringify(groupResourceString(this));
+    return `${identity(this.user)} may not list ${what}; grant it the ClusterRole rule ${this.rule}`;
+  }
+}
+
+function identity(user: string | undefined): string {
+  // In a cluster the adapter runs as its ServiceAccount; a kubeconfig user is named as such.
+  return user === undefined || user.startsWith(SERVICE_ACCOUNT_PREFIX)
+    ? "the adapter's ServiceAccount"
+    : "the adapter's user";
+}
+
+function verbsFor(group: string, resource: string): readonly string[] {
+  return group === "" && resource === "pods" ? ["get", "list", "watch"] : ["list"];
+}
+
+function ruleOf(group: string, resource: string): string {
+  const list = (xs: readonly string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
+  return `{apiGroups: ${list([group])}, resources: ${list([resource])}, verbs: ${list(verbsFor(group, resource))}}`;
+}
 
 /** k8s.io/client-go/metadata: the partial list first, plain JSON as the fallback. */
 const METADATA_LIST_ACCEPT =
@@ -44,11 +121,17 @@ export async function listObjectNames(
   // a list a few milliseconds old is what it would see anyway.
   const query = `?${labelSelector === "" ? "" : `labelSelector=${encodeURIComponent(labelSelector)}&`}resourceVersion=0`;
   // An empty PartialObjectMetadataList has `"items": null`.
-  const list = await client.json<{ items: { metadata: { name: string } }[] | null }>(
-    "GET",
-    `${base}${ns}/${resource.resource}${query}`,
-    undefined,
-    { accept: METADATA_LIST_ACCEPT },
-  );
+  let list: { items: { metadata: { name: string } }[] | null };
+  try {
+    list = await client.json("GET", `${base}${ns}/${resource.resource}${query}`, undefined, {
+      accept: METADATA_LIST_ACCEPT,
+    });
+  } catch (e) {
+    // RBAC says no: name the rule the adapter lacks, the one fix an operator can make.
+    if (e instanceof KubeApiError && e.status === 403) {
+      throw new ListForbiddenError(resource, resource.namespaced ? namespace : "", e);
+    }
+    throw e;
+  }
   return (list.items ?? []).map((i) => i.metadata.name);
 }

@@ -7,7 +7,7 @@
 import type { Requirement } from "../../apimachinery/label-selector.ts";
 import { internalError, notFound } from "../../apimachinery/status.ts";
 import type { KubeClient } from "../../kube/client.ts";
-import { listObjectNames } from "../../kube/lister.ts";
+import { ListForbiddenError, listObjectNames } from "../../kube/lister.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
 import { groupResourceString } from "../../apimachinery/group-resource.ts";
 import type { RestMapper, ResourceInfo } from "../../kube/rest-mapper.ts";
@@ -196,6 +196,25 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       if (!this.#d.kube) throw new Error("no Kubernetes client configured (--lister-kubeconfig)");
       names = await listObjectNames(this.#d.kube, ri, namespace, selector, this.#d.podCache);
     } catch (e) {
+      if (e instanceof ListForbiddenError) {
+        // The adapter's RBAC, not the caller's, is short: say which rule to add. The client's
+        // body leaves out the user name; the log names it.
+        this.#d.log.error(
+          {
+            err: String(e.cause),
+            user: e.user,
+            group: e.group,
+            resource: e.resource,
+            namespace: e.namespace,
+            rule: e.rule,
+          },
+          `unable to list matching resources: ${e.message}`,
+        );
+        throw new StatusError(
+          internalError(`unable to list matching resources: ${e.publicReason}`),
+          { cause: e },
+        );
+      }
       this.#d.log.error(
         { err: String(e), resource: ri.resource },
         "unable to list matching resource names",
