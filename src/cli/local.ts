@@ -98,11 +98,16 @@ export function localCommand(): Command {
 
   local
     .command("status")
-    .description("show the cluster's components, whether each runs, and where the logs are")
+    .description(
+      "show the cluster's components, whether each runs, their restarts and last exit, and where the logs are",
+    )
     .option(...stateDirOption())
     .option("-o, --output <format>", "text or json", "text")
     .action(async (o) => {
-      const { status } = await cluster();
+      const [{ status }, { componentLine }] = await Promise.all([
+        cluster(),
+        import("../harness/status-view.ts"),
+      ]);
       const s = await status(o.stateDir);
       if (o.output === "json") {
         process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
@@ -113,11 +118,8 @@ export function localCommand(): Command {
         process.exitCode = 3;
         return;
       }
-      for (const c of s.components) {
-        process.stdout.write(
-          `${c.name.padEnd(24)} ${c.alive ? "running" : "STOPPED"}  pid ${String(c.pid).padEnd(8)} log ${c.log}\n`,
-        );
-      }
+      const now = Date.now();
+      for (const c of s.components) process.stdout.write(`${componentLine(c, now)}\n`);
       if (s.info)
         process.stdout.write(`apiserver ${s.info.server}\nprometheus ${s.info.prometheusUrl}\n`);
       process.stdout.write(`logs: ${s.logs}\n`);

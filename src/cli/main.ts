@@ -6,6 +6,16 @@ import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { isConfigError } from "../config/errors.ts";
 import { isKcmError } from "../errors.ts";
 
+// A reader that went away (`… | head -3`) is not an error: end quietly with 0, as git and kubectl
+// do, instead of an unhandled 'error' event and its stack. ECONNRESET is the same when our output
+// is a socket (a parent process's pipe) closed with unread data in it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE" || e.code === "ECONNRESET") process.exit(0);
+    throw e;
+  });
+}
+
 function hostPort(v: string): { host: string; port: number } {
   const m = /^(.+):(\d+)$/.exec(v);
   if (!m) throw new InvalidArgumentError("expected HOST:PORT");

@@ -23,6 +23,7 @@ import {
   isAlive,
   killGroup,
   type ComponentSpec,
+  type ComponentState,
 } from "./supervisor.ts";
 
 export interface ClusterOptions {
@@ -193,6 +194,9 @@ function nodeAgentSpec(p: StatePaths, ports: Ports, o: ClusterOptions): Componen
       `--pod-network=${podNetwork(o.portBase)}`,
     ],
     ready: () => returns200(`http://127.0.0.1:${ports.nodeAgent}/healthz`),
+    // A restarted agent starts its pods afresh: the processes of the one that died would hold
+    // their IPs and ports.
+    orphans: p.pods,
   };
 }
 
@@ -217,7 +221,7 @@ export async function up(o: ClusterOptions, progress: Progress): Promise<Cluster
   const p = statePaths(o.stateDir);
   const ports = portsFrom(o.portBase);
   const sup = new Supervisor(p.logs, p.run);
-  if ((await sup.list()).some((c) => c.alive)) {
+  if ((await sup.list()).some((c) => c.alive || c.watchdog?.alive === true)) {
     throw new KcmError("KCM_ERR_ALREADY_RUNNING", `a local cluster runs in ${p.root}`);
   }
   const etcd = requireProgram("etcd", "etcd-server");
@@ -342,12 +346,7 @@ async function podPids(podsDir: string): Promise<number[]> {
   return pids;
 }
 
-export interface ComponentStatus {
-  readonly name: string;
-  readonly pid: number;
-  readonly alive: boolean;
-  readonly log: string;
-}
+export type ComponentStatus = ComponentState;
 
 export async function status(
   stateDir: string,
