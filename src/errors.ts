@@ -60,6 +60,11 @@ export const ERRORS = {
     reason: "ServiceUnavailable",
     hint: "check --lister-kubeconfig (or the in-cluster service account) and that the API server answers",
   },
+  KCM_ERR_CLUSTER_UNREACHABLE: {
+    status: 503,
+    reason: "ServiceUnavailable",
+    hint: "check --kubeconfig (or $KUBECONFIG, ~/.kube/config) and that the API server answers `kubectl version`",
+  },
   KCM_ERR_CONFIG: {
     status: 500,
     reason: "InternalError",
