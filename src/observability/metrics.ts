@@ -18,8 +18,12 @@ export interface AdapterMetrics {
   podCacheEvent(event: "list" | "relist" | "watch" | "watch-error"): void;
   /** Pod lookups answered from the pod cache or by a direct list (cache not synced or stale). */
   podLookup(source: "cache" | "fallback"): void;
+  /**
+   * A discovery pass. `unconfirmed-*`: it succeeded but its list, empty or much smaller, waits for
+   * the next pass to confirm it (counted as a success, and by reason).
+   */
   relist(
-    outcome: "success" | "error",
+    outcome: "success" | "error" | "unconfirmed-empty" | "unconfirmed-shrink",
     seconds: number,
     counts?: { custom: number; external: number },
   ): void;
@@ -86,6 +90,13 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     labelNames: ["outcome"] as const,
     registers,
   });
+  const unconfirmed = new Counter({
+    name: "k8s_custom_metrics_discovery_unconfirmed_total",
+    help: "Discovery passes not applied at once, by reason: empty (no metrics) or shrink (an API lost more than half of its metric names). The last good list keeps serving until the next pass confirms the smaller one.",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  for (const reason of ["empty", "shrink"] as const) unconfirmed.inc({ reason }, 0);
   const relistSeconds = new Gauge({
     name: "k8s_custom_metrics_discovery_duration_seconds",
     help: "Duration of the last metric discovery pass.",
@@ -138,7 +149,12 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
       configWarnings.set(count);
     },
     relist(outcome, seconds, counts) {
-      relists.inc({ outcome });
+      if (outcome === "unconfirmed-empty" || outcome === "unconfirmed-shrink") {
+        unconfirmed.inc({ reason: outcome === "unconfirmed-empty" ? "empty" : "shrink" });
+        relists.inc({ outcome: "success" });
+      } else {
+        relists.inc({ outcome });
+      }
       relistSeconds.set(seconds);
       if (counts) {
         metricCount.set({ api: "custom" }, counts.custom);

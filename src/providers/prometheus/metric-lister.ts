@@ -2,6 +2,13 @@
  * @module providers/prometheus/metric-lister
  * Runs discovery at start and every relist interval. A failed relist keeps the last good result,
  * is logged and counted; until the first success the lists are empty and `ready` is false.
+ *
+ * A pass that succeeds but finds an API's list empty, or missing more than half of its metric
+ * names, is held: the last good list keeps serving until the next pass, run after
+ * `confirmDelayMs`, still finds it so. Prometheus answers that way for a while after a restart
+ * without persistent storage, or after being down longer than `--metrics-max-age`: until its first
+ * scrapes land, nothing was seen within the max age. Applying that would answer 404 to every HPA
+ * for a whole relist interval.
  */
 import type { Logger } from "../../observability/logger.ts";
 import type { PrometheusClient } from "./client.ts";
@@ -9,28 +16,99 @@ import { discover, type DiscoveryResult } from "./discovery.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
 
+/** Why a successful pass was not applied at once: nothing found, or most names gone. */
+export type UnconfirmedReason = "empty" | "shrink";
+
+export type RelistOutcome = "success" | "error" | `unconfirmed-${UnconfirmedReason}`;
+
+/**
+ * The longest wait before the confirming pass. The transient ends with the first scrape after
+ * Prometheus starts, within one scrape interval, and a minute is Prometheus' default interval (the
+ * usual 15 s and 30 s fit too). Confirming sooner could see the same transient again; waiting the
+ * default 10 min relist interval would keep a removed metric set that much longer.
+ */
+export const MAX_CONFIRM_DELAY_MS = 60_000;
+
 export interface MetricListerOptions {
   readonly relistIntervalMs: number;
   readonly maxAgeMs: number;
   readonly log: Logger;
-  /** Called after every pass, for metrics. */
+  /** Wait before the pass that confirms a held one (default: the interval, at most a minute). */
+  readonly confirmDelayMs?: number;
+  /**
+   * Called after every pass, for metrics. `result` only when the pass was applied; a held pass
+   * reports `unconfirmed-<reason>` (and its confirmation later reports `success`).
+   */
   readonly onRelist?: (
-    outcome: "success" | "error",
+    outcome: RelistOutcome,
     durationMs: number,
     result?: DiscoveryResult,
   ) => void;
+  /** One discovery pass (tests replace it). */
+  readonly discover?: typeof discover;
+}
+
+/** What a pass found compared with the list in use, per API. */
+interface Drop {
+  readonly reason: UnconfirmedReason;
+  readonly custom: { readonly before: number; readonly after: number };
+  readonly external: { readonly before: number; readonly after: number };
+  /** A few of the names that would go, for the log. */
+  readonly lost: readonly string[];
+}
+
+function customNames(r: CustomRegistry): Set<string> {
+  return new Set(r.list().map((i) => i.metric));
+}
+
+function externalNames(r: ExternalRegistry): Set<string> {
+  return new Set(r.list().map((i) => i.metric));
+}
+
+/**
+ * Whether `next` drops sharply from `last`: some API that had metric names loses more than half of
+ * them (an empty list included). Per API, so a small external list going away is not hidden by a
+ * large custom one. A list that only grows or loses up to half is applied at once.
+ */
+export function sharpDrop(
+  last: { readonly custom: CustomRegistry; readonly external: ExternalRegistry },
+  next: { readonly custom: CustomRegistry; readonly external: ExternalRegistry },
+): Drop | undefined {
+  const apis = [
+    [customNames(last.custom), customNames(next.custom)],
+    [externalNames(last.external), externalNames(next.external)],
+  ] as const;
+  let sharp = false;
+  const lost: string[] = [];
+  for (const [before, after] of apis) {
+    const gone = [...before].filter((n) => !after.has(n));
+    if (before.size > 0 && gone.length * 2 > before.size) sharp = true;
+    lost.push(...gone.slice(0, 10 - lost.length));
+  }
+  if (!sharp) return undefined;
+  const [c, e] = apis;
+  return {
+    reason: next.custom.size + next.external.size === 0 ? "empty" : "shrink",
+    custom: { before: c[0].size, after: c[1].size },
+    external: { before: e[0].size, after: e[1].size },
+    lost,
+  };
 }
 
 export class MetricLister {
   readonly #client: PrometheusClient;
   readonly #rules: { custom: readonly CompiledRule[]; external: readonly CompiledRule[] };
   readonly #o: MetricListerOptions;
+  readonly #discover: typeof discover;
   #custom = new CustomRegistry();
   #external = new ExternalRegistry();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #ready = false;
   #lastError: string | undefined;
   #running: Promise<boolean> | undefined;
+  /** The last pass was held; the next one confirms or replaces it. */
+  #held: UnconfirmedReason | undefined;
 
   constructor(
     client: PrometheusClient,
@@ -40,6 +118,7 @@ export class MetricLister {
     this.#client = client;
     this.#rules = rules;
     this.#o = o;
+    this.#discover = o.discover ?? discover;
   }
 
   get custom(): CustomRegistry {
@@ -59,6 +138,15 @@ export class MetricLister {
     return this.#lastError;
   }
 
+  /** Why the last pass was held, while the last good list keeps serving; else undefined. */
+  get unconfirmed(): UnconfirmedReason | undefined {
+    return this.#held;
+  }
+
+  get #confirmDelayMs(): number {
+    return this.#o.confirmDelayMs ?? Math.min(this.#o.relistIntervalMs, MAX_CONFIRM_DELAY_MS);
+  }
+
   /** One pass; resolves true on success. Concurrent callers share the pass in flight. */
   relist(): Promise<boolean> {
     this.#running ??= this.#relist().finally(() => {
@@ -69,26 +157,14 @@ export class MetricLister {
 
   async #relist(): Promise<boolean> {
     const t0 = performance.now();
+    let r: DiscoveryResult;
     try {
-      const r = await discover(this.#client, this.#rules, { maxAgeMs: this.#o.maxAgeMs });
-      this.#custom = r.custom;
-      this.#external = r.external;
-      this.#ready = true;
-      this.#lastError = undefined;
-      const ms = performance.now() - t0;
-      this.#o.log.info(
-        {
-          custom: r.custom.size,
-          external: r.external.size,
-          durationMs: Math.round(ms),
-          requests: r.requests,
-        },
-        "discovered metrics",
-      );
-      this.#o.onRelist?.("success", ms, r);
-      return true;
+      r = await this.#discover(this.#client, this.#rules, { maxAgeMs: this.#o.maxAgeMs });
     } catch (e) {
       this.#lastError = e instanceof Error ? e.message : String(e);
+      // A held result is confirmed only by the very next pass: after a failure Prometheus may
+      // have restarted again, so the next drop is held anew.
+      this.#held = undefined;
       this.#o.log.error(
         { err: this.#lastError },
         "metric discovery failed; keeping the last good list",
@@ -96,24 +172,59 @@ export class MetricLister {
       this.#o.onRelist?.("error", performance.now() - t0);
       return false;
     }
+    this.#lastError = undefined;
+    const ms = performance.now() - t0;
+    const fields = {
+      custom: r.custom.size,
+      external: r.external.size,
+      durationMs: Math.round(ms),
+      requests: r.requests,
+    };
+    // The first pass has nothing to keep: it applies whatever it finds.
+    const drop = this.#ready ? sharpDrop(this, r) : undefined;
+    if (drop && this.#held === undefined) {
+      this.#held = drop.reason;
+      this.#o.log.warn(
+        { ...fields, ...drop, confirmInMs: this.#confirmDelayMs },
+        drop.reason === "empty"
+          ? "metric discovery found no metrics; keeping the last good list until the next pass confirms it"
+          : "metric discovery lost more than half of the metric names; keeping the last good list until the next pass confirms it",
+      );
+      this.#o.onRelist?.(`unconfirmed-${drop.reason}`, ms);
+      return true;
+    }
+    if (drop) {
+      this.#o.log.warn({ ...fields, ...drop }, "metric discovery confirmed the smaller list");
+    } else if (this.#held !== undefined) {
+      this.#o.log.info(fields, "metric discovery recovered before the smaller list was confirmed");
+    }
+    this.#held = undefined;
+    this.#custom = r.custom;
+    this.#external = r.external;
+    this.#ready = true;
+    this.#o.log.info(fields, "discovered metrics");
+    this.#o.onRelist?.("success", ms, r);
+    return true;
   }
 
-  /** First pass now, then one every interval (re-armed after each pass, as upstream). */
+  /**
+   * First pass now, then one every interval (re-armed after each pass, as upstream); after a
+   * held pass the next one comes after the confirmation delay instead.
+   */
   start(): Promise<boolean> {
-    const loop = async () => {
-      await this.relist();
-      this.#timer = setTimeout(() => void loop(), this.#o.relistIntervalMs);
+    const next = () => {
+      if (this.#stopped) return;
+      const wait = this.#held === undefined ? this.#o.relistIntervalMs : this.#confirmDelayMs;
+      this.#timer = setTimeout(() => void this.relist().then(next), wait);
       this.#timer.unref();
     };
     const first = this.relist();
-    void first.then(() => {
-      this.#timer = setTimeout(() => void loop(), this.#o.relistIntervalMs);
-      this.#timer.unref();
-    });
+    void first.then(next);
     return first;
   }
 
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
   }
 }
