@@ -2,7 +2,7 @@
  * @module test/config-tolerance
  * Configs prometheus-adapter starts with start here too (issue #12): a rule without metricsQuery,
  * a metricsQuery naming a field its data lacks, an override naming a resource the cluster does not
- * have yet. The adapter becomes ready, logs one warning per problem with file:line:col, counts them
+ * have yet, a seriesQuery Prometheus refuses. The adapter becomes ready, logs one warning per problem with file:line:col, counts them
  * in /metrics, serves the other rules, and picks up the missing resource once its CRD exists,
  * without a restart. `--strict-config` refuses the same file. Real Prometheus, real API server.
  */
@@ -50,6 +50,9 @@ const config = (group: string) => `rules:
       overrides:
         namespace: {resource: namespace}
         pod: {resource: pod}
+    metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+  # A selector Prometheus refuses (bad regex): this rule lists nothing, the others still do.
+  - seriesQuery: '{__name__=~"tol_(",namespace!=""}'
     metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
 `;
 
@@ -111,6 +114,12 @@ describe("configs upstream starts with start here, with warnings", () => {
     assert.match(warnings[2] ?? "", new RegExp(`widgets\\.${GROUP.replace(/\./g, "\\.")}`));
     const metrics = await fetch(`${adapter.url}/metrics`).then((r) => r.text());
     assert.match(metrics, /^k8s_custom_metrics_config_warnings 3$/m);
+    // The refused selector fails only its own rule: the adapter is ready (startAdapter waited for
+    // /readyz) and says which rule and why.
+    assert.match(
+      adapter.logs(),
+      /rules\[4\] lists no metrics: Prometheus refused seriesQuery .*; the other rules are not affected/,
+    );
   });
 
   test("the healthy rule answers; the broken ones are listed and answer 404", T, async () => {

@@ -18,6 +18,7 @@
 import { goQuote } from "../../apimachinery/go-quote.ts";
 import { filterSeries } from "../../naming/series-filter.ts";
 import type { PrometheusClient } from "./client.ts";
+import { isPrometheusError, type PrometheusError } from "./errors.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
 
@@ -32,6 +33,11 @@ export interface DiscoveryOptions {
 export interface DiscoveryResult {
   readonly custom: CustomRegistry;
   readonly external: ExternalRegistry;
+  /**
+   * Rules Prometheus refused (a seriesQuery it cannot parse) or that cannot be asked (empty):
+   * they list nothing this pass; the other rules are not held back by them.
+   */
+  readonly ruleErrors: readonly RuleDiscoveryError[];
   /** Prometheus requests this run made, by endpoint. */
   readonly requests: Readonly<Record<string, number>>;
 }
@@ -123,12 +129,27 @@ export function customRegistry(
   return custom;
 }
 
+export interface RuleDiscoveryError {
+  /** `rules[3]`, `externalRules[0]`. */
+  readonly rule: string;
+  readonly message: string;
+}
+
+/** A refusal of this one selector (HTTP 400 bad_data), not a failure of Prometheus. */
+function isRuleRejection(e: unknown): e is PrometheusError {
+  return isPrometheusError(e) && e.kind === "api_error" && e.errorType === "bad_data";
+}
+
 export interface NamedSeries {
   readonly name: string;
   readonly labels: readonly string[];
 }
 
-/** Runs one discovery pass. Any failed request fails the pass: the caller keeps the old result. */
+/**
+ * Runs one discovery pass. A failed request fails the pass (the caller keeps the old result),
+ * except Prometheus refusing one rule's selector: that rule lists nothing and is reported in
+ * `ruleErrors`, as one bad rule must not hide every other rule's metrics.
+ */
 export async function discover(
   client: PrometheusClient,
   rules: { readonly custom: readonly CompiledRule[]; readonly external: readonly CompiledRule[] },
@@ -145,7 +166,7 @@ export async function discover(
       try {
         return await fn();
       } catch (e) {
-        failure ??= e instanceof Error ? e : new Error(String(e));
+        if (!isRuleRejection(e)) failure ??= e instanceof Error ? e : new Error(String(e));
         throw e;
       }
     });
@@ -172,8 +193,27 @@ export async function discover(
       count("label_values");
       return limit(() => client.labelValues("__name__", [q], start)).then((n) => [...n].sort());
     });
-  const allRules = [...rules.custom, ...rules.external];
+  const ruleErrors: RuleDiscoveryError[] = [];
+  const asked = (r: CompiledRule) => r.seriesQuery.trim() !== "";
+  const allRules = [...rules.custom, ...rules.external].filter(asked);
   for (const r of allRules) void namesFor(r.seriesQuery);
+  /** The rule's part of the pass, or nothing when Prometheus refused its selector. */
+  const perRule = async <T>(rule: CompiledRule, empty: T, run: () => Promise<T>): Promise<T> => {
+    if (!asked(rule)) {
+      ruleErrors.push({ rule: rule.origin, message: "seriesQuery is empty" });
+      return empty;
+    }
+    try {
+      return await run();
+    } catch (e) {
+      if (!isRuleRejection(e)) throw e;
+      ruleErrors.push({
+        rule: rule.origin,
+        message: `Prometheus refused seriesQuery ${JSON.stringify(rule.seriesQuery)}: ${e.error ?? e.message}`,
+      });
+      return empty;
+    }
+  };
 
   // Label names per (seriesQuery, name), each asked once.
   const labelsByKey = new Map<string, Promise<string[]>>();
@@ -209,19 +249,23 @@ export async function discover(
     );
   };
 
-  const custom = customRegistry(rules.custom, await Promise.all(rules.custom.map(seriesOf)));
+  const custom = customRegistry(
+    rules.custom,
+    await Promise.all(rules.custom.map((r) => perRule(r, [], () => seriesOf(r)))),
+  );
 
   // External metrics need names only: no label lookups.
   const external = new ExternalRegistry();
   for (const rule of rules.external) {
+    const listed = await perRule(rule, [], () => namesFor(rule.seriesQuery));
     const names = filterSeries(
       rule.filters,
-      (await namesFor(rule.seriesQuery)).map((name) => ({ name })),
+      listed.map((name) => ({ name })),
     );
     for (const { name } of names) {
       const metric = rule.namer.metricNameFor(name);
       if (metric !== undefined) external.add(metric, { seriesName: name, rule });
     }
   }
-  return { custom, external, requests };
+  return { custom, external, requests, ruleErrors };
 }

@@ -29,7 +29,7 @@ function result(s: { custom?: string[]; external?: string[] }): DiscoveryResult 
   for (const m of s.custom ?? []) custom.add(PODS, true, m, { seriesName: m, rule: RULE });
   const external = new ExternalRegistry();
   for (const m of s.external ?? []) external.add(m, { seriesName: m, rule: RULE });
-  return { custom, external, requests: {} };
+  return { custom, external, requests: {}, ruleErrors: [] };
 }
 
 function lister(steps: Step[], o: Partial<MetricListerOptions> = {}) {
@@ -148,6 +148,14 @@ describe("MetricLister", () => {
     await l.relist();
     assert.deepEqual(names(), FULL);
     assert.deepEqual(outcomes, ["success", "unconfirmed-empty", "success", "success"]);
+  });
+
+  test("new rules (a config reload) apply at once, even a much smaller list", async () => {
+    const { l, outcomes, names } = lister([FULL, { custom: ["a"] }]);
+    await l.relist();
+    assert.equal(await l.setRules({ custom: [], external: [] }), true);
+    assert.deepEqual(names(), { custom: ["a"], external: [] });
+    assert.deepEqual(outcomes, ["success", "success"]);
   });
 
   test("a failure between a held pass and the next starts the hold over", async () => {

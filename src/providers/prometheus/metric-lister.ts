@@ -97,7 +97,11 @@ export function sharpDrop(
 
 export class MetricLister {
   readonly #client: PrometheusClient;
-  readonly #rules: { custom: readonly CompiledRule[]; external: readonly CompiledRule[] };
+  #rules: { custom: readonly CompiledRule[]; external: readonly CompiledRule[] };
+  /** The next pass follows a config change: its result is meant, so it is never held. */
+  #rulesChanged = false;
+  /** `rule: message` of the rule errors last logged, to log each change once. */
+  #ruleErrors = new Set<string>();
   readonly #o: MetricListerOptions;
   readonly #discover: typeof discover;
   #custom = new CustomRegistry();
@@ -180,8 +184,12 @@ export class MetricLister {
       durationMs: Math.round(ms),
       requests: r.requests,
     };
-    // The first pass has nothing to keep: it applies whatever it finds.
-    const drop = this.#ready ? sharpDrop(this, r) : undefined;
+    this.#logRuleErrors(r);
+    // The first pass has nothing to keep: it applies whatever it finds; nor does a pass after a
+    // config change, whose new rules may list fewer metrics on purpose.
+    const changed = this.#rulesChanged;
+    this.#rulesChanged = false;
+    const drop = this.#ready && !changed ? sharpDrop(this, r) : undefined;
     if (drop && this.#held === undefined) {
       this.#held = drop.reason;
       this.#o.log.warn(
@@ -205,6 +213,38 @@ export class MetricLister {
     this.#o.log.info(fields, "discovered metrics");
     this.#o.onRelist?.("success", ms, r);
     return true;
+  }
+
+  /**
+   * New rules (a config reload): the next pass, run now after any pass in flight, uses them and
+   * replaces the lists whatever it finds. Resolves as that pass does.
+   */
+  async setRules(rules: {
+    custom: readonly CompiledRule[];
+    external: readonly CompiledRule[];
+  }): Promise<boolean> {
+    this.#rules = rules;
+    this.#rulesChanged = true;
+    this.#held = undefined;
+    await this.#running;
+    return this.relist();
+  }
+
+  /** Rules Prometheus refused (or that are empty): logged when they change, not every pass. */
+  #logRuleErrors(r: DiscoveryResult): void {
+    const now = new Set(r.ruleErrors.map((e) => `${e.rule}: ${e.message}`));
+    for (const e of r.ruleErrors) {
+      if (!this.#ruleErrors.has(`${e.rule}: ${e.message}`)) {
+        this.#o.log.warn(
+          { rule: e.rule, err: e.message },
+          `${e.rule} lists no metrics: ${e.message}; the other rules are not affected`,
+        );
+      }
+    }
+    for (const old of this.#ruleErrors) {
+      if (!now.has(old)) this.#o.log.info({ was: old }, "a rule discovers again");
+    }
+    this.#ruleErrors = now;
   }
 
   /**
