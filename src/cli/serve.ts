@@ -33,7 +33,12 @@ import { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { createAdapterMetrics } from "../observability/metrics.ts";
 import { createApiHandler } from "../server/api-server.ts";
 import { authenticated, clientCaPem, serveInsecure } from "../server/handlers.ts";
-import { listenSecure, opensslCiphers, tlsMinVersion } from "../server/secure-serving.ts";
+import {
+  DEFAULT_HTTP2_MAX_STREAMS,
+  listenSecure,
+  tlsMinVersion,
+} from "../server/secure-serving.ts";
+import { selectCiphers } from "../server/tls-ciphers.ts";
 
 export const VERSION = "v0.1.0";
 
@@ -60,6 +65,18 @@ function nonNegativeInt(v: string): number {
   return n;
 }
 
+/**
+ * `--http2-max-streams-per-connection`: an int as in Go; zero or negative means the default (the
+ * generic apiserver only uses values above 0), HTTP/2 allows at most 2^32-1.
+ */
+function http2Streams(v: string): number {
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n > 0xffff_ffff) {
+    throw new InvalidArgumentError("expected an integer up to 4294967295");
+  }
+  return Math.max(n, 0);
+}
+
 /** A Go-style boolean flag value: `--flag=false` as well as `--flag` / `--no-flag`. */
 function bool(v: string): boolean {
   if (["true", "1", "t", "T", "TRUE", "True"].includes(v)) return true;
@@ -77,9 +94,60 @@ function header(v: string, prev: Record<string, string>): Record<string, string>
   return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
 }
 
+/** What the Helm chart passes first: the upstream image runs `/adapter /adapter --flags…`. */
+const UPSTREAM_ENTRYPOINT = "/adapter";
+
+/**
+ * Flags deployments of prometheus-adapter pass that have nothing to act on here, accepted so those
+ * deployments start unchanged (docs/flags.md). klog's own flags (k8s.io/klog/v2 InitFlags, in
+ * Go's underscore spelling and the hyphen one component-base normalizes to), component-base's
+ * --log-flush-frequency, and the generic apiserver's profiling and client rate-limit flags.
+ * Logs always go to stdout as JSON; `--v` is the one logging flag with an effect.
+ */
+const COMPATIBILITY_FLAGS: readonly (readonly [flags: string, kind: "bool" | "value"])[] = [
+  ...(
+    [
+      ["logtostderr", "bool"],
+      ["alsologtostderr", "bool"],
+      ["add-dir-header", "bool"],
+      ["skip-headers", "bool"],
+      ["skip-log-headers", "bool"],
+      ["one-output", "bool"],
+      ["log-dir", "value"],
+      ["log-file", "value"],
+      ["log-file-max-size", "value"],
+      ["stderrthreshold", "value"],
+      ["vmodule", "value"],
+      ["log-backtrace-at", "value"],
+    ] as const
+  ).flatMap(([name, kind]) =>
+    [...new Set([name, name.replaceAll("-", "_")])].map(
+      (n) => [kind === "bool" ? `--${n} [bool]` : `--${n} <value>`, kind] as const,
+    ),
+  ),
+  ["--log-flush-frequency <duration>", "value"],
+  ["--profiling [bool]", "bool"],
+  ["--contention-profiling [bool]", "bool"],
+  ["--client-qps <n>", "value"],
+  ["--client-burst <n>", "value"],
+];
+
+/** Commander's attribute name for an option: `--log-file` → `logFile`, `--log_file` stays. */
+function optionKey(flags: string): string {
+  return new Option(flags).attributeName();
+}
+
+function withCompatibilityFlags<C extends Command>(cmd: C): C {
+  for (const [flags, kind] of COMPATIBILITY_FLAGS) {
+    const opt = new Option(flags, "accepted for compatibility, without effect").hideHelp();
+    cmd.addOption(kind === "bool" ? opt.argParser(bool) : opt);
+  }
+  return cmd;
+}
+
 export function serveCommand(): Command {
   return (
-    new Command("serve")
+    withCompatibilityFlags(new Command("serve"))
       .description(
         "serve custom.metrics.k8s.io, external.metrics.k8s.io and metrics.k8s.io from Prometheus (or kubelets)",
       )
@@ -162,9 +230,15 @@ export function serveCommand(): Command {
       .option("--tls-min-version <version>", "VersionTLS12 or VersionTLS13")
       .option(
         "--tls-cipher-suites <list>",
-        "comma-separated Go cipher suite names",
+        "comma-separated Go crypto/tls cipher suite names; ones this OpenSSL lacks (RC4, 3DES) are skipped with a warning",
         list,
         [] as string[],
+      )
+      .option(
+        "--http2-max-streams-per-connection <n>",
+        `the limit that the server gives to clients for the maximum number of streams in an HTTP/2 connection (0: ${String(DEFAULT_HTTP2_MAX_STREAMS)}, as the generic apiserver)`,
+        http2Streams,
+        0,
       )
       .option(
         "--authentication-kubeconfig <file>",
@@ -313,35 +387,40 @@ export function serveCommand(): Command {
         "--kubelet-certificate-authority <file>",
         "kubelet source: CA bundle for kubelet serving certificates (default: the kubeconfig's)",
       )
-      // Accepted so prometheus-adapter deployments start unchanged; see docs/flags.md.
-      .addOption(
-        new Option(
-          "--logtostderr [bool]",
-          "accepted for compatibility: logs go to stdout as JSON",
-        ).hideHelp(),
-      )
-      .addOption(new Option("--alsologtostderr [bool]", "accepted for compatibility").hideHelp())
-      .addOption(
-        new Option(
-          "--profiling [bool]",
-          "accepted for compatibility: no profiling endpoints are served",
-        ).hideHelp(),
-      )
-      .addOption(
-        new Option(
-          "--client-qps <n>",
-          "accepted for compatibility: no client-side rate limit",
-        ).hideHelp(),
-      )
-      .addOption(
-        new Option(
-          "--client-burst <n>",
-          "accepted for compatibility: no client-side rate limit",
-        ).hideHelp(),
-      )
       .option("--v <level>", "log verbosity (klog style)", (v) => Number(v), 0)
-      .action(async (o) => {
+      // Checked in the action: only the upstream image's entrypoint is let through.
+      .allowExcessArguments(true)
+      .action(async (o, cmd) => {
+        const [operand, ...more] = cmd.args;
+        if (more.length > 0 || (operand !== undefined && operand !== UPSTREAM_ENTRYPOINT)) {
+          throw new KcmError(
+            "KCM_ERR_USAGE",
+            `unexpected arguments for 'serve': ${JSON.stringify(cmd.args)} (only ${UPSTREAM_ENTRYPOINT}, the prometheus-adapter image's entrypoint, is accepted and ignored)`,
+          );
+        }
+        // Before anything slow: a wrong name stops the adapter at once, as in Go.
+        const ciphers = selectCiphers(o.tlsCipherSuites);
+        const minVersion = tlsMinVersion(o.tlsMinVersion);
         const log = createLogger(o.v);
+        if (operand !== undefined) {
+          log.info(
+            `ignoring the argument ${UPSTREAM_ENTRYPOINT}: the prometheus-adapter image's entrypoint, passed by its Helm chart`,
+          );
+        }
+        const inert = COMPATIBILITY_FLAGS.filter(
+          ([flags]) => cmd.getOptionValueSource(optionKey(flags)) === "cli",
+        ).map(([flags]) => flags.split(" ")[0]);
+        if (inert.length > 0) {
+          log.info({ flags: inert }, "flags accepted for compatibility, without effect");
+        }
+        if (ciphers.unavailable.length > 0) {
+          log.warn(
+            { unavailable: ciphers.unavailable, tls13Only: ciphers.tls13Only },
+            ciphers.tls13Only
+              ? "--tls-cipher-suites: this Node.js/OpenSSL offers none of the TLS 1.2 suites listed, so only TLS 1.3 is served"
+              : "--tls-cipher-suites: suites this Node.js/OpenSSL cannot offer are skipped; the others are offered",
+          );
+        }
         const maxAge = o.metricsMaxAge ?? o.metricsRelistInterval;
         if (maxAge < o.metricsRelistInterval) {
           throw new KcmError(
@@ -585,10 +664,11 @@ export function serveCommand(): Command {
               certFile: o.tlsCertFile,
               keyFile: o.tlsPrivateKeyFile,
               certDir: o.certDir,
-              minVersion: tlsMinVersion(o.tlsMinVersion),
-              ciphers: opensslCiphers(o.tlsCipherSuites),
+              minVersion,
+              ciphers: ciphers.ciphers,
               clientCaPem: () => clientCaPem(auth.config.current()),
               http1Only: o.disableHttp2,
+              http2MaxStreamsPerConnection: o.http2MaxStreamsPerConnection,
             },
             authenticated(auth, handler, log, o.authorizationAlwaysAllowPaths, arrivals),
           );

@@ -6,12 +6,15 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { STATUS_CODES } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SecureVersion, TLSSocket } from "node:tls";
 import { KcmError } from "../errors.ts";
+import { selectCiphers } from "./tls-ciphers.ts";
 
 export interface ServingOptions {
   readonly bindAddress: string;
@@ -27,6 +30,8 @@ export interface ServingOptions {
   readonly clientCaPem: () => string;
   /** `--disable-http2`: offer only HTTP/1.1 in ALPN. */
   readonly http1Only?: boolean | undefined;
+  /** `--http2-max-streams-per-connection`; 0 or absent: {@link DEFAULT_HTTP2_MAX_STREAMS}. */
+  readonly http2MaxStreamsPerConnection?: number | undefined;
   /** How often to look for rotated certificate files. */
   readonly reloadIntervalMs?: number;
 }
@@ -44,6 +49,28 @@ export interface SecureServer {
    */
   shutdown(graceMs: number): Promise<void>;
 }
+
+/**
+ * SETTINGS_MAX_CONCURRENT_STREAMS when `--http2-max-streams-per-connection` is 0, as the generic
+ * apiserver of prometheus-adapter v0.12.0 advertises (k8s.io/apiserver v0.30
+ * pkg/server/secure_serving.go: 100, "to match http2.initialMaxConcurrentStreams used by clients",
+ * since the rapid-reset fix of October 2023, in 1.29; it was 250 before). Node.js would advertise 2^32-1, and each
+ * open stream holds memory.
+ */
+export const DEFAULT_HTTP2_MAX_STREAMS = 100;
+
+/**
+ * The largest request header list accepted, HTTP/2 and HTTP/1.1 alike (RFC 7541 size: name +
+ * value + 32 per field). kube-apiserver accepts 1 MiB (MaxHeaderBytes in secure_serving.go) and,
+ * over HTTP/2, answers 431 on the one stream. Node.js' nghttp2 cannot: it decodes a header block
+ * with fixed limits, a field longer than 64 KiB encoded or a block of more than 9 frames (about
+ * 144 KiB) ends the whole connection (GOAWAY), and with it every request the aggregator
+ * multiplexed on it. Advertising 64 KiB as SETTINGS_MAX_HEADER_LIST_SIZE keeps compliant clients
+ * (Go's transport in the aggregator checks it before sending) below both, so a request over it
+ * fails alone on the client side. Over it anyway, Node.js resets only that stream
+ * (ENHANCE_YOUR_CALM). docs/flags.md, "Limits".
+ */
+export const MAX_HEADER_LIST_BYTES = 64 * 1024;
 
 /** Go's tls.VersionName values, as `--tls-min-version` takes them. */
 export function tlsMinVersion(flag: string | undefined): SecureVersion | undefined {
@@ -69,37 +96,9 @@ export function tlsMinVersion(flag: string | undefined): SecureVersion | undefin
   }
 }
 
-/** Go cipher suite names (`--tls-cipher-suites`) to OpenSSL names; TLS 1.3 suites are fixed. */
-const GO_CIPHERS: Readonly<Record<string, string>> = {
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: "ECDHE-ECDSA-AES128-GCM-SHA256",
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: "ECDHE-ECDSA-AES256-GCM-SHA384",
-  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: "ECDHE-RSA-AES128-GCM-SHA256",
-  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: "ECDHE-RSA-AES256-GCM-SHA384",
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: "ECDHE-ECDSA-CHACHA20-POLY1305",
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-ECDSA-CHACHA20-POLY1305",
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305: "ECDHE-RSA-CHACHA20-POLY1305",
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: "ECDHE-RSA-CHACHA20-POLY1305",
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: "ECDHE-ECDSA-AES128-SHA",
-  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: "ECDHE-ECDSA-AES256-SHA",
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: "ECDHE-RSA-AES128-SHA",
-  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: "ECDHE-RSA-AES256-SHA",
-  TLS_RSA_WITH_AES_128_GCM_SHA256: "AES128-GCM-SHA256",
-  TLS_RSA_WITH_AES_256_GCM_SHA384: "AES256-GCM-SHA384",
-  TLS_AES_128_GCM_SHA256: "",
-  TLS_AES_256_GCM_SHA384: "",
-  TLS_CHACHA20_POLY1305_SHA256: "",
-};
-
+/** The OpenSSL cipher string for Go names (server/tls-ciphers.ts `selectCiphers`). */
 export function opensslCiphers(goNames: readonly string[]): string | undefined {
-  if (goNames.length === 0) return undefined;
-  const out: string[] = [];
-  for (const n of goNames) {
-    const o = GO_CIPHERS[n];
-    if (o === undefined)
-      throw new KcmError("KCM_ERR_USAGE", `unknown --tls-cipher-suites entry ${JSON.stringify(n)}`);
-    if (o !== "") out.push(o);
-  }
-  return out.join(":");
+  return selectCiphers(goNames).ciphers;
 }
 
 /**
@@ -136,6 +135,40 @@ export async function ensureSelfSigned(
 
 type Handler = NonNullable<Parameters<typeof createSecureServer>[1]>;
 
+/** Node.js' answers to an HTTP/1.1 request it cannot parse (node:_http_server socketOnError). */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/** Sockets whose unparsable request was answered. */
+const answered = new WeakSet<Duplex>();
+
+/**
+ * Node.js writes its 431 (or 400) and destroys the socket at once: over TLS the answer is often
+ * still unsent, and closing with the client's request unread resets the connection, so the client
+ * sees "socket hang up" instead of 431. Answer, close our side, and read and drop the rest for a
+ * moment first, as Go's server does (net/http closeWriteAndWait, rstAvoidanceDelay 500 ms).
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // The parser reports again for every later chunk of the same request: answer once.
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  // As Node.js: nothing is written into a response already on its way (pipelined requests).
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;
+  socket.end(
+    `HTTP/1.1 ${String(status)} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\n\r\n`,
+  );
+  socket.resume();
+  setTimeout(() => socket.destroy(), 500).unref();
+}
+
 export async function listenSecure(o: ServingOptions, handler: Handler): Promise<SecureServer> {
   const files =
     o.certFile && o.keyFile
@@ -165,8 +198,29 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
   };
   // node:http2 always offers h2 in ALPN; --disable-http2 needs the plain HTTPS server instead.
   const server = o.http1Only
-    ? createHttpsServer(tlsOptions, counted as unknown as Parameters<typeof createHttpsServer>[1])
-    : createSecureServer({ ...tlsOptions, allowHTTP1: true }, counted);
+    ? createHttpsServer(
+        { ...tlsOptions, maxHeaderSize: MAX_HEADER_LIST_BYTES },
+        counted as unknown as Parameters<typeof createHttpsServer>[1],
+      )
+    : createSecureServer(
+        {
+          ...tlsOptions,
+          allowHTTP1: true,
+          settings: {
+            maxConcurrentStreams: o.http2MaxStreamsPerConnection || DEFAULT_HTTP2_MAX_STREAMS,
+            maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+          },
+          // Node.js' default of 128 fields would reset a request of a user in many groups (one
+          // X-Remote-Group field each); every field counts at least 32 bytes toward the size,
+          // so this leaves the size as the only limit, as in Go.
+          maxHeaderListPairs: MAX_HEADER_LIST_BYTES / 32,
+        },
+        counted,
+      );
+  server.on("clientError", answerClientError);
+  // HTTP/1.1 on the h2 server reads these from the server object (node:_http_server), not from
+  // the options: one size limit (431 past it), no count limit (Node.js drops fields past 2000).
+  Object.assign(server, { maxHeaderSize: MAX_HEADER_LIST_BYTES, maxHeadersCount: 0 });
   server.on("secureConnection", (socket: TLSSocket) => {
     // Go's TLS server never renegotiates; a fixed client certificate per connection also lets
     // authentication parse it once (auth/peer-certificates).
