@@ -11,7 +11,8 @@ import { resourceMetricsApi } from "../apis/resource-metrics.ts";
 import type { ApiGroup } from "../apis/types.ts";
 import { defaultConfig } from "../config/defaults.ts";
 import { ConfigError, formatIssue, type ConfigIssue } from "../config/errors.ts";
-import { configIssueAt, loadConfig } from "../config/load.ts";
+import { parseConfig, readConfigText } from "../config/load.ts";
+import { watchConfig } from "../config/watch.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { KcmError } from "../errors.ts";
 import { KubeClient } from "../kube/client.ts";
@@ -28,7 +29,7 @@ import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kub
 import { KubeletSource } from "../providers/resource/kubelet-source.ts";
 import { KubeResourceObjects } from "../providers/resource/objects.ts";
 import { PrometheusResourceSource } from "../providers/resource/prometheus-source.ts";
-import { checkTemplate, compileRule, namingMapper } from "../providers/prometheus/rules.ts";
+import { checkTemplate, compileRules, namingMapper } from "../providers/prometheus/rules.ts";
 import { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { createAdapterMetrics } from "../observability/metrics.ts";
 import { createApiHandler } from "../server/api-server.ts";
@@ -154,6 +155,11 @@ export function serveCommand(): Command {
       .option(
         "--config <file>",
         "prometheus-adapter configuration file; without it, the default rules of its config generator",
+      )
+      .option(
+        "--disable-config-reload",
+        "do not reload --config when the file changes or on SIGHUP",
+        false,
       )
       .option(
         "--strict-config",
@@ -429,13 +435,16 @@ export function serveCommand(): Command {
           );
         }
         const warnings: ConfigIssue[] = [];
-        const config: AdapterConfig = o.config
-          ? await loadConfig(o.config, {
-              compileTemplate: checkTemplate,
-              strict: o.strictConfig,
-              onWarning: (w) => warnings.push(w),
-            })
-          : defaultConfig();
+        const loadOptions = (into: ConfigIssue[]) => ({
+          compileTemplate: checkTemplate,
+          strict: o.strictConfig,
+          onWarning: (w: ConfigIssue) => into.push(w),
+        });
+        const configText = o.config === undefined ? undefined : await readConfigText(o.config);
+        const config: AdapterConfig =
+          o.config === undefined || configText === undefined
+            ? defaultConfig()
+            : parseConfig(configText, o.config, loadOptions(warnings));
         const kube = new KubeClient({ kubeconfig: o.listerKubeconfig });
         const mapper = new RestMapper(kube);
         await mapper.refresh().catch((e: unknown) => {
@@ -445,30 +454,9 @@ export function serveCommand(): Command {
           );
         });
         const nm = namingMapper(mapper);
-        const custom = (config.rules ?? []).map((r, i) =>
-          compileRule(r, `rules[${String(i)}]`, nm),
-        );
-        const external = (config.externalRules ?? []).map((r, i) =>
-          compileRule(r, `externalRules[${String(i)}]`, nm),
-        );
-        // Overrides the REST mapper does not know yet stay pending (a CRD installed later).
-        for (const [list, rules] of [
-          ["rules", custom],
-          ["externalRules", external],
-        ] as const) {
-          rules.forEach((r, i) => {
-            for (const u of r.resources.unresolvedOverrides()) {
-              warnings.push(
-                configIssueAt(
-                  config,
-                  [list, i, "resources", "overrides", u.label],
-                  `${r.origin}.resources.overrides.${u.label}: ${u.reason}, so the label maps to nothing until the cluster serves ${u.resource}; install its CRD or fix the resource name`,
-                  "warning",
-                ),
-              );
-            }
-          });
-        }
+        const compiled = compileRules(config, nm);
+        const { custom, external } = compiled;
+        warnings.push(...compiled.pending);
         if (o.strictConfig && warnings.length > 0) throw new ConfigError(warnings);
         for (const w of warnings) log.warn({ configWarning: true }, formatIssue(w));
         const metrics = createAdapterMetrics(VERSION);
@@ -684,11 +672,57 @@ export function serveCommand(): Command {
             auth.close();
           };
         }
+        // Hot reload of --config: validated first, swapped in whole, discovery rerun at once; a
+        // bad file keeps the running config. The set of API groups served is fixed at startup.
+        const reload =
+          o.config === undefined || configText === undefined || o.disableConfigReload
+            ? undefined
+            : watchConfig({
+                path: o.config,
+                initialText: configText,
+                log,
+                load: (text) => {
+                  const found: ConfigIssue[] = [];
+                  const next = parseConfig(text, o.config ?? "", loadOptions(found));
+                  const rules = compileRules(next, nm);
+                  found.push(...rules.pending);
+                  if (o.strictConfig && found.length > 0) throw new ConfigError(found);
+                  return { next, rules, found };
+                },
+                apply: async ({ next, rules, found }) => {
+                  const groupsChange =
+                    custom.length > 0 !== rules.custom.length > 0 ||
+                    external.length > 0 !== rules.external.length > 0;
+                  if (groupsChange) {
+                    throw new Error(
+                      "the new config adds or removes all rules of an API group; restart the adapter for that",
+                    );
+                  }
+                  if (JSON.stringify(next.resourceRules) !== JSON.stringify(config.resourceRules)) {
+                    log.warn(
+                      "config reload: resourceRules changed; they take effect at the next restart",
+                    );
+                  }
+                  for (const w of found) log.warn({ configWarning: true }, formatIssue(w));
+                  metrics.configWarnings(found.length);
+                  await lister.setRules({
+                    custom: o.disableCustomMetrics ? [] : rules.custom,
+                    external: o.disableExternalMetrics ? [] : rules.external,
+                  });
+                },
+                onReload: (ok) => {
+                  metrics.configReload(ok);
+                },
+              });
+        const onSighup = () => void reload?.reload("SIGHUP");
+        if (reload) process.on("SIGHUP", onSighup);
         let stopping = false;
         const stop = () => {
           if (stopping) return;
           stopping = true;
           log.info("shutting down: finishing in-flight requests");
+          reload?.close();
+          process.off("SIGHUP", onSighup);
           lister.stop();
           kubelet?.stop();
           clearInterval(mapperTimer);

@@ -347,11 +347,10 @@ function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
-/** Reads and validates the config file at `path` (named as given in messages). */
-export async function loadConfig(path: string, options: LoadOptions = {}): Promise<AdapterConfig> {
-  let text: string;
+/** The text of the config file; an unreadable file is a ConfigError naming it. */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
     throw new ConfigError(
@@ -359,5 +358,9 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
       { cause: e },
     );
   }
-  return parseConfig(text, path, options);
+}
+
+/** Reads and validates the config file at `path` (named as given in messages). */
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<AdapterConfig> {
+  return parseConfig(await readConfigText(path), path, options);
 }

@@ -29,6 +29,8 @@ export interface AdapterMetrics {
   ): void;
   /** Warnings of the config in use (problems prometheus-adapter would meet only at query time). */
   configWarnings(count: number): void;
+  /** After each config reload attempt (as Prometheus' own reload metrics). */
+  configReload(ok: boolean): void;
 }
 
 export function createAdapterMetrics(version: string): AdapterMetrics {
@@ -125,8 +127,24 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     help: "Warnings of the configuration in use: rules that load but whose metrics cannot be listed or queried as written (see the log for file:line:col).",
     registers,
   });
+  const reloadOk = new Gauge({
+    name: "k8s_custom_metrics_config_last_reload_successful",
+    help: "Whether the last config reload attempt succeeded (1) or kept the previous config (0).",
+    registers,
+  });
+  reloadOk.set(1);
+  const reloadTime = new Gauge({
+    name: "k8s_custom_metrics_config_last_reload_success_timestamp_seconds",
+    help: "When the config in use was loaded (startup or the last successful reload).",
+    registers,
+  });
+  reloadTime.setToCurrentTime();
   return {
     registry,
+    configReload(ok) {
+      reloadOk.set(ok ? 1 : 0);
+      if (ok) reloadTime.setToCurrentTime();
+    },
     podCacheEvent(event) {
       podCacheEvents.inc({ event });
     },

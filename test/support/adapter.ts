@@ -33,6 +33,8 @@ export interface RunningAdapter {
   readonly url: string;
   /** Everything the process wrote to stdout and stderr so far. */
   logs(): string;
+  /** Sends a signal to the process (SIGHUP: reload the config). */
+  signal(name: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,9 @@ export async function startAdapter(o: AdapterOptions): Promise<RunningAdapter> {
     const adapter: RunningAdapter = {
       url,
       logs: () => log,
+      signal: (name) => {
+        child.kill(name);
+      },
       stop: () => stopChild(child),
     };
     if (o.waitReady === false) return adapter;

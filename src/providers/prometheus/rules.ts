@@ -3,7 +3,9 @@
  * A config rule compiled once: filters, namer, resource converter and query template, so relists
  * and queries never parse anything.
  */
-import type { DiscoveryRule } from "../../config/schema.ts";
+import type { ConfigIssue } from "../../config/errors.ts";
+import { configIssueAt } from "../../config/load.ts";
+import type { AdapterConfig, DiscoveryRule } from "../../config/schema.ts";
 import { createMetricNamer, type MetricNamer } from "../../naming/name-as.ts";
 import {
   createResourceConverter,
@@ -101,4 +103,35 @@ export function compileRule(
     metricsQuery: compileQueryTemplate(rule.metricsQuery, "metrics-query"),
     namespaced: rule.resources?.namespaced ?? true,
   };
+}
+
+export interface CompiledRules {
+  readonly custom: readonly CompiledRule[];
+  readonly external: readonly CompiledRule[];
+  /**
+   * Overrides naming resources the cluster does not serve yet (a CRD to come), as warnings at
+   * their `file:line:col`: they work once the REST mapper knows the resource.
+   */
+  readonly pending: readonly ConfigIssue[];
+}
+
+/** Every discovery rule of a loaded config, compiled; at startup and on each reload. */
+export function compileRules(config: AdapterConfig, mapper: ResourceMapper): CompiledRules {
+  const pending: ConfigIssue[] = [];
+  const compile = (list: "rules" | "externalRules") =>
+    (config[list] ?? []).map((r, i) => {
+      const rule = compileRule(r, `${list}[${String(i)}]`, mapper);
+      for (const u of rule.resources.unresolvedOverrides()) {
+        pending.push(
+          configIssueAt(
+            config,
+            [list, i, "resources", "overrides", u.label],
+            `${rule.origin}.resources.overrides.${u.label}: ${u.reason}, so the label maps to nothing until the cluster serves ${u.resource}; install its CRD or fix the resource name`,
+            "warning",
+          ),
+        );
+      }
+      return rule;
+    });
+  return { custom: compile("rules"), external: compile("externalRules"), pending };
 }
