@@ -1,9 +1,12 @@
 /**
  * @module providers/resource/kubelet-scraper
- * Scrapes each node's kubelet `/metrics/resource`, as metrics-server's scraper does: the node's
- * address by preferred address type, the kubelet port (or the node's reported one), HTTPS with the
- * adapter's credentials, or plain HTTP to loopback addresses only (the local node agent), without
- * credentials. Returns decoded points: cumulative CPU seconds, working set bytes, timestamps.
+ * Scrapes each node's kubelet `/metrics/resource`, as metrics-server v0.8.0's scraper does
+ * (pkg/scraper, pkg/scraper/client/resource): the nodes `--node-selector` picks, each at its
+ * address by preferred address type, the kubelet port (or the node's reported one) and the path
+ * its `metrics.k8s.io/resource-metrics-path` annotation names, HTTPS with the adapter's
+ * credentials (or `--kubelet-client-certificate`/`--kubelet-client-key`), each request bounded
+ * by `--kubelet-request-timeout`; or plain HTTP to loopback addresses only (the local node agent),
+ * without credentials. Returns decoded points as metrics-server stores them.
  */
 import { readFile } from "node:fs/promises";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
@@ -12,6 +15,7 @@ import { isIP } from "node:net";
 import { createSecureContext } from "node:tls";
 import type { KubeClient } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
+import { normalizeNodeSelector } from "./kubelet-options.ts";
 import { scanTextFormat } from "./text-format.ts";
 
 export const DEFAULT_ADDRESS_TYPES = ["InternalIP", "ExternalIP", "Hostname"] as const;
@@ -26,17 +30,36 @@ export interface KubeletOptions {
   readonly caFile?: string | undefined;
   /** Kubeconfig whose credentials are sent to kubelets over HTTPS ("" or undefined: in-cluster). */
   readonly kubeconfig?: string | undefined;
+  /**
+   * Client certificate and key (PEM files) for kubelets instead of the kubeconfig's
+   * (`--kubelet-client-certificate`, `--kubelet-client-key`); its token, if any, is still sent,
+   * as client-go does. Read once, at the first HTTPS scrape.
+   */
+  readonly clientCertFile?: string | undefined;
+  readonly clientKeyFile?: string | undefined;
+  /** Only nodes this label selector picks are scraped (`--node-selector`, `-l`). */
+  readonly nodeSelector?: string | undefined;
+  /** The whole request to one kubelet, body included (`--kubelet-request-timeout`). */
   readonly timeoutMs: number;
 }
 
-/** One sample of a counter and a gauge, as metrics-server's storage.MetricsPoint. */
+/**
+ * One sample of a counter and a gauge, as metrics-server's storage.MetricsPoint holds it: CPU as
+ * uint64 nanocore-seconds and memory as uint64 bytes, converted from the text's floats as Go
+ * converts them (truncated), so rates are computed from the same integers.
+ */
 export interface MetricsPoint {
   readonly timestampMs: number;
-  /** Cumulative CPU time in core-seconds. */
-  readonly cpuSeconds: number;
+  /** Cumulative CPU in nanocore-seconds: an integer (up to 2^64, so not always exact as such). */
+  readonly cpuNs: number;
   readonly memoryBytes: number;
-  /** When the container started (ms); undefined for nodes. */
-  readonly startTimeMs?: number;
+  /** When the container started, in ns (Go's int64(seconds * 1e9)); undefined for nodes. */
+  readonly startNs?: number;
+  /**
+   * Only on a fresh container's synthetic start point: its time in exact nanoseconds (a start
+   * time is finer than the millisecond `timestampMs`, which is then rounded).
+   */
+  readonly timestampNs?: bigint;
 }
 
 export interface NodeBatch {
@@ -46,7 +69,7 @@ export interface NodeBatch {
 }
 
 export interface NodeJson {
-  metadata: { name: string };
+  metadata: { name: string; annotations?: Record<string, string> };
   status?: {
     addresses?: { type: string; address: string }[];
     daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
@@ -56,6 +79,9 @@ export interface NodeJson {
 export function podKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
+
+/** A node annotation naming another path than /metrics/resource (metrics-server's client.go). */
+export const RESOURCE_METRICS_PATH_ANNOTATION = "metrics.k8s.io/resource-metrics-path";
 
 /** The kubelet URL of a node, or an Error saying why there is none. */
 export function kubeletUrl(node: NodeJson, o: KubeletOptions): URL | Error {
@@ -74,6 +100,9 @@ export function kubeletUrl(node: NodeJson, o: KubeletOptions): URL | Error {
   const port = o.useNodeStatusPort && statusPort !== 0 ? statusPort : o.port;
   const host = isIP(address) === 6 ? `[${address}]` : address;
   const url = new URL(`${o.scheme}://${host}:${String(port)}/metrics/resource`);
+  const path = node.metadata.annotations?.[RESOURCE_METRICS_PATH_ANNOTATION];
+  // Set as the path only (escaped by the URL), so an annotation can never change the host.
+  if (path !== undefined && path !== "") url.pathname = path;
   if (o.scheme === "http" && !isLoopback(address)) {
     return new Error(
       `refusing plain HTTP to node ${node.metadata.name} at ${address}: --kubelet-scheme=http is for loopback kubelets only`,
@@ -95,35 +124,32 @@ const CONTAINER_START = "container_start_time_seconds";
 const WANTED = new Set([NODE_CPU, NODE_MEMORY, CONTAINER_CPU, CONTAINER_MEMORY, CONTAINER_START]);
 const wanted = (name: string) => WANTED.has(name);
 
+/**
+ * Go's uint64(f), truncating; undefined for NaN, negatives and infinities, which Go converts to
+ * arbitrary numbers (such a sample counts as missing).
+ */
+function goUint(f: number): number | undefined {
+  return Number.isFinite(f) && f >= 0 ? Math.trunc(f) : undefined;
+}
+
 interface PartialPoint {
   ts: number | undefined;
-  cpu: number | undefined;
+  cpuNs: number | undefined;
   mem: number | undefined;
-  start: number | undefined;
+  startNs: number | undefined;
 }
 
 function partialPoint(): PartialPoint {
-  return { ts: undefined, cpu: undefined, mem: undefined, start: undefined };
-}
-
-function finish(p: PartialPoint): MetricsPoint | undefined {
-  if (p.cpu === undefined || p.mem === undefined || p.ts === undefined) return undefined;
-  if (!Number.isFinite(p.cpu) || !Number.isFinite(p.mem) || p.cpu < 0 || p.mem < 0) {
-    return undefined;
-  }
-  return {
-    timestampMs: p.ts,
-    cpuSeconds: p.cpu,
-    memoryBytes: p.mem,
-    ...(p.start === undefined ? {} : { startTimeMs: p.start }),
-  };
+  return { ts: undefined, cpuNs: undefined, mem: undefined, startNs: undefined };
 }
 
 /**
- * metrics-server's decodeBatch (pkg/scraper/client/resource/decode.go): points with both CPU and
- * memory, by node and container; the earlier of a point's two sample times is its time. Only the
- * five families it reads are built; the rest of the body (pod_*, swap, scrape_error) is only
- * checked.
+ * metrics-server's decodeBatch (pkg/scraper/client/resource/decode.go, v0.8.0): a point's time is
+ * that of its last CPU or memory sample (the scrape's start when the line has none); a node
+ * without CPU or memory is left out, and so is a whole pod when any of its containers lacks
+ * either (a container with only a start time, for one). Unlike there, a sample of exactly 0 is a
+ * value, not a missing one (docs/compatibility.md). Only the five families it reads are built;
+ * the rest of the body (pod_*, swap, scrape_error) is only checked.
  */
 export function decodeResourceMetrics(text: string, scrapeTimeMs: number): NodeBatch {
   const node = partialPoint();
@@ -148,46 +174,65 @@ export function decodeResourceMetrics(text: string, scrapeTimeMs: number): NodeB
   };
   scanTextFormat(text, wanted, (s) => {
     const ts = s.timestampMs ?? scrapeTimeMs;
-    let p: PartialPoint | undefined;
     switch (s.name) {
       case NODE_CPU:
-        node.cpu = s.value;
-        p = node;
+        node.cpuNs = goUint(s.value * 1e9);
+        node.ts = ts;
         break;
       case NODE_MEMORY:
-        node.mem = s.value;
-        p = node;
+        node.mem = goUint(s.value);
+        node.ts = ts;
         break;
-      case CONTAINER_CPU:
-        p = part(s.labels);
-        if (p) p.cpu = s.value;
+      case CONTAINER_CPU: {
+        const p = part(s.labels);
+        if (p) {
+          p.cpuNs = goUint(s.value * 1e9);
+          p.ts = ts;
+        }
         break;
-      case CONTAINER_MEMORY:
-        p = part(s.labels);
-        if (p) p.mem = s.value;
+      }
+      case CONTAINER_MEMORY: {
+        const p = part(s.labels);
+        if (p) {
+          p.mem = goUint(s.value);
+          p.ts = ts;
+        }
         break;
+      }
       case CONTAINER_START: {
-        const c = part(s.labels);
-        if (c) c.start = s.value * 1000;
-        return;
+        const p = part(s.labels);
+        // time.Unix(0, int64(seconds * 1e9)): the start time does not set the point's time.
+        if (p) p.startNs = Number.isFinite(s.value) ? Math.trunc(s.value * 1e9) : undefined;
+        break;
       }
     }
-    if (p) p.ts = p.ts === undefined ? ts : Math.min(p.ts, ts);
   });
   const pods = new Map<string, Map<string, MetricsPoint>>();
   for (const [pk, m] of containers) {
+    const out = new Map<string, MetricsPoint>();
     for (const [c, p] of m) {
-      const pt = finish(p);
-      if (!pt) continue;
-      let out = pods.get(pk);
-      if (!out) {
-        out = new Map();
-        pods.set(pk, out);
+      // checkContainerMetrics: one incomplete container leaves the whole pod out.
+      if (p.cpuNs === undefined || p.mem === undefined || p.ts === undefined) {
+        out.clear();
+        break;
       }
-      out.set(c, pt);
+      out.set(c, {
+        timestampMs: p.ts,
+        cpuNs: p.cpuNs,
+        memoryBytes: p.mem,
+        ...(p.startNs === undefined ? {} : { startNs: p.startNs }),
+      });
     }
+    if (out.size > 0) pods.set(pk, out);
   }
-  return { node: finish(node), pods };
+  const { ts, cpuNs, mem } = node;
+  return {
+    node:
+      ts !== undefined && cpuNs !== undefined && mem !== undefined
+        ? { timestampMs: ts, cpuNs, memoryBytes: mem }
+        : undefined,
+    pods,
+  };
 }
 
 function readBody(res: IncomingMessage, limit: number): Promise<string> {
@@ -223,21 +268,33 @@ export class KubeletScraper {
     this.#o = o;
   }
 
+  /** The nodes to scrape: those `nodeSelector` picks (the API server applies it). */
   listNodes(): Promise<NodeJson[]> {
-    return this.#kube.json<{ items: NodeJson[] }>("GET", "/api/v1/nodes").then((l) => l.items);
+    const selector = normalizeNodeSelector(this.#o.nodeSelector);
+    const query = selector === "" ? "" : `?labelSelector=${encodeURIComponent(selector)}`;
+    return this.#kube
+      .json<{ items: NodeJson[] }>("GET", `/api/v1/nodes${query}`)
+      .then((l) => l.items);
   }
 
-  /** The adapter's identity for kubelets: the kubeconfig's client certificate and token. */
+  /**
+   * The adapter's identity for kubelets: the kubeconfig's client certificate and token, or the
+   * given client certificate and key with the kubeconfig's token.
+   */
   async #httpsOptions(): Promise<{ agent: Agent; headers: Record<string, string> }> {
     this.#tls ??= (async () => {
       const creds = loadCredentials(this.#o.kubeconfig);
-      const ca = this.#o.caFile ? await readFile(this.#o.caFile) : creds.ca;
+      const { caFile, clientCertFile, clientKeyFile } = this.#o;
+      const ca = caFile ? await readFile(caFile) : creds.ca;
+      const own = Boolean(clientCertFile && clientKeyFile);
+      const cert = own && clientCertFile ? await readFile(clientCertFile) : creds.cert;
+      const key = own && clientKeyFile ? await readFile(clientKeyFile) : creds.key;
       // One TLS context for every kubelet connection: given ca/cert/key instead, Node builds
       // (and keeps) a context per connection, each parsing the CA bundle again.
       const secureContext = createSecureContext({
         ...(ca === undefined ? {} : { ca }),
-        ...(creds.cert === undefined ? {} : { cert: creds.cert }),
-        ...(creds.key === undefined ? {} : { key: creds.key }),
+        ...(cert === undefined ? {} : { cert }),
+        ...(key === undefined ? {} : { key }),
       });
       // Connections stay open from one round to the next (kubelets keep idle ones for 90 s).
       const agent = new Agent({
@@ -279,24 +336,30 @@ export class KubeletScraper {
         url,
         {
           method: "GET",
-          timeout: this.#o.timeoutMs,
           ...(extra.agent ? { agent: extra.agent } : {}),
           headers: { Accept: "text/plain;version=0.0.4", ...(extra.headers ?? {}) },
         },
         (res) => {
           readBody(res, MAX_BODY).then((body) => {
+            clearTimeout(deadline);
             if ((res.statusCode ?? 0) !== 200) {
               reject(
                 new Error(`GET ${url.href}: HTTP ${String(res.statusCode)}: ${body.slice(0, 200)}`),
               );
             } else resolve(body);
-          }, reject);
+          }, fail);
         },
       );
-      req.on("timeout", () =>
-        req.destroy(new Error(`GET ${url.href}: timeout after ${String(this.#o.timeoutMs)} ms`)),
-      );
-      req.on("error", reject);
+      // A deadline for the whole exchange, as Go's context timeout: a kubelet that trickles its
+      // body is given up on too, not only a silent one.
+      const deadline = setTimeout(() => {
+        req.destroy(new Error(`GET ${url.href}: timeout after ${String(this.#o.timeoutMs)} ms`));
+      }, this.#o.timeoutMs);
+      function fail(e: unknown) {
+        clearTimeout(deadline);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      req.on("error", fail);
       req.end();
     });
   }

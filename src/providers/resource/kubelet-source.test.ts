@@ -13,12 +13,13 @@ import {
 } from "./kubelet-scraper.ts";
 import { KubeletSource, MetricsStore, resourceUsage } from "./kubelet-source.ts";
 
-const pt = (timestampMs: number, cpuSeconds: number, memoryBytes: number, startTimeMs?: number) =>
+/** A point from CPU seconds (as the text has them) and an optional start in ms. */
+const pt = (timestampMs: number, cpuSeconds: number, memoryBytes: number, startMs?: number) =>
   ({
     timestampMs,
-    cpuSeconds,
+    cpuNs: Math.trunc(cpuSeconds * 1e9),
     memoryBytes,
-    ...(startTimeMs === undefined ? {} : { startTimeMs }),
+    ...(startMs === undefined ? {} : { startNs: startMs * 1e6 }),
   }) satisfies MetricsPoint;
 
 function batch(node: MetricsPoint | undefined, pods: Record<string, Record<string, MetricsPoint>>) {
@@ -61,7 +62,7 @@ describe("CPU rate and window (metrics-server resourceUsage)", () => {
 
 describe("MetricsStore keeps the last two points", () => {
   test("nodes and pods need two rounds; a third round slides the window", () => {
-    const s = new MetricsStore();
+    const s = new MetricsStore(60_000);
     s.store(new Map([["n", batch(pt(1000, 10, 100), { "ns/p": { c: pt(1000, 1, 4096, 0) } })]]));
     assert.equal(s.node("n"), undefined);
     assert.equal(s.pod("ns", "p"), undefined);
@@ -80,7 +81,7 @@ describe("MetricsStore keeps the last two points", () => {
   });
 
   test("no new sample keeps the older point; a restart or a vanished node forgets", () => {
-    const s = new MetricsStore();
+    const s = new MetricsStore(60_000);
     const round = (n: MetricsPoint, c: MetricsPoint) => {
       s.store(new Map([["n", batch(n, { "ns/p": { c } })]]));
     };
@@ -101,7 +102,7 @@ describe("MetricsStore keeps the last two points", () => {
   });
 
   test("a pod is reported only when every container has two points; earliest time wins", () => {
-    const s = new MetricsStore();
+    const s = new MetricsStore(60_000);
     s.store(new Map([["n", batch(undefined, { "ns/p": { a: pt(1000, 1, 1) } })]]));
     s.store(
       new Map([["n", batch(undefined, { "ns/p": { a: pt(2000, 2, 1), b: pt(2000, 1, 1) } })]]),
@@ -121,36 +122,206 @@ describe("MetricsStore keeps the last two points", () => {
   });
 });
 
-describe("decoding /metrics/resource", () => {
+describe("fresh containers and partial pods (metrics-server pkg/storage/pod.go)", () => {
+  const one = (s: MetricsStore, containers: Record<string, MetricsPoint>) => {
+    s.store(new Map([["n", batch(undefined, { "ns/p": containers })]]));
+  };
+
+  test("a container first seen 10 s to one resolution after its start is served at once, from its start", () => {
+    const s = new MetricsStore(15_000);
+    // Started at 100 s, seen at 112 s with 0.6 core-seconds used: 50m over a 12 s window.
+    one(s, { c: pt(112_000, 0.6, 4096, 100_000) });
+    const p = s.pod("ns", "p");
+    assert.ok(p);
+    assert.equal(p.containers[0]?.usage.cpu.toString(), "50m");
+    assert.equal(p.containers[0].usage.memory.toString(), "4Ki");
+    assert.equal(p.windowNs, 12_000_000_000n);
+    assert.equal(p.timestamp.getTime(), 112_000);
+    // The next round pairs the real points again.
+    one(s, { c: pt(127_000, 1.35, 4096, 100_000) });
+    assert.equal(s.pod("ns", "p")?.containers[0]?.usage.cpu.toString(), "50m");
+    assert.equal(s.pod("ns", "p")?.windowNs, 15_000_000_000n);
+  });
+
+  test("younger than 10 s, exactly one resolution or older, or with a 10 s resolution: no start point", () => {
+    for (const [resolution, age] of [
+      [15_000, 9_999],
+      [15_000, 15_000],
+      [15_000, 40_000],
+      [10_000, 10_000],
+      [60_000, -1_000],
+    ] as const) {
+      const s = new MetricsStore(resolution);
+      one(s, { c: pt(100_000 + age, 0.5, 1, 100_000) });
+      assert.equal(
+        s.pod("ns", "p"),
+        undefined,
+        `resolution ${String(resolution)}, age ${String(age)}`,
+      );
+    }
+    const s = new MetricsStore(60_000);
+    one(s, { c: pt(110_000, 0.5, 1, 100_000) });
+    assert.ok(s.pod("ns", "p"), "10 s exactly is old enough");
+  });
+
+  test("the start point keeps the start time's nanoseconds in the window", () => {
+    const s = new MetricsStore(15_000);
+    // Start 1700000000.123456789 s (as the float holds it), point 12 s later to the millisecond.
+    const startNs = Math.trunc(Number("1700000000.123456789") * 1e9);
+    const point: MetricsPoint = {
+      timestampMs: 1700000012124,
+      cpuNs: 1e9,
+      memoryBytes: 1,
+      startNs,
+    };
+    one(s, { c: point });
+    const p = s.pod("ns", "p");
+    assert.ok(p);
+    assert.equal(p.windowNs, 1700000012124n * 1_000_000n - BigInt(startNs));
+    const seconds = Number(p.windowNs / 1_000_000_000n) + Number(p.windowNs % 1_000_000_000n) / 1e9;
+    assert.equal(p.containers[0]?.usage.cpu.toString(), `${String(Math.trunc(1e9 / seconds))}n`);
+  });
+
+  test("a restarted container waits for a second point, unless it is fresh; its pod waits with it", () => {
+    const s = new MetricsStore(15_000);
+    one(s, { a: pt(100_000, 1, 1, 0), b: pt(100_000, 1, 1, 0) });
+    one(s, { a: pt(115_000, 2, 1, 0), b: pt(115_000, 2, 1, 0) });
+    assert.equal(s.pod("ns", "p")?.containers.length, 2);
+    // b restarted at 115 s (not before its last point): no previous point for it and, 15 s old,
+    // not fresh, so no PodMetrics at all (not one with just a).
+    one(s, { a: pt(130_000, 3, 1, 0), b: pt(130_000, 0.1, 1, 115_000) });
+    assert.equal(s.pod("ns", "p"), undefined);
+    // The same sample again (the kubelet's stats not refreshed yet): still waiting.
+    one(s, { a: pt(130_000, 3, 1, 0), b: pt(130_000, 0.1, 1, 115_000) });
+    assert.equal(s.pod("ns", "p"), undefined);
+    one(s, { a: pt(145_000, 4, 1, 0), b: pt(145_000, 0.4, 1, 115_000) });
+    assert.deepEqual(
+      s.pod("ns", "p")?.containers.map((c) => `${c.name}=${c.usage.cpu.toString()}`),
+      ["a=66666666n", "b=20m"],
+    );
+    // b restarts again at 148 s, seen at 160 s: fresh, so served at once from its start.
+    one(s, { a: pt(160_000, 5, 1, 0), b: pt(160_000, 0.24, 1, 148_000) });
+    assert.deepEqual(
+      s.pod("ns", "p")?.containers.map((c) => `${c.name}=${c.usage.cpu.toString()}`),
+      ["a=66666666n", "b=20m"],
+    );
+  });
+
+  test("a container whose rate is an error is left out of its pod; all of them: no PodMetrics", () => {
+    const s = new MetricsStore(15_000);
+    one(s, { a: pt(100_000, 5, 1, 0), b: pt(100_000, 5, 1, 0) });
+    // a's counter went down without a restart: upstream logs and skips just that container.
+    one(s, { a: pt(115_000, 4, 1, 0), b: pt(115_000, 6.5, 1, 0) });
+    const p = s.pod("ns", "p");
+    assert.deepEqual(
+      p?.containers.map((c) => `${c.name}=${c.usage.cpu.toString()}`),
+      ["b=100m"],
+    );
+    one(s, { a: pt(130_000, 3, 1, 0), b: pt(130_000, 6, 1, 0) });
+    assert.equal(s.pod("ns", "p"), undefined);
+  });
+
+  test("a start time earlier than the previous point's is an error, as upstream's resourceUsage", () => {
+    const u = resourceUsage(pt(20_000, 2, 1, 500), pt(10_000, 1, 1, 1000));
+    assert.ok(u instanceof Error);
+    assert.match(u.message, /unexpected decrease in startTime/);
+  });
+
+  test("a pod two kubelets report is taken from the first", () => {
+    const s = new MetricsStore(60_000);
+    const round = (t: number) => {
+      s.store(
+        new Map([
+          ["n1", batch(undefined, { "ns/p": { c: pt(t, t / 1000, 1) } })],
+          ["n2", batch(undefined, { "ns/p": { c: pt(t, t / 100, 1) } })],
+        ]),
+      );
+    };
+    round(1000);
+    round(2000);
+    assert.equal(s.pod("ns", "p")?.containers[0]?.usage.cpu.toString(), "1");
+  });
+});
+
+describe("decoding /metrics/resource (metrics-server's decodeBatch)", () => {
   test("the node agent's exposition decodes to node and container points", () => {
     const text = resourceText([], 1_700_000_000_000);
     const b = decodeResourceMetrics(text, 0);
     assert.ok(b.node);
     assert.equal(b.node.timestampMs, 1_700_000_000_000);
-    assert.ok(b.node.cpuSeconds > 0);
+    assert.ok(b.node.cpuNs > 0);
     assert.ok(b.node.memoryBytes > 0);
     assert.equal(b.pods.size, 0);
   });
 
-  test("containers need both CPU and memory; start time is kept; missing timestamps use the scrape time", () => {
+  test("CPU as truncated nanocore-seconds, memory as truncated bytes, start in ns; no timestamp: the scrape's", () => {
     const text = [
-      'container_cpu_usage_seconds_total{container="a",namespace="ns",pod="p"} 1.5 1000',
-      'container_memory_working_set_bytes{container="a",namespace="ns",pod="p"} 4096 1000',
+      'container_cpu_usage_seconds_total{container="a",namespace="ns",pod="p"} 1.5000000019 1000',
+      'container_memory_working_set_bytes{container="a",namespace="ns",pod="p"} 4096.9 1000',
       'container_start_time_seconds{container="a",namespace="ns",pod="p"} 0.5 1000',
-      'container_cpu_usage_seconds_total{container="b",namespace="ns",pod="p"} 2',
-      'container_memory_working_set_bytes{container="only-mem",namespace="ns",pod="p"} 1',
-      "node_cpu_usage_seconds_total 10",
+      'container_cpu_usage_seconds_total{container="c",namespace="ns",pod="q"} 2',
+      'container_memory_working_set_bytes{container="c",namespace="ns",pod="q"} 1',
     ].join("\n");
     const b = decodeResourceMetrics(text, 777);
     assert.equal(b.node, undefined);
     assert.deepEqual(Object.fromEntries(b.pods.get("ns/p") ?? []), {
-      a: { timestampMs: 1000, cpuSeconds: 1.5, memoryBytes: 4096, startTimeMs: 500 },
+      a: { timestampMs: 1000, cpuNs: 1500000001, memoryBytes: 4096, startNs: 500_000_000 },
     });
+    assert.deepEqual(b.pods.get("ns/q")?.get("c"), {
+      timestampMs: 777,
+      cpuNs: 2e9,
+      memoryBytes: 1,
+    });
+  });
+
+  test("one container without CPU or memory leaves its whole pod out; 0 is a value", () => {
+    const ok = (pod: string) => [
+      `container_cpu_usage_seconds_total{container="app",namespace="ns",pod="${pod}"} 1 1000`,
+      `container_memory_working_set_bytes{container="app",namespace="ns",pod="${pod}"} 10 1000`,
+    ];
+    const text = [
+      ...ok("only-mem"),
+      'container_memory_working_set_bytes{container="side",namespace="ns",pod="only-mem"} 5 1000',
+      ...ok("only-cpu"),
+      'container_cpu_usage_seconds_total{container="side",namespace="ns",pod="only-cpu"} 5 1000',
+      ...ok("start-only"),
+      'container_start_time_seconds{container="side",namespace="ns",pod="start-only"} 1 1000',
+      ...ok("nan"),
+      'container_cpu_usage_seconds_total{container="side",namespace="ns",pod="nan"} NaN 1000',
+      'container_memory_working_set_bytes{container="side",namespace="ns",pod="nan"} 5 1000',
+      ...ok("negative"),
+      'container_cpu_usage_seconds_total{container="side",namespace="ns",pod="negative"} 1 1000',
+      'container_memory_working_set_bytes{container="side",namespace="ns",pod="negative"} -5 1000',
+      ...ok("idle"),
+      'container_cpu_usage_seconds_total{container="side",namespace="ns",pod="idle"} 0 1000',
+      'container_memory_working_set_bytes{container="side",namespace="ns",pod="idle"} 5 1000',
+      "node_cpu_usage_seconds_total 10 1000",
+      "node_memory_working_set_bytes 0 1000",
+    ].join("\n");
+    const b = decodeResourceMetrics(text, 0);
+    assert.deepEqual([...b.pods.keys()], ["ns/idle"]);
+    // metrics-server takes a 0 for missing and would leave both out (docs/compatibility.md).
+    assert.equal(b.pods.get("ns/idle")?.get("side")?.cpuNs, 0);
+    assert.deepEqual(b.node, { timestampMs: 1000, cpuNs: 10e9, memoryBytes: 0 });
+    const noMemory = decodeResourceMetrics("node_cpu_usage_seconds_total 10 1000", 0);
+    assert.equal(noMemory.node, undefined);
+  });
+
+  test("a point's time is that of its last CPU or memory line, as upstream assigns it", () => {
+    const text = [
+      'container_cpu_usage_seconds_total{container="app",namespace="ns",pod="p"} 1 2000',
+      'container_memory_working_set_bytes{container="app",namespace="ns",pod="p"} 10 1500',
+      "node_memory_working_set_bytes 10 1200",
+      "node_cpu_usage_seconds_total 10 1100",
+    ].join("\n");
+    const b = decodeResourceMetrics(text, 0);
+    assert.equal(b.pods.get("ns/p")?.get("app")?.timestampMs, 1500);
+    assert.equal(b.node?.timestampMs, 1100);
   });
 });
 
 describe("decoding a kubelet's full /metrics/resource", () => {
-  test("pod_* and swap families are skipped; a point's time is the earlier of CPU and memory", () => {
+  test("pod_* and swap families are skipped", () => {
     const text = [
       "# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds",
       "# TYPE container_cpu_usage_seconds_total counter",
@@ -168,15 +339,15 @@ describe("decoding a kubelet's full /metrics/resource", () => {
     const b = decodeResourceMetrics(text, 0);
     assert.deepEqual(b.node, {
       timestampMs: 1700000000100,
-      cpuSeconds: 1234.5,
+      cpuNs: 1234.5e9,
       memoryBytes: 2.5e9,
     });
     assert.deepEqual([...b.pods.keys()], ["ns/p"]);
     assert.deepEqual(b.pods.get("ns/p")?.get("app"), {
       timestampMs: 1700000000050,
-      cpuSeconds: 12.5,
+      cpuNs: 12.5e9,
       memoryBytes: 12345678,
-      startTimeMs: 1.6999964e12,
+      startNs: Math.trunc(1.6999964e9 * 1e9),
     });
   });
 
@@ -260,7 +431,9 @@ test("KubeletSource scrapes every node; a failing node is left out", async () =>
     },
   });
   await src.scrapeOnce();
+  assert.equal(src.ready, false, "one round: nothing to serve yet");
   await src.scrapeOnce();
+  assert.equal(src.ready, true);
   const nodes = await src.nodeMetrics([
     { name: "good", labels: {} },
     { name: "bad", labels: {} },

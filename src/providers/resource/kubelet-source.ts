@@ -1,9 +1,12 @@
 /**
  * @module providers/resource/kubelet-source
- * Resource metrics straight from kubelets, as metrics-server computes them (pkg/storage): every
- * `--metric-resolution` each node is scraped, only the last two points per node and per container
- * are kept, CPU is the rate between them (nanocores), memory the last working set, the window the
- * time between the two points and the timestamp the last one's.
+ * Resource metrics straight from kubelets, as metrics-server v0.8.0 computes them (pkg/storage):
+ * every `--metric-resolution` each node is scraped, only the last two points per node and per
+ * container are kept, CPU is the rate between them (nanocores), memory the last working set, the
+ * window the time between the two points and the timestamp the last one's. A container that
+ * started less than one resolution (and at least 10 s) before its first point gets a synthetic
+ * earlier point at its start time with no CPU used, so a new pod has metrics one scrape sooner.
+ * A pod is served only once every container has two points.
  *
  * Unlike metrics-server, node scrapes are not staggered (it delays each by a random 0–8 ms per
  * node, up to 4 s): measured at 100 nodes that cost about half again as much CPU per round for no
@@ -27,50 +30,119 @@ import type {
   ResourceUsage,
 } from "./types.ts";
 
-/** metrics-server's resourceUsage: rate over the window; an error when the counter went down. */
+/** pkg/storage/pod.go freshContainerMinMetricsResolution: a younger container's rate is noise. */
+const FRESH_CONTAINER_MIN_NS = 10_000_000_000n;
+const NS_PER_MS = 1_000_000n;
+const NS_PER_S = 1_000_000_000n;
+
+/** A point's time in ns: exact for a start point, else its millisecond timestamp. */
+function timeNs(p: MetricsPoint): bigint {
+  return p.timestampNs ?? BigInt(p.timestampMs) * NS_PER_MS;
+}
+
+/** Go's time.Time.Before between a start time (ns; undefined: the zero time) and a timestamp. */
+function startsBefore(startNs: number | undefined, timestampMs: number): boolean {
+  if (startNs === undefined) return true;
+  // Exactly only when they are within a millisecond: BigInt costs, and this runs per container.
+  const apartMs = timestampMs - startNs / 1e6;
+  if (Math.abs(apartMs) > 1) return apartMs > 0;
+  return BigInt(startNs) < BigInt(timestampMs) * NS_PER_MS;
+}
+
+/** metrics-server's resourceUsage (pkg/storage/types.go); an Error where it returns one. */
 export function resourceUsage(
   last: MetricsPoint,
   prev: MetricsPoint,
 ): { usage: ResourceUsage; timestamp: Date; windowNs: bigint } | Error {
-  if (last.cpuSeconds < prev.cpuSeconds) {
+  if ((last.startNs ?? -Infinity) < (prev.startNs ?? -Infinity)) {
+    return new Error("unexpected decrease in startTime of node/container");
+  }
+  if (last.cpuNs < prev.cpuNs) {
     return new Error("unexpected decrease in cumulative CPU usage value");
   }
-  const windowMs = last.timestampMs - prev.timestampMs;
-  if (windowMs <= 0) return new Error("points are not in time order");
-  // uint64(float64(lastNs - prevNs) / window.Seconds()) nanocores.
-  const nanocores = Math.trunc(((last.cpuSeconds - prev.cpuSeconds) * 1e9) / (windowMs / 1000));
+  const windowNs = timeNs(last) - timeNs(prev);
+  // The store never pairs such points; Go would divide by zero here.
+  if (windowNs <= 0n) return new Error("points are not in time order");
+  // float64(lastNs - prevNs) / window.Seconds(), truncated to uint64 nanocores. Both counters are
+  // integers held exactly as floats, so their difference is exact too.
+  const seconds = Number(windowNs / NS_PER_S) + Number(windowNs % NS_PER_S) / 1e9;
+  const nanocores = Math.trunc((last.cpuNs - prev.cpuNs) / seconds);
   return {
     usage: {
       cpu: fromNanocores(BigInt(nanocores)),
-      memory: Quantity.fromInt(BigInt(Math.trunc(last.memoryBytes)), "BinarySI"),
+      memory: Quantity.fromInt(BigInt(last.memoryBytes), "BinarySI"),
     },
     timestamp: new Date(last.timestampMs),
-    windowNs: BigInt(Math.round(windowMs * 1e6)),
+    windowNs,
   };
 }
 
-/** Which point becomes `prev` when `next` arrives (metrics-server's Store). */
-function previous(
+/** Which point becomes a node's `prev` when `next` arrives (pkg/storage/node.go Store). */
+function previousNode(
   next: MetricsPoint,
   last: MetricsPoint | undefined,
   prev: MetricsPoint | undefined,
 ): MetricsPoint | undefined {
   if (!last) return undefined;
-  // A new start time at or after the stored point means a restart: the counter began again.
-  const restarted = next.startTimeMs !== undefined && next.startTimeMs >= last.timestampMs;
-  if (restarted) return undefined;
   if (next.timestampMs > last.timestampMs) return last;
   // No new sample since the last scrape: keep the older point if it is still older.
   if (prev && prev.timestampMs < next.timestampMs) return prev;
   return undefined;
 }
 
+/**
+ * A fresh container's synthetic start point (pkg/storage/pod.go Store): started before its point,
+ * less than one resolution and at least 10 s before it; CPU 0 at the start time.
+ */
+function freshStart(next: MetricsPoint, resolutionNs: bigint): MetricsPoint | undefined {
+  if (next.startNs === undefined) return undefined;
+  // Cheap test first: most containers are hours old.
+  if (next.timestampMs - next.startNs / 1e6 > Number(resolutionNs / NS_PER_MS) + 1) {
+    return undefined;
+  }
+  const startNs = BigInt(next.startNs);
+  const age = BigInt(next.timestampMs) * NS_PER_MS - startNs;
+  if (age <= 0n || age >= resolutionNs || age < FRESH_CONTAINER_MIN_NS) return undefined;
+  return {
+    timestampMs: Math.floor(next.startNs / 1e6),
+    timestampNs: startNs,
+    cpuNs: 0,
+    memoryBytes: next.memoryBytes,
+    startNs: next.startNs,
+  };
+}
+
+/** Which point becomes a container's `prev` when `next` arrives (pkg/storage/pod.go Store). */
+function previousContainer(
+  next: MetricsPoint,
+  last: MetricsPoint | undefined,
+  prev: MetricsPoint | undefined,
+  resolutionNs: bigint,
+): MetricsPoint | undefined {
+  const fresh = freshStart(next, resolutionNs);
+  if (fresh) return fresh;
+  // A start at or after the stored point means a restart: the counter began again.
+  if (!last || !startsBefore(next.startNs, last.timestampMs)) return undefined;
+  if (next.timestampMs > last.timestampMs) return last;
+  // No new sample since the last scrape: keep the older point if it is still older. (Upstream
+  // also pairs a container it has no previous point for with an empty point here, giving it a
+  // window of 292 years; such a container waits for a real point instead.)
+  if (prev && prev.timestampMs < next.timestampMs) return prev;
+  return undefined;
+}
+
 /** The last two points of every node and container; fed one scrape round at a time. */
 export class MetricsStore {
+  readonly #resolutionNs: bigint;
   #lastNodes = new Map<string, MetricsPoint>();
   #prevNodes = new Map<string, MetricsPoint>();
   #lastPods = new Map<string, ReadonlyMap<string, MetricsPoint>>();
   #prevPods = new Map<string, Map<string, MetricsPoint>>();
+
+  /** `resolutionMs`: the scrape interval, which bounds how young a fresh container is. */
+  constructor(resolutionMs: number) {
+    this.#resolutionNs = BigInt(Math.round(resolutionMs)) * NS_PER_MS;
+  }
 
   /** One round: node name → what its kubelet reported. Nodes missing from it are forgotten. */
   store(batches: ReadonlyMap<string, NodeBatch>): void {
@@ -80,20 +152,21 @@ export class MetricsStore {
     const prevPods = new Map<string, Map<string, MetricsPoint>>();
     for (const [name, batch] of batches) {
       if (batch.node) {
-        const p = previous(batch.node, this.#lastNodes.get(name), this.#prevNodes.get(name));
+        const p = previousNode(batch.node, this.#lastNodes.get(name), this.#prevNodes.get(name));
         if (p) prevNodes.set(name, p);
         lastNodes.set(name, batch.node);
       }
       for (const [pod, containers] of batch.pods) {
-        if (containers.size === 0) continue;
+        // A pod two kubelets report (it moved): the first one read is kept, as upstream does.
+        if (containers.size === 0 || lastPods.has(pod)) continue;
         const lastPod = this.#lastPods.get(pod);
         const prevPod = this.#prevPods.get(pod);
         const prevContainers = new Map<string, MetricsPoint>();
         for (const [c, point] of containers) {
-          const p = previous(point, lastPod?.get(c), prevPod?.get(c));
+          const p = previousContainer(point, lastPod?.get(c), prevPod?.get(c), this.#resolutionNs);
           if (p) prevContainers.set(c, p);
         }
-        prevPods.set(pod, prevContainers);
+        if (prevContainers.size > 0) prevPods.set(pod, prevContainers);
         lastPods.set(pod, containers);
       }
     }
@@ -101,6 +174,11 @@ export class MetricsStore {
     this.#prevNodes = prevNodes;
     this.#lastPods = lastPods;
     this.#prevPods = prevPods;
+  }
+
+  /** metrics-server's storage.Ready: some node or pod has two points, so there is a rate. */
+  get ready(): boolean {
+    return this.#prevNodes.size > 0 || this.#prevPods.size > 0;
   }
 
   node(name: string): NodeUsage | undefined {
@@ -112,7 +190,10 @@ export class MetricsStore {
     return { usage: u.usage, timestamp: u.timestamp, windowNs: u.windowNs };
   }
 
-  /** A pod's usage only when every container has two points; the earliest container time wins. */
+  /**
+   * A pod's usage once every container has a previous point (pkg/storage/pod.go GetMetrics); a
+   * container whose rate is an error is left out of it. The earliest container time wins.
+   */
   pod(namespace: string, name: string): PodUsage | undefined {
     const key = podKey(namespace, name);
     const last = this.#lastPods.get(key);
@@ -128,6 +209,8 @@ export class MetricsStore {
       containers.push({ name: c, usage: u.usage });
       if (!earliest || earliest.timestamp > u.timestamp) earliest = u;
     }
+    // Every container's rate failed: upstream serves the pod without containers and with a null
+    // timestamp; it is left out here (docs/compatibility.md).
     if (!earliest) return undefined;
     containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { containers, timestamp: earliest.timestamp, windowNs: earliest.windowNs };
@@ -141,7 +224,7 @@ export interface KubeletSourceOptions {
 }
 
 export class KubeletSource implements ResourceMetricsSource {
-  readonly store = new MetricsStore();
+  readonly store: MetricsStore;
   readonly #o: KubeletSourceOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -149,6 +232,7 @@ export class KubeletSource implements ResourceMetricsSource {
 
   constructor(o: KubeletSourceOptions) {
     this.#o = o;
+    this.store = new MetricsStore(o.resolutionMs);
   }
 
   /** One scrape round over every node, all nodes in parallel. */
@@ -174,6 +258,14 @@ export class KubeletSource implements ResourceMetricsSource {
       },
       "scraped kubelets",
     );
+  }
+
+  /**
+   * Whether there is anything to serve yet (metrics-server's `metric-storage-ready` readiness
+   * check): false until a second scrape round gave some node or pod a rate.
+   */
+  get ready(): boolean {
+    return this.store.ready;
   }
 
   /** Starts the scrape loop (idempotent). */
