@@ -129,9 +129,17 @@ describe("configs upstream starts with start here, with warnings", () => {
     const names = (list.body as { resources: { name: string }[] }).resources.map((r) => r.name);
     assert.ok(names.includes("pods/tol_requests"), names.join(","));
     assert.ok(names.includes("pods/tol_load"), names.join(","));
-    for (const m of ["tol_requests", "tol_load"]) {
+    // 404 as upstream, and the message names the rule and why.
+    for (const [m, why] of [
+      [
+        "tol_requests",
+        "rules[0] cannot build its query: empty query produced by metrics query template",
+      ],
+      ["tol_load", "rules[1] cannot build its query: executing"],
+    ] as const) {
       const r = await getJson(adapter, `${CM}/namespaces/${ns}/pods/p1/${m}`);
       assert.equal(r.status, 404, `${m}: ${JSON.stringify(r.body)}`);
+      assert.ok((r.body as { message: string }).message.includes(why), JSON.stringify(r.body));
     }
     // The widget label maps to nothing yet: only the namespace resource is listed.
     assert.ok(!names.some((n) => n.startsWith("widgets.")), names.join(","));

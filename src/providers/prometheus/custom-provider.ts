@@ -50,12 +50,20 @@ export interface PrometheusCustomProviderDeps {
   readonly podCache?: PodCache;
 }
 
-export function metricNotFound(info: CustomMetricInfo, name?: string): StatusError {
+export function metricNotFound(info: CustomMetricInfo, name?: string, why?: string): StatusError {
   const gr = groupResourceString(info.groupResource);
   const suffix = name === undefined ? gr : `${gr} ${name}`;
   return new StatusError(
-    notFound(`the server could not find the metric ${info.metric} for ${suffix}`),
+    notFound(
+      `the server could not find the metric ${info.metric} for ${suffix}${why === undefined ? "" : `: ${why}`}`,
+    ),
   );
+}
+
+/** A config-made reason (template, naming): safe to show, unlike a backend error. */
+function queryBuildReason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/^template: [^:]*:\d+:\d+: /, "");
 }
 
 export class PrometheusCustomProvider implements CustomMetricsProvider {
@@ -105,12 +113,17 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         metricSelector,
       });
     } catch (e) {
-      // Upstream reports any failure to build a query as an unknown metric.
+      // Upstream reports any failure to build a query as an unknown metric; the message also
+      // names the rule and why, so the fix is found without the adapter's logs.
       this.#d.log.warn(
         { err: String(e), metric: info.metric, rule: entry.rule.origin },
         "unable to build query",
       );
-      throw metricNotFound(info);
+      throw metricNotFound(
+        info,
+        undefined,
+        `${entry.rule.origin} cannot build its query: ${queryBuildReason(e)}`,
+      );
     }
     const grouping = this.#grouping;
     if (grouping) {
