@@ -5,6 +5,7 @@
  * messages follow prometheus-adapter's pkg/custom-provider/provider.go.
  */
 import type { Requirement } from "../../apimachinery/label-selector.ts";
+import { PromqlMatcherError } from "../../promql/matchers.ts";
 import { internalError, notFound } from "../../apimachinery/status.ts";
 import type { KubeClient } from "../../kube/client.ts";
 import { ListForbiddenError, listObjectNames } from "../../kube/lister.ts";
@@ -60,10 +61,14 @@ export function metricNotFound(info: CustomMetricInfo, name?: string, why?: stri
   );
 }
 
-/** A config-made reason (template, naming): safe to show, unlike a backend error. */
-function queryBuildReason(e: unknown): string {
+/**
+ * Why a rule cannot build its query, when the config is the cause (template, naming): safe to
+ * show and it names the fix. A request's own bad selector keeps upstream's exact message.
+ */
+function queryBuildReason(e: unknown, rule: string): string | undefined {
+  if (e instanceof PromqlMatcherError) return undefined;
   const text = e instanceof Error ? e.message : String(e);
-  return text.replace(/^template: [^:]*:\d+:\d+: /, "");
+  return `${rule} cannot build its query: ${text.replace(/^template: [^:]*:\d+:\d+: /, "")}`;
 }
 
 export class PrometheusCustomProvider implements CustomMetricsProvider {
@@ -119,11 +124,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         { err: String(e), metric: info.metric, rule: entry.rule.origin },
         "unable to build query",
       );
-      throw metricNotFound(
-        info,
-        undefined,
-        `${entry.rule.origin} cannot build its query: ${queryBuildReason(e)}`,
-      );
+      throw metricNotFound(info, undefined, queryBuildReason(e, entry.rule.origin));
     }
     const grouping = this.#grouping;
     if (grouping) {
