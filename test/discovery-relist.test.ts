@@ -9,22 +9,20 @@
  * metric request are repeated and none may answer 404. Then the scrape job really goes away, and
  * the metrics must become unknown after the confirming pass.
  *
- * The adapter needs an API server only for discovery (the REST mapper): a loopback stand-in serves
- * `/api/v1` and `/apis`, so this test does not use the local cluster. Loopback only.
+ * The adapter's REST mapper reads the local cluster's real API server. Loopback only.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, test } from "node:test";
-import { createCa, issue } from "../src/pki/pki.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { testCluster } from "./support/cluster.ts";
 import { stopChild } from "./support/process.ts";
 import { freePort } from "./support/prometheus.ts";
 
@@ -58,17 +56,13 @@ externalRules:
 let dir: string;
 let target: Server;
 let targetPort: number;
-let kube: Server;
 let promPort: number;
 let prom: ChildProcess | undefined;
 let promLog = "";
 let adapter: RunningAdapter | undefined;
 
-async function listen(
-  handler: RequestListener,
-  tls?: { cert: string; key: string },
-): Promise<Server> {
-  const srv = tls ? createHttpsServer(tls, handler) : createServer(handler);
+async function listen(handler: RequestListener): Promise<Server> {
+  const srv = createServer(handler);
   srv.listen(0, "127.0.0.1");
   await once(srv, "listening");
   return srv;
@@ -173,59 +167,8 @@ before(async () => {
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(exposition);
   });
   targetPort = (target.address() as AddressInfo).port;
-  // The adapter's API client speaks HTTPS only.
-  const ca = await createCa("kcm-relist-ca");
-  const serving = await issue(ca, {
-    commonName: "kube-apiserver",
-    ipAddresses: ["127.0.0.1"],
-    usage: "server",
-  });
-  kube = await listen(
-    (req, res) => {
-      const body =
-        req.url === "/api/v1"
-          ? {
-              kind: "APIResourceList",
-              apiVersion: "v1",
-              groupVersion: "v1",
-              resources: [
-                { name: "pods", singularName: "pod", namespaced: true, kind: "Pod" },
-                {
-                  name: "namespaces",
-                  singularName: "namespace",
-                  namespaced: false,
-                  kind: "Namespace",
-                },
-              ].map((r) => ({ ...r, verbs: ["get", "list", "watch"] })),
-            }
-          : req.url === "/apis"
-            ? { kind: "APIGroupList", apiVersion: "v1", groups: [] }
-            : undefined;
-      res.writeHead(body ? 200 : 404, { "content-type": "application/json" });
-      res.end(JSON.stringify(body ?? { kind: "Status", code: 404 }));
-    },
-    { cert: serving.certPem, key: serving.keyPem },
-  );
-  const kubeconfig = join(dir, "kubeconfig");
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [
-        {
-          name: "stand-in",
-          cluster: {
-            server: `https://127.0.0.1:${String((kube.address() as AddressInfo).port)}`,
-            "certificate-authority-data": Buffer.from(ca.certPem).toString("base64"),
-          },
-        },
-      ],
-      users: [{ name: "none", user: {} }],
-      contexts: [{ name: "stand-in", context: { cluster: "stand-in", user: "none" } }],
-      "current-context": "stand-in",
-    }),
-  );
+  // The real API server of the local cluster, for the REST mapper.
+  const { kubeconfig } = await testCluster();
   const config = join(dir, "adapter.yaml");
   await writeFile(config, ADAPTER_CONFIG);
   promPort = await freePort();
@@ -245,7 +188,6 @@ after(async () => {
   await adapter?.stop();
   if (prom) await stopChild(prom);
   await close(target);
-  await close(kube);
   await rm(dir, { recursive: true, force: true });
 });
 
