@@ -19,6 +19,7 @@ command -v etcd >/dev/null || pkgs+=(etcd-server)
 command -v prometheus >/dev/null || pkgs+=(prometheus)
 command -v nginx >/dev/null || pkgs+=(nginx-light)
 command -v prometheus-nginx-exporter >/dev/null || pkgs+=(prometheus-nginx-exporter)
+command -v victoria-metrics >/dev/null || pkgs+=(victoria-metrics)
 command -v pgrep >/dev/null || pkgs+=(procps)
 if [ ${#pkgs[@]} -gt 0 ]; then
   SUDO=""

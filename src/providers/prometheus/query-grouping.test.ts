@@ -3,20 +3,27 @@
  * Grouped-then-split equals per-request answers. A small in-memory PromQL evaluator (selectors
  * with `=`/`=~`, aggregations `by`) stands in for Prometheus, so generated data and generated
  * concurrent requests can be checked by the thousand; test/query-grouping.test.ts does the same
- * against a real Prometheus. Also: how many queries go out, the cap, and failures.
+ * against a real Prometheus. Also: how many queries go out, the cap, the length limit (split then
+ * merged equals unsplit) and failures.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
 import fc from "fast-check";
-import { silentLogger } from "../../observability/logger.ts";
+import { Writable } from "node:stream";
+import { createLogger, silentLogger } from "../../observability/logger.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { StatusError } from "../types.ts";
 import type { QueryResult, VectorSample } from "./api-types.ts";
 import type { PrometheusClient } from "./client.ts";
 import { PrometheusError } from "./errors.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
-import { QueryGrouping, type GroupMember, type QueryMode } from "./query-grouping.ts";
+import {
+  DEFAULT_MAX_QUERY_LENGTH,
+  QueryGrouping,
+  type GroupMember,
+  type QueryMode,
+} from "./query-grouping.ts";
 import type { GroupableShape } from "./query-shape.ts";
 import { compileQueryTemplate } from "./rules.ts";
 
@@ -316,5 +323,217 @@ describe("QueryGrouping", () => {
       assert.equal(e.status.message, "Internal error occurred: unable to fetch metrics");
     }
     assert.equal(prom.queries.length, 2);
+  });
+});
+
+/** A logger whose lines are kept, parsed. */
+function recordingLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split("\n")) {
+        if (l.trim() !== "") lines.push(JSON.parse(l) as { level: number; msg: string });
+      }
+      done();
+    },
+  });
+  return { log: createLogger(0, sink), lines };
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+/** Object names of any length, with regex metacharacters and non-ASCII text. */
+const nameArb = fc
+  .array(fc.constantFrom("a", "b", "7", "-", ".", "é", "|", "x"), { minLength: 1, maxLength: 24 })
+  .map((cs) => cs.join(""));
+
+describe("QueryGrouping: --prometheus-max-query-length", () => {
+  test("split then merged equals unsplit; every query within the limit", async () => {
+    let splitRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(nameArb, { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.record({
+            ns: fc.constantFrom(...NAMESPACES),
+            picks: fc.uniqueArray(fc.nat(29), { minLength: 1, maxLength: 30 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.constantFrom(...TEMPLATES),
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        async (names, requests, template, limit, maxObjects, namespaced) => {
+          const data = NAMESPACES.flatMap((ns, i) =>
+            names.map((pod, j) => ({
+              labels: { __name__: "m", ...(namespaced ? { namespace: ns } : {}), pod },
+              value: i * 100 + j,
+            })),
+          );
+          const { s, member } = setup(template, namespaced);
+          const members = requests.map((r) =>
+            member(namespaced ? r.ns : "", [
+              ...new Set(r.picks.map((i) => names[i % names.length] ?? "")),
+            ]),
+          );
+          const run = async (maxQueryLength: number) => {
+            const prom = fakePrometheus(data);
+            const counted: number[] = [];
+            const g = new QueryGrouping({
+              prometheus: prom.client,
+              log: silentLogger(),
+              maxObjects,
+              maxQueryLength,
+              onQuery: (_mode, n) => counted.push(n),
+            });
+            const shape = g.shape(s) as GroupableShape;
+            const got = await Promise.all(members.map((m) => g.values(shape, m)));
+            return { got, queries: prom.queries, requests: counted.reduce((a, b) => a + b, 0) };
+          };
+          const unsplit = await run(0);
+          const split = await run(limit);
+          members.forEach((m, i) => {
+            const want = reference(data, m);
+            assert.deepEqual(restrict(unsplit.got[i] ?? new Map<string, number>(), m.names), want);
+            assert.deepEqual(restrict(split.got[i] ?? new Map<string, number>(), m.names), want);
+          });
+          if (split.queries.length > unsplit.queries.length) splitRuns++;
+          // Each request is counted once, however many queries answered it.
+          assert.equal(split.requests, members.length);
+          // Only a query naming a single object (no regex matcher) may exceed the limit.
+          if (limit > 0) {
+            for (const q of split.queries) {
+              assert.ok(bytes(q) <= limit || !q.includes("pod=~"), `${String(bytes(q))}: ${q}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The generated limits do split, in a good share of the runs.
+    assert.ok(splitRuns > 20, String(splitRuns));
+  });
+
+  test("the default limit splits one request over 800 pods into queries of at most 16384 bytes", async () => {
+    const names = Array.from(
+      { length: 800 },
+      (_, i) => `web-7f9c5d8b4-${String(i).padStart(5, "0")}x`,
+    );
+    const data = names.map((pod, i) => ({
+      labels: { __name__: "m", namespace: "n0", pod },
+      value: i,
+    }));
+    const { s, member } = setup(TEMPLATES[1] ?? "");
+    const m = member("n0", names);
+    assert.ok(bytes(m.query) > DEFAULT_MAX_QUERY_LENGTH, String(bytes(m.query)));
+    const prom = fakePrometheus(data);
+    const modes: QueryMode[] = [];
+    const g = new QueryGrouping({
+      prometheus: prom.client,
+      log: silentLogger(),
+      maxObjects: 256,
+      onQuery: (mode) => modes.push(mode),
+    });
+    const got = await g.values(g.shape(s) as GroupableShape, m);
+    assert.deepEqual(got, reference(data, m));
+    assert.equal(got.size, 800);
+    assert.equal(prom.queries.length, 2);
+    for (const q of prom.queries) assert.ok(bytes(q) <= DEFAULT_MAX_QUERY_LENGTH, String(bytes(q)));
+    // One request's own queries: "single", as opposed to a query shared by several requests.
+    assert.deepEqual(modes, ["single", "single"]);
+  });
+
+  test("a burst is cut where the next request would overflow the limit", async () => {
+    const data = NAMESPACES.flatMap((ns) =>
+      NAMES.map((pod, i) => ({ labels: { __name__: "m", namespace: ns, pod }, value: i })),
+    );
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const members = Array.from({ length: 12 }, (_, i) =>
+      member(NAMESPACES[i % 3] ?? "", [NAMES[i % 6] ?? "", NAMES[(i + 2) % 6] ?? ""]),
+    );
+    const prom = fakePrometheus(data);
+    const g = new QueryGrouping({
+      prometheus: prom.client,
+      log: silentLogger(),
+      maxObjects: 100,
+      maxQueryLength: 80,
+    });
+    const shape = g.shape(s) as GroupableShape;
+    const got = await Promise.all(members.map((m) => g.values(shape, m)));
+    members.forEach((m, i) => {
+      assert.deepEqual(got[i], reference(data, m));
+    });
+    for (const q of prom.queries) assert.ok(bytes(q) <= 80, q);
+    // Without the limit the burst after the first request is one query.
+    assert.ok(prom.queries.length > 2, prom.queries.join("\n"));
+  });
+
+  test("0 means no limit", async () => {
+    const names = Array.from({ length: 800 }, (_, i) => `pod-${String(i).padStart(20, "0")}`);
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const prom = fakePrometheus([]);
+    const g = new QueryGrouping({
+      prometheus: prom.client,
+      log: silentLogger(),
+      maxObjects: 256,
+      maxQueryLength: 0,
+    });
+    await g.values(g.shape(s) as GroupableShape, member("n0", names));
+    assert.equal(prom.queries.length, 1);
+    assert.ok(bytes(prom.queries[0] ?? "") > DEFAULT_MAX_QUERY_LENGTH);
+  });
+
+  test("a query for one object that is still too long is sent anyway, logged once", async () => {
+    const long = `p${"x".repeat(300)}`;
+    const data = [{ labels: { __name__: "m", namespace: "n0", pod: long }, value: 3 }];
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const prom = fakePrometheus(data);
+    const { log, lines } = recordingLogger();
+    const g = new QueryGrouping({
+      prometheus: prom.client,
+      log,
+      maxObjects: 9,
+      maxQueryLength: 100,
+    });
+    const shape = g.shape(s) as GroupableShape;
+    assert.deepEqual(await g.values(shape, member("n0", [long])), new Map([[long, 3]]));
+    // Split to one name per query; each still too long, sent anyway.
+    assert.deepEqual(await g.values(shape, member("n0", [long, `${long}y`])), new Map([[long, 3]]));
+    assert.equal(prom.queries.length, 3);
+    const warned = lines.filter((l) => l.msg.includes("--prometheus-max-query-length"));
+    assert.equal(warned.length, 1, JSON.stringify(lines));
+  });
+
+  test("a grouped query refused for its length (VictoriaMetrics: 422) is retried per request", async () => {
+    const data = [{ labels: { __name__: "m", namespace: "n0", pod: "p0" }, value: 5 }];
+    const tooLong = new PrometheusError("too long", {
+      kind: "api_error",
+      endpoint: "/api/v1/query",
+      httpStatus: 422,
+      errorType: "422",
+    });
+    const prom = fakePrometheus(data, (q) => (q.includes("=~") ? tooLong : undefined));
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const shape = g.shape(s) as GroupableShape;
+    const members = [member("n0", ["p1"]), member("n0", ["p0"]), member("n1", ["p0"])];
+    const got = await Promise.all(members.map((m) => g.values(shape, m)));
+    assert.deepEqual(got, [new Map(), new Map([["p0", 5]]), new Map()]);
+    assert.equal(prom.queries.length, 1 + 1 + 2);
+  });
+
+  test("rejects a negative or fractional limit", () => {
+    for (const maxQueryLength of [-1, 1.5]) {
+      assert.throws(
+        () =>
+          new QueryGrouping({
+            prometheus: fakePrometheus([]).client,
+            log: silentLogger(),
+            maxObjects: 1,
+            maxQueryLength,
+          }),
+        RangeError,
+      );
+    }
   });
 });

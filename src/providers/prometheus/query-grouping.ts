@@ -7,10 +7,17 @@
  * timer: a lone request goes out at once with its own query; requests arriving meanwhile go out
  * together when it returns) and sent as one query over the union of their namespaces and names,
  * at most `maxObjects` distinct names each. The result is split back by (namespace, name).
+ *
+ * Each query also stays within `maxQueryLength` bytes of PromQL: VictoriaMetrics answers 422 to
+ * anything longer than its `-search.maxQueryLen` (16384 by default; prometheus-adapter #668). A
+ * batch is cut where the next request would overflow it, and a request whose own query is too
+ * long has its names spread over several grouped queries (exact for the same reason grouping
+ * is). Only a query naming a single object can still be too long: it is sent anyway.
  */
 import { internalError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { StatusError } from "../types.ts";
+import { escapeRegex, quoteString } from "../../promql/escape.ts";
 import type { PrometheusClient, QueryResult } from "./client.ts";
 import { isPrometheusError } from "./errors.ts";
 import type { Arrivals, Ticket } from "./arrivals.ts";
@@ -21,6 +28,12 @@ import { analyzeShape, groupedQuery, type GroupableShape, type QueryShape } from
 /** Default cap on distinct object names in one grouped query. */
 export const DEFAULT_GROUPING_MAX_OBJECTS = 256;
 
+/**
+ * Default bound on one query's PromQL, in bytes: VictoriaMetrics' default `-search.maxQueryLen`
+ * (Prometheus and Thanos set none).
+ */
+export const DEFAULT_MAX_QUERY_LENGTH = 16_384;
+
 /** How a Prometheus query for custom metrics was made: for one request, or for a group. */
 export type QueryMode = "single" | "grouped";
 
@@ -29,6 +42,11 @@ export interface QueryGroupingDeps {
   readonly log: Logger;
   /** Most distinct object names in one grouped query (≥ 1). */
   readonly maxObjects: number;
+  /**
+   * Most bytes of PromQL in one query (`--prometheus-max-query-length`); 0: no limit. Default
+   * {@link DEFAULT_MAX_QUERY_LENGTH}.
+   */
+  readonly maxQueryLength?: number;
   /**
    * Called per Prometheus query (`queries` 1) with the number of requests it answers, and per
    * request that joined an identical one in flight (`requests` 1, `queries` 0).
@@ -57,7 +75,8 @@ const fetchFailed = (cause: unknown): StatusError =>
 /** Failures a query for fewer objects may not have: evaluation limits, request size. */
 function mayBeSize(e: unknown): boolean {
   if (!isPrometheusError(e)) return false;
-  if (e.httpStatus === 413 || e.httpStatus === 414 || e.httpStatus === 431) return true;
+  // 422 with errorType "422": VictoriaMetrics refusing a query over its -search.maxQueryLen.
+  if ([413, 414, 422, 431].includes(e.httpStatus ?? 0)) return true;
   return e.kind === "api_error" && (e.errorType === "execution" || e.errorType === "bad_data");
 }
 
@@ -69,11 +88,104 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
+
+/**
+ * An upper bound on the length of {@link groupedQuery}'s output for a set of namespaces and names,
+ * kept up to date as values are added, so a batch is cut without rendering it again per request.
+ * The query is the shape's text with both matchers filled in, and each value adds its escaped,
+ * quoted text plus a `|` (Go quoting and regex escaping work character by character). Exact from
+ * two values on; a single value renders as `="v"` without regex escapes, which is shorter.
+ */
+class LengthBound {
+  readonly #empty: number;
+  readonly #namespaced: boolean;
+  readonly #names = new Set<string>();
+  readonly #namespaces = new Set<string>();
+  #nameBytes = 0;
+  #namespaceBytes = 0;
+
+  constructor(shape: GroupableShape) {
+    this.#empty = bytes(groupedQuery(shape, [], []));
+    this.#namespaced = shape.namespaceLabel !== undefined && shape.namespaceMatcher !== undefined;
+  }
+
+  /** What one value adds to its matcher: its escaped text, quoted (less the quotes), and a `|`. */
+  static #cost(value: string): number {
+    return bytes(quoteString(escapeRegex(value))) - 1;
+  }
+
+  #total(nameBytes: number, names: number, namespaceBytes: number, namespaces: number): number {
+    return (
+      this.#empty +
+      (names > 0 ? nameBytes - 1 : 0) +
+      (this.#namespaced && namespaces > 0 ? namespaceBytes - 1 : 0)
+    );
+  }
+
+  /** The bound once `names` of `namespace` are added too. */
+  with(namespace: string, names: readonly string[]): number {
+    let nameBytes = this.#nameBytes;
+    let count = this.#names.size;
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (this.#names.has(n) || seen.has(n)) continue;
+      seen.add(n);
+      nameBytes += LengthBound.#cost(n);
+      count++;
+    }
+    const newNamespace = !this.#namespaces.has(namespace);
+    return this.#total(
+      nameBytes,
+      count,
+      this.#namespaceBytes + (newNamespace ? LengthBound.#cost(namespace) : 0),
+      this.#namespaces.size + (newNamespace ? 1 : 0),
+    );
+  }
+
+  clear(): void {
+    this.#names.clear();
+    this.#namespaces.clear();
+    this.#nameBytes = 0;
+    this.#namespaceBytes = 0;
+  }
+
+  add(namespace: string, names: readonly string[]): void {
+    for (const n of names) {
+      if (this.#names.has(n)) continue;
+      this.#names.add(n);
+      this.#nameBytes += LengthBound.#cost(n);
+    }
+    if (!this.#namespaces.has(namespace)) {
+      this.#namespaces.add(namespace);
+      this.#namespaceBytes += LengthBound.#cost(namespace);
+    }
+  }
+}
+
 interface Item {
   readonly shape: GroupableShape;
   readonly member: GroupMember;
   /** The request's ticket (arrivals.ts), already spent; orders it among its peers. */
   readonly ticket: Ticket | undefined;
+}
+
+/** Identical requests of a batch, answered once. */
+interface Unique {
+  readonly member: GroupMember;
+  readonly count: number;
+}
+
+/**
+ * What one query asks for one request: all its names, or a share of them when its own query is
+ * too long. `count` is the requests this query answers for the metrics: the request's count on
+ * its first share, 0 on the others.
+ */
+interface Piece {
+  readonly u: Unique;
+  readonly names: readonly string[];
+  readonly whole: boolean;
+  readonly count: number;
 }
 
 /** The wait for peers that entered before the newest request of a batch about to be sent. */
@@ -86,6 +198,9 @@ function peersOf(arrivals: Arrivals, items: readonly Item[]): Promise<void> | un
 
 export class QueryGrouping {
   readonly #d: QueryGroupingDeps;
+  /** Most bytes in one query; Infinity without a limit. */
+  readonly #maxLength: number;
+  #warnedTooLong = false;
   readonly #shapes = new Map<string, QueryShape>();
   /** Answers being fetched, by shape and request, for identical requests to join. */
   readonly #inFlight = new Map<string, { mode: QueryMode; values: Promise<Values> }>();
@@ -95,7 +210,14 @@ export class QueryGrouping {
     if (!Number.isInteger(deps.maxObjects) || deps.maxObjects < 1) {
       throw new RangeError(`maxObjects must be a positive integer, got ${String(deps.maxObjects)}`);
     }
+    const maxLength = deps.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
+    if (!Number.isInteger(maxLength) || maxLength < 0) {
+      throw new RangeError(
+        `maxQueryLength must be a non-negative integer, got ${String(deps.maxQueryLength)}`,
+      );
+    }
     this.#d = deps;
+    this.#maxLength = maxLength === 0 ? Infinity : maxLength;
     const arrivals = deps.arrivals;
     this.#batches = new NextBatch(
       (_key, items) => this.#send(items),
@@ -141,71 +263,123 @@ export class QueryGrouping {
       if (u) u.count++;
       else unique.set(k, { member: m, count: 1 });
     }
-    const answers = new Map<string, Promise<Values>>();
-    for (const chunk of this.#chunks([...unique.values()])) {
+    // Each request's shares, from one query or (when its own is too long) several.
+    const parts = new Map<string, { values: Promise<Values>[]; alone: boolean }>();
+    for (const chunk of this.#chunks(shape, [...unique.values()])) {
       const run = this.#chunk(shape, chunk);
-      chunk.forEach((u, i) => {
+      chunk.forEach((piece, i) => {
+        const k = memberKey(piece.u.member);
         const p = run.then((values) => values[i] ?? new Map<string, number>());
         // Settled below through allSettled; keep Node from flagging it meanwhile.
         p.catch(() => undefined);
-        answers.set(memberKey(u.member), p);
-        const key = `${shape.text}\u0001${memberKey(u.member)}`;
-        const entry = {
-          mode: chunk.length === 1 ? ("single" as const) : ("grouped" as const),
-          values: p,
-        };
-        this.#inFlight.set(key, entry);
-        void p
-          .finally(() => {
-            if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
-          })
-          .catch(() => undefined);
+        const part = parts.get(k) ?? { values: [], alone: true };
+        part.values.push(p);
+        part.alone &&= chunk.length === 1;
+        parts.set(k, part);
       });
+    }
+    const answers = new Map<string, Promise<Values>>();
+    for (const [k, part] of parts) {
+      const [only, ...more] = part.values;
+      const values =
+        only && more.length === 0
+          ? only
+          : Promise.all(part.values).then((shares) => new Map(shares.flatMap((v) => [...v])));
+      values.catch(() => undefined);
+      answers.set(k, values);
+      const key = `${shape.text}\u0001${k}`;
+      const entry = { mode: part.alone ? ("single" as const) : ("grouped" as const), values };
+      this.#inFlight.set(key, entry);
+      void values
+        .finally(() => {
+          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+        })
+        .catch(() => undefined);
     }
     return Promise.allSettled(
       members.map((m) => answers.get(memberKey(m)) ?? Promise.reject(new Error("lost member"))),
     );
   }
 
-  /** Unique requests in arrival order, cut so no chunk names more than maxObjects objects. */
-  *#chunks<U extends { member: GroupMember }>(unique: readonly U[]): Generator<U[]> {
-    let chunk: U[] = [];
+  /**
+   * Unique requests in arrival order, cut so no chunk names more than maxObjects objects nor
+   * renders to more than maxLength bytes; a request whose own query is too long is split.
+   */
+  *#chunks(shape: GroupableShape, unique: readonly Unique[]): Generator<Piece[]> {
+    // Rendered once per batch, and only under a limit.
+    const bound = this.#maxLength === Infinity ? undefined : new LengthBound(shape);
+    let chunk: Piece[] = [];
     let names = new Set<string>();
     for (const u of unique) {
-      const added = u.member.names.filter((n) => !names.has(n)).length;
-      if (chunk.length > 0 && names.size + added > this.#d.maxObjects) {
+      const m = u.member;
+      const added = m.names.filter((n) => !names.has(n)).length;
+      if (
+        chunk.length > 0 &&
+        (names.size + added > this.#d.maxObjects ||
+          (bound !== undefined && bound.with(m.namespace, m.names) > this.#maxLength))
+      ) {
         yield chunk;
         chunk = [];
+        bound?.clear();
         names = new Set();
       }
-      chunk.push(u);
-      for (const n of u.member.names) names.add(n);
+      // Alone, a request is sent with its own query.
+      if (chunk.length === 0 && bound !== undefined && bytes(m.query) > this.#maxLength) {
+        yield* this.#split(shape, u);
+        continue;
+      }
+      chunk.push({ u, names: m.names, whole: true, count: u.count });
+      for (const n of m.names) names.add(n);
+      bound?.add(m.namespace, m.names);
     }
     if (chunk.length > 0) yield chunk;
   }
 
-  /** Values for each request of `chunk`, in order: its own query if alone, else a grouped one. */
-  async #chunk(
-    shape: GroupableShape,
-    chunk: readonly { member: GroupMember; count: number }[],
-  ): Promise<Values[]> {
+  /** A request whose own query is too long: its names in shares that fit, one query each. */
+  *#split(shape: GroupableShape, u: Unique): Generator<Piece[]> {
+    const names = sortedUnique(u.member.names);
+    if (names.length < 2) {
+      yield [{ u, names: u.member.names, whole: true, count: u.count }];
+      return;
+    }
+    let share: string[] = [];
+    const bound = new LengthBound(shape);
+    let count = u.count;
+    for (const n of names) {
+      if (share.length > 0 && bound.with(u.member.namespace, [n]) > this.#maxLength) {
+        yield [{ u, names: share, whole: false, count }];
+        count = 0;
+        share = [];
+        bound.clear();
+      }
+      share.push(n);
+      bound.add(u.member.namespace, [n]);
+    }
+    yield [{ u, names: share, whole: false, count }];
+  }
+
+  /** Values for each piece of `chunk`, in order: a request's own query if alone, else grouped. */
+  async #chunk(shape: GroupableShape, chunk: readonly Piece[]): Promise<Values[]> {
     const [only] = chunk;
-    if (only && chunk.length === 1) return [await this.#single(shape, only.member, only.count)];
-    const requests = chunk.reduce((n, u) => n + u.count, 0);
-    const namespaces = sortedUnique(chunk.map((u) => u.member.namespace));
-    const names = sortedUnique(chunk.flatMap((u) => u.member.names));
+    if (only && chunk.length === 1 && only.whole) {
+      return [await this.#single(shape, only.u.member, only.count)];
+    }
+    const requests = chunk.reduce((n, p) => n + p.count, 0);
+    const namespaces = sortedUnique(chunk.map((p) => p.u.member.namespace));
+    const names = sortedUnique(chunk.flatMap((p) => p.names));
     const query = groupedQuery(shape, namespaces, names);
     let result: QueryResult;
     try {
-      this.#d.onQuery?.("grouped", requests, 1);
-      result = await this.#d.prometheus.query(query);
+      this.#d.onQuery?.(chunk.length === 1 ? "single" : "grouped", requests, 1);
+      result = await this.#query(query);
     } catch (e) {
-      if (mayBeSize(e)) {
+      // A share of a split request has no smaller query of its own to fall back to.
+      if (mayBeSize(e) && chunk.every((p) => p.whole)) {
         this.#d.log.warn(
           { err: String(e), objects: names.length },
           "grouped query failed; retrying each request with its own query",
         );
-        return Promise.all(chunk.map((u) => this.#single(shape, u.member, u.count)));
+        return Promise.all(chunk.map((p) => this.#single(shape, p.u.member, p.count)));
       }
       this.#d.log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
       throw fetchFailed(e);
@@ -215,10 +389,10 @@ export class QueryGrouping {
       const ns = shape.namespaceLabel === undefined ? "" : (s.metric[shape.namespaceLabel] ?? "");
       byObject.set(`${ns}\u0000${s.metric[shape.label] ?? ""}`, s.value[1]);
     }
-    return chunk.map(({ member }) => {
+    return chunk.map(({ u, names }) => {
       const values: Values = new Map();
-      for (const n of member.names) {
-        const v = byObject.get(`${member.namespace}\u0000${n}`);
+      for (const n of names) {
+        const v = byObject.get(`${u.member.namespace}\u0000${n}`);
         if (v !== undefined) values.set(n, v);
       }
       return values;
@@ -230,7 +404,7 @@ export class QueryGrouping {
     let result: QueryResult;
     try {
       this.#d.onQuery?.("single", count, 1);
-      result = await this.#d.prometheus.query(m.query);
+      result = await this.#query(m.query);
     } catch (e) {
       this.#d.log.error(
         { err: String(e), query: m.query },
@@ -243,6 +417,18 @@ export class QueryGrouping {
       values.set(s.metric[shape.label] ?? "", s.value[1]);
     }
     return values;
+  }
+
+  /** Sends `query`; one naming a single object can still be too long: sent anyway, logged once. */
+  #query(query: string): Promise<QueryResult> {
+    if (!this.#warnedTooLong && bytes(query) > this.#maxLength) {
+      this.#warnedTooLong = true;
+      this.#d.log.warn(
+        { bytes: bytes(query), limit: this.#maxLength, query: query.slice(0, 200) },
+        "a query for a single object is longer than --prometheus-max-query-length; sending it anyway (logged once)",
+      );
+    }
+    return this.#d.prometheus.query(query);
   }
 }
 
