@@ -192,7 +192,8 @@ export async function startKubeletSourceAdapter(
         ...(o.extraArgs ?? []),
       ],
     }),
-    "/readyz",
+    // Serving, as for metrics-server: /readyz may wait for a rate to serve.
+    "/healthz",
   );
 }
 
