@@ -15,6 +15,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import {
+  Cleanup,
   endpoints,
   matchersSent,
   promqlOf,
@@ -43,28 +44,27 @@ let prom: RunningPrometheus;
 let thanos: RunningThanos;
 let c: Comparison;
 
+const cleanup = new Cleanup();
+
 before(async () => {
   info = await testCluster();
   world = await createCorpusWorld(info, "kcm-thanos");
+  cleanup.defer(() => deleteCorpusWorld(info, world));
   const openMetrics = corpusOpenMetrics(world);
-  [prom, thanos] = await Promise.all([
-    startPrometheus({ openMetrics }),
-    startThanos({ openMetrics, replicas: 2 }),
-  ]);
-  c = await startComparison({
-    world,
-    kubeconfig: info.kubeconfig,
-    config: writeCorpusConfig(),
-    prometheusUrl: prom.url,
-    backendUrl: thanos.url,
-  });
+  prom = cleanup.stops(await startPrometheus({ openMetrics }));
+  thanos = cleanup.stops(await startThanos({ openMetrics, replicas: 2 }));
+  c = cleanup.stops(
+    await startComparison({
+      world,
+      kubeconfig: info.kubeconfig,
+      config: writeCorpusConfig(),
+      prometheusUrl: prom.url,
+      backendUrl: thanos.url,
+    }),
+  );
 });
 
-after(async () => {
-  await c.stop();
-  await Promise.allSettled([prom.stop(), thanos.stop()]);
-  await deleteCorpusWorld(info, world);
-});
+after(() => cleanup.run());
 
 function assertSame(p: { ref: Answer; got: Answer }, path: string): void {
   const r = `${String(p.ref.status)} ${p.ref.text}`;

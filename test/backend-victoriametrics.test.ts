@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import {
+  Cleanup,
   endpoints,
   matchersSent,
   promqlOf,
@@ -67,10 +68,14 @@ function longSeries(): string {
   return `${lines.join("\n")}\n`;
 }
 
+const cleanup = new Cleanup();
+
 before(async () => {
   info = await testCluster();
   world = await createCorpusWorld(info, "kcm-vm");
+  cleanup.defer(() => deleteCorpusWorld(info, world));
   longNs = await freshNamespace(info, "kcm-vm-long");
+  cleanup.defer(() => kubectl(info, ["delete", "namespace", longNs, "--wait=false"]));
   // ~200-character names (a pod name may have 253); bound to a node that does not exist, so
   // nothing runs them: custom metrics list pods whatever their phase.
   longPods = Array.from(
@@ -91,25 +96,20 @@ before(async () => {
     longNs,
   );
   const openMetrics = corpusOpenMetrics(world).replace(/# EOF\n$/, `${longSeries()}# EOF\n`);
-  [prom, vm] = await Promise.all([
-    startPrometheus({ openMetrics }),
-    startVictoriaMetrics({ openMetrics }),
-  ]);
-  c = await startComparison({
-    world,
-    kubeconfig: info.kubeconfig,
-    config: writeCorpusConfig(),
-    prometheusUrl: prom.url,
-    backendUrl: vm.url,
-  });
+  prom = cleanup.stops(await startPrometheus({ openMetrics }));
+  vm = cleanup.stops(await startVictoriaMetrics({ openMetrics }));
+  c = cleanup.stops(
+    await startComparison({
+      world,
+      kubeconfig: info.kubeconfig,
+      config: writeCorpusConfig(),
+      prometheusUrl: prom.url,
+      backendUrl: vm.url,
+    }),
+  );
 });
 
-after(async () => {
-  await c.stop();
-  await Promise.allSettled([prom.stop(), vm.stop()]);
-  await deleteCorpusWorld(info, world);
-  await kubectl(info, ["delete", "namespace", longNs, "--wait=false"]).catch(() => "");
-});
+after(() => cleanup.run());
 
 function assertSame(p: { ref: Answer; got: Answer }, path: string): void {
   const r = `${String(p.ref.status)} ${p.ref.text}`;

@@ -491,6 +491,29 @@ export async function startThanos(o: {
 // ---------------------------------------------------------------------------------------------
 // Our adapter on a reference Prometheus and on a backend, side by side
 
+/**
+ * What a test file's `before` started, undone by its `after` in reverse order, also when `before`
+ * failed midway (nothing is left running).
+ */
+export class Cleanup {
+  readonly #steps: (() => Promise<unknown>)[] = [];
+
+  /** Registers `r.stop()` and returns `r`. */
+  stops<R extends { stop(): Promise<unknown> }>(r: R): R {
+    this.#steps.push(() => r.stop());
+    return r;
+  }
+
+  /** Registers a step of its own (not named `then`: that would make this a thenable). */
+  defer(step: () => Promise<unknown>): void {
+    this.#steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) await step().catch(() => undefined);
+  }
+}
+
 export interface Comparison {
   /** Our adapter on the plain Prometheus, and the requests it sent there. */
   readonly ref: RunningAdapter;
