@@ -24,7 +24,10 @@ import { PrometheusCustomProvider } from "../providers/prometheus/custom-provide
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";
 import { Arrivals } from "../providers/prometheus/arrivals.ts";
-import { DEFAULT_GROUPING_MAX_OBJECTS } from "../providers/prometheus/query-grouping.ts";
+import {
+  DEFAULT_GROUPING_MAX_OBJECTS,
+  DEFAULT_MAX_QUERY_LENGTH,
+} from "../providers/prometheus/query-grouping.ts";
 import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../providers/resource/kubelet-source.ts";
 import { KubeResourceObjects } from "../providers/resource/objects.ts";
@@ -198,6 +201,14 @@ export function serveCommand(): Command {
         )
           .argParser(nonNegativeInt)
           .default(DEFAULT_GROUPING_MAX_OBJECTS),
+      )
+      .addOption(
+        new Option(
+          "--prometheus-max-query-length <bytes>",
+          "longest PromQL, in bytes, that query grouping sends: batches and large * requests are split to stay within it (VictoriaMetrics refuses longer ones, -search.maxQueryLen); a query for a single object is sent anyway (0: no limit)",
+        )
+          .argParser(nonNegativeInt)
+          .default(DEFAULT_MAX_QUERY_LENGTH),
       )
       .addOption(
         new Option(
@@ -538,6 +549,7 @@ export function serveCommand(): Command {
                 registry: () => lister.custom,
                 log,
                 groupingMaxObjects: o.queryGroupingMaxObjects,
+                maxQueryLength: o.prometheusMaxQueryLength,
                 onQuery: (mode, requests, queries) => {
                   metrics.customQuery(mode, requests, queries);
                 },

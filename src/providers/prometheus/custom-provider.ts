@@ -40,6 +40,8 @@ export interface PrometheusCustomProviderDeps {
    * request, as prometheus-adapter.
    */
   readonly groupingMaxObjects?: number;
+  /** Most bytes of PromQL in one grouped query; 0: no limit (query-grouping.ts). */
+  readonly maxQueryLength?: number;
   /**
    * Called per Prometheus query (`queries` 1) with the number of requests it answers, and per
    * request that joined an identical one in flight (`requests` 1, `queries` 0).
@@ -84,6 +86,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
             prometheus: deps.prometheus,
             log: deps.log,
             maxObjects: max,
+            ...(deps.maxQueryLength !== undefined ? { maxQueryLength: deps.maxQueryLength } : {}),
             ...(deps.onQuery ? { onQuery: deps.onQuery } : {}),
             ...(deps.arrivals ? { arrivals: deps.arrivals } : {}),
           })
