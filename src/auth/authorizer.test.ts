@@ -89,8 +89,7 @@ describe("subjectAccessReviewSpec", () => {
       nonResourceAttributes: { path: "/metrics", verb: "get" },
     });
     assert.deepEqual(
-      subjectAccessReviewSpec(u, attrs("/apis/metrics.k8s.io/v1beta1/nodes"))
-        .resourceAttributes,
+      subjectAccessReviewSpec(u, attrs("/apis/metrics.k8s.io/v1beta1/nodes")).resourceAttributes,
       { verb: "list", group: "metrics.k8s.io", version: "v1beta1", resource: "nodes" },
     );
   });

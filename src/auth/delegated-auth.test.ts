@@ -31,7 +31,10 @@ describe("forbiddenMessage (responsewriters/errors.go)", () => {
   ];
   for (const [path, want] of cases) {
     test(path, () => {
-      assert.equal(forbiddenMessage(alice, requestAttributes("GET", parseRequestTarget(path))), want);
+      assert.equal(
+        forbiddenMessage(alice, requestAttributes("GET", parseRequestTarget(path))),
+        want,
+      );
     });
   }
 });

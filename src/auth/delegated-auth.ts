@@ -26,12 +26,7 @@
  * if (!r.ok) return send(res, r.status, r.body);
  */
 import { goQuote } from "../apimachinery/go-quote.ts";
-import {
-  forbidden,
-  internalError,
-  unauthorized,
-  type Status,
-} from "../apimachinery/status.ts";
+import { forbidden, internalError, unauthorized, type Status } from "../apimachinery/status.ts";
 import type { Logger } from "../observability/logger.ts";
 import {
   DynamicAuthenticationConfig,
