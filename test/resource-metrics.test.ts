@@ -185,7 +185,8 @@ describe("metrics.k8s.io v1beta1", () => {
         "--resource-metrics-source=kubelet",
         "--kubelet-scheme=http",
         "--kubelet-use-node-status-port",
-        "--metric-resolution=2s",
+        "--metric-resolution=10s",
+        "--kubelet-request-timeout=5s",
       ]);
       // The window is the time between the last two scrapes: about the resolution.
       await checkSource(a, /^\d+(\.\d+)?m?s$/);

@@ -30,6 +30,10 @@ import {
 } from "../providers/prometheus/query-grouping.ts";
 import { DEFAULT_ADDRESS_TYPES, KubeletScraper } from "../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../providers/resource/kubelet-source.ts";
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  kubeletFlagErrors,
+} from "../providers/resource/kubelet-options.ts";
 import { KubeResourceObjects } from "../providers/resource/objects.ts";
 import { PrometheusResourceSource } from "../providers/resource/prometheus-source.ts";
 import { checkTemplate, compileRules, namingMapper } from "../providers/prometheus/rules.ts";
@@ -370,7 +374,7 @@ export function serveCommand(): Command {
       .addOption(
         new Option(
           "--metric-resolution <duration>",
-          "kubelet source: how often kubelets are scraped",
+          "kubelet source: how often kubelets are scraped (at least 10s, as metrics-server)",
         )
           .argParser(duration)
           .default(15_000, "15s"),
@@ -403,6 +407,23 @@ export function serveCommand(): Command {
       .option(
         "--kubelet-certificate-authority <file>",
         "kubelet source: CA bundle for kubelet serving certificates (default: the kubeconfig's)",
+      )
+      .option(
+        "--kubelet-client-certificate <file>",
+        "kubelet source: client certificate for kubelets (default: the kubeconfig's)",
+      )
+      .option("--kubelet-client-key <file>", "kubelet source: key of --kubelet-client-certificate")
+      .addOption(
+        new Option(
+          "--kubelet-request-timeout <duration>",
+          "kubelet source: how long one request to a kubelet may take, body included",
+        )
+          .argParser(duration)
+          .default(DEFAULT_REQUEST_TIMEOUT_MS, "10s"),
+      )
+      .option(
+        "-l, --node-selector <selector>",
+        "kubelet source: only scrape the nodes this label selector picks",
       )
       .option("--v <level>", "log verbosity (klog style)", (v) => Number(v), 0)
       // Checked in the action: only the upstream image's entrypoint is let through.
@@ -444,6 +465,18 @@ export function serveCommand(): Command {
             "KCM_ERR_USAGE",
             "--metrics-max-age must be at least --metrics-relist-interval, or metrics would vanish between relists",
           );
+        }
+        if (o.resourceMetricsSource === "kubelet" && !o.disableResourceMetrics) {
+          const errors = kubeletFlagErrors({
+            resolutionMs: o.metricResolution,
+            requestTimeoutMs: o.kubeletRequestTimeout,
+            insecureTls: o.kubeletInsecureTls,
+            caFile: o.kubeletCertificateAuthority,
+            clientCertFile: o.kubeletClientCertificate,
+            clientKeyFile: o.kubeletClientKey,
+            nodeSelector: o.nodeSelector,
+          });
+          if (errors.length > 0) throw new KcmError("KCM_ERR_USAGE", errors.join("; "));
         }
         const warnings: ConfigIssue[] = [];
         const loadOptions = (into: ConfigIssue[]) => ({
@@ -588,7 +621,10 @@ export function serveCommand(): Command {
                 insecureTls: o.kubeletInsecureTls,
                 caFile: o.kubeletCertificateAuthority,
                 kubeconfig: o.listerKubeconfig,
-                timeoutMs: Math.min(o.metricResolution, 10_000),
+                clientCertFile: o.kubeletClientCertificate,
+                clientKeyFile: o.kubeletClientKey,
+                nodeSelector: o.nodeSelector,
+                timeoutMs: o.kubeletRequestTimeout,
               }),
               resolutionMs: o.metricResolution,
               log,

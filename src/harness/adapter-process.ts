@@ -116,7 +116,8 @@ export async function startAdapter(
             "--resource-metrics-source=kubelet",
             "--kubelet-scheme=http",
             "--kubelet-use-node-status-port",
-            "--metric-resolution=5s",
+            "--metric-resolution=10s",
+            "--kubelet-request-timeout=5s",
           ]
         : ["--resource-metrics-source=prometheus"]),
       ...(o.extraArgs ?? []),
