@@ -24,6 +24,7 @@ import {
   type RecordingProxy,
   type RunningPrometheus,
 } from "./support/prometheus.ts";
+import { constantSeries, type ConstantSeries } from "./support/series.ts";
 
 const T = { timeout: 120_000 };
 const CONFIG = fileURLToPath(new URL("fixtures/adapter-config.yaml", import.meta.url));
@@ -44,7 +45,7 @@ let defaultsProxy: RecordingProxy;
  * anywhere in the test run finds the same value, and discovery's `start` (now − max age) sees them.
  */
 function openMetrics(namespace: string): string {
-  const series: [string, Record<string, string>, string][] = [
+  const series: ConstantSeries[] = [
     ["kcm_cpu_load", { namespace, pod: "web-1" }, "0.25"],
     ["kcm_cpu_load", { namespace, pod: "web-2" }, "1.5"],
     ["kcm_cpu_load", { namespace, pod: "worker-1" }, "2000"],
@@ -61,24 +62,7 @@ function openMetrics(namespace: string): string {
     // Counter that never moves: rate() is exactly 0 under the default rules.
     ["kcm_restarts_total", { namespace, pod: "web-1" }, "3"],
   ];
-  const now = Math.floor(Date.now() / 1000);
-  const byName = new Map<string, string[]>();
-  for (let t = now - 600; t <= now + 1200; t += 30) {
-    for (const [name, labels, value] of series) {
-      const ls = Object.entries(labels)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(",");
-      const list = byName.get(name) ?? [];
-      list.push(`${name}{${ls}} ${value} ${String(t)}`);
-      byName.set(name, list);
-    }
-  }
-  const lines: string[] = [];
-  for (const [name, samples] of byName) {
-    lines.push(`# TYPE ${name} ${name.endsWith("_total") ? "counter" : "gauge"}`, ...samples);
-  }
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  return constantSeries(series);
 }
 
 function pod(name: string, app: string) {

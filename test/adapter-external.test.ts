@@ -21,6 +21,7 @@ import {
   type RecordingProxy,
   type RunningPrometheus,
 } from "./support/prometheus.ts";
+import { constantSeries, type ConstantSeries } from "./support/series.ts";
 
 const T = { timeout: 120_000 };
 const CONFIG = fileURLToPath(new URL("fixtures/adapter-config.yaml", import.meta.url));
@@ -34,7 +35,7 @@ let adapter: RunningAdapter;
 
 /** Constant gauges from 10 minutes ago to 20 minutes ahead, so "now" always finds them. */
 function openMetrics(namespace: string): string {
-  const series: [string, Record<string, string>, string][] = [
+  const series: ConstantSeries[] = [
     ["ext_queue_depth", { namespace, queue: "orders" }, "30"],
     ["ext_queue_depth", { namespace, queue: "mail" }, "4"],
     // Another namespace: a namespaced rule must not see it.
@@ -42,22 +43,7 @@ function openMetrics(namespace: string): string {
     ["ext_global_backlog", { region: "eu" }, "5"],
     ["ext_global_backlog", { region: "us" }, "7.5"],
   ];
-  const now = Math.floor(Date.now() / 1000);
-  const byName = new Map<string, string[]>();
-  for (let t = now - 600; t <= now + 1200; t += 30) {
-    for (const [name, labels, value] of series) {
-      const ls = Object.entries(labels)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(",");
-      const list = byName.get(name) ?? [];
-      list.push(`${name}{${ls}} ${value} ${String(t)}`);
-      byName.set(name, list);
-    }
-  }
-  const lines: string[] = [];
-  for (const [name, samples] of byName) lines.push(`# TYPE ${name} gauge`, ...samples);
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  return constantSeries(series);
 }
 
 async function get(path: string): Promise<{ status: number; body: unknown; queries: string[] }> {

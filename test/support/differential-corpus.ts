@@ -7,6 +7,7 @@
  * (test/fixtures/differential/config.yaml plus resourceRules over backfilled gauges), the
  * requests of the corpus, and how an answer is normalized before two are compared.
  */
+import { constantSeries, type ConstantSeries } from "./series.ts";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -208,7 +209,7 @@ function resourceSeries(
 export function corpusOpenMetrics(w: CorpusWorld): string {
   const { ns, otherNs } = w;
   const [webA, webB] = w.webPods as [string, string];
-  const series: [string, Record<string, string>, string][] = [
+  const series: ConstantSeries[] = [
     ["diff_cpu_load", { namespace: ns, pod: webA }, "0.25"],
     ["diff_cpu_load", { namespace: ns, pod: webB }, "1.5"],
     ["diff_cpu_load", { namespace: ns, pod: "db.0" }, "2000"],
@@ -250,24 +251,7 @@ export function corpusOpenMetrics(w: CorpusWorld): string {
     ["dres_cpu_cores", { instance: w.nodeName, id: "/" }, "0.75"],
     ["dres_memory_bytes", { instance: w.nodeName, id: "/" }, "2147483648"],
   ];
-  const now = Math.floor(Date.now() / 1000);
-  const byName = new Map<string, string[]>();
-  for (let t = now - 600; t <= now + 1200; t += 30) {
-    for (const [name, labels, value] of series) {
-      const ls = Object.entries(labels)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(",");
-      const list = byName.get(name) ?? [];
-      list.push(`${name}{${ls}} ${value} ${String(t)}`);
-      byName.set(name, list);
-    }
-  }
-  const lines: string[] = [];
-  for (const [name, samples] of byName) {
-    lines.push(`# TYPE ${name} ${name.endsWith("_total") ? "counter" : "gauge"}`, ...samples);
-  }
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  return constantSeries(series);
 }
 
 // ---------------------------------------------------------------------------------------------
