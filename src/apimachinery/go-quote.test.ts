@@ -5,8 +5,9 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 
-import { goQuote } from "./go-quote.ts";
+import { goQuote, quote } from "./go-quote.ts";
 
 describe("goQuote", () => {
   const table: [string, string][] = [
@@ -37,4 +38,22 @@ describe("goQuote", () => {
       assert.equal(goQuote(input), want);
     });
   }
+});
+
+describe("quote's plain-ASCII shortcut", () => {
+  // What the per-character path gives: the shortcut must never differ from it.
+  const slow = (s: string) => quote(`${s}\u00e9`).slice(0, -2) + '"';
+  it("equals the per-character path for any ASCII text", () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(...Array.from({ length: 128 }, (_, i) => String.fromCharCode(i))),
+        }),
+        (s) => {
+          assert.equal(quote(s), slow(s));
+          assert.equal(quote(s, true), slow(s));
+        },
+      ),
+    );
+  });
 });

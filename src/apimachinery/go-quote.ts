@@ -38,8 +38,14 @@ function scalar(cp: number): number {
   return cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp;
 }
 
+/** Printable ASCII other than `"` and `\`: each such character quotes as itself. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** strconv.Quote (asciiOnly: strconv.QuoteToASCII). */
 export function quote(s: string, asciiOnly = false): string {
+  // Object names and label values are nearly always plain: one string instead of one per
+  // character (a 1,000-pod query quoted 1,000 names twice, a fifth of what a request allocated).
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) out += escapeRune(scalar(ch.codePointAt(0) ?? 0xfffd), '"', asciiOnly);
   return `${out}"`;
