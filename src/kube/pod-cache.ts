@@ -103,10 +103,15 @@ export class PodStore {
 
   /** Replaces everything with a complete list (a relist). */
   replace(items: readonly PodJson[], resourceVersion: string): void {
+    this.replaceCached(items.map(cachedPod), resourceVersion);
+  }
+
+  /** {@link replace} with the pods already reduced to what is kept. */
+  replaceCached(pods: readonly CachedPod[], resourceVersion: string): void {
     this.#byNamespace.clear();
     this.#sorted.clear();
     this.#namespaces = undefined;
-    for (const o of items) this.#put(cachedPod(o));
+    for (const p of pods) this.#put(p);
     this.resourceVersion = resourceVersion;
   }
 
@@ -345,7 +350,9 @@ export class PodCache {
 
   async #list(signal: AbortSignal): Promise<void> {
     this.#o.onEvent?.(this.#synced ? "relist" : "list");
-    const items: PodJson[] = [];
+    // Each page is cut down as it arrives: whole Pod objects (spec, status, managed fields) of
+    // every page until the last would be several KB a pod at the peak of every relist.
+    const pods: CachedPod[] = [];
     let cont = "";
     let rv = "";
     const limit = this.#o.pageSize ?? 500;
@@ -357,14 +364,14 @@ export class PodCache {
         items: PodJson[] | null;
       }>("GET", `/api/v1/pods?${q.toString()}`);
       if (signal.aborted) return;
-      for (const i of page.items ?? []) items.push(i);
+      for (const i of page.items ?? []) pods.push(cachedPod(i));
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue ?? "";
     } while (cont !== "");
-    this.store.replace(items, rv);
+    this.store.replaceCached(pods, rv);
     this.#synced = true;
     this.#brokenSince = undefined;
-    this.#o.log.info({ pods: items.length, resourceVersion: rv }, "pod cache: listed pods");
+    this.#o.log.info({ pods: pods.length, resourceVersion: rv }, "pod cache: listed pods");
   }
 
   async #watch(signal: AbortSignal): Promise<void> {
