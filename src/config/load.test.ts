@@ -78,7 +78,7 @@ test("unknown keys: each one, with a suggestion or the allowed keys", () => {
     [
       'adapter.yaml:3:5: unknown key "seriesQeury" in rules[0]; did you mean "seriesQuery"?',
       'adapter.yaml:5:5: unknown key "nmae" in rules[0]; did you mean "name"?',
-      'adapter.yaml:6:5: unknown key "flurb" in rules[0]; allowed keys are "seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"',
+      'adapter.yaml:6:5: unknown key "flurb" in rules[0]; allowed keys are "seriesQuery", "seriesFilters", "resources", "name", "metricsQuery", "k8sCustomMetrics"',
       'adapter.yaml:7:1: unknown key "rule" at the top level; did you mean "rules"?',
     ].join("\n"),
   );
@@ -198,7 +198,7 @@ test("shape errors and semantic errors are reported together", () => {
     errorOf(text),
     [
       'adapter.yaml:4:21: rules[0].name.matches "(a)(b)" has 2 capture groups, so the metric name cannot be inferred; add name.as, e.g. as: "${1}_${2}"',
-      'adapter.yaml:7:5: unknown key "extra" in rules[1]; allowed keys are "seriesQuery", "seriesFilters", "resources", "name", "metricsQuery"',
+      'adapter.yaml:7:5: unknown key "extra" in rules[1]; allowed keys are "seriesQuery", "seriesFilters", "resources", "name", "metricsQuery", "k8sCustomMetrics"',
     ].join("\n"),
   );
 });

@@ -1,8 +1,8 @@
 /**
  * @module config/schema
  * The adapter config file, key for key as prometheus-adapter v0.12.0 reads it (upstream
- * pkg/config/config.go, yaml tags). Objects are strict because upstream loads with yaml.v2
- * UnmarshalStrict. Checks a schema cannot express (regexes, is/isNot, `as`) live in
+ * pkg/config/config.go, yaml tags), plus one key of ours on a rule (`k8sCustomMetrics`, data
+ * options). Objects are strict because upstream loads with yaml.v2 UnmarshalStrict. Checks a schema cannot express (regexes, is/isNot, `as`) live in
  * config/semantics.ts so the JSON Schema stays a faithful description of the file shape.
  */
 import { z } from "zod";
@@ -62,6 +62,27 @@ export const NameMappingSchema = z
   })
   .describe("How a series name becomes the API metric name.");
 
+/** A value written as a YAML number or text; the loader hands over the source text. */
+const NumberOrText = z.union([z.string(), z.number()]);
+
+export const DataOptionsSchema = z
+  .strictObject({
+    valueWhenMissing: NumberOrText.optional().describe(
+      "Answer this value (a decimal number, e.g. 0) for an object the query returns no sample for, instead of 404 (custom) or an empty list (external). Absent: as prometheus-adapter.",
+    ),
+    maxSampleAge: NumberOrText.optional().describe(
+      "Prometheus duration (e.g. 2m): an object whose newest sample of the rule's series is older counts as missing. Absent: Prometheus' lookback (5m by default) alone decides.",
+    ),
+    lastGoodValueFor: NumberOrText.optional().describe(
+      "Prometheus duration (e.g. 2m): while Prometheus cannot answer, answer each object's last good value if it is at most this old. Absent or 0: off (a 500 Status, as prometheus-adapter).",
+    ),
+  })
+  .meta({
+    id: "DataOptions",
+    description:
+      "k8s-custom-metrics only (prometheus-adapter refuses this key): what to answer for missing, stale or unreachable data. See docs/config.md.",
+  });
+
 export const DiscoveryRuleSchema = z
   .strictObject({
     seriesQuery: z
@@ -82,6 +103,7 @@ export const DiscoveryRuleSchema = z
       .describe(
         "Go template (<< >>) for the PromQL query; fields .Series, .LabelMatchers, .LabelValuesByName, .GroupBy, .GroupBySlice.",
       ),
+    k8sCustomMetrics: DataOptionsSchema.optional(),
   })
   .meta({
     id: "DiscoveryRule",
@@ -136,6 +158,7 @@ export type GroupResourceConfig = z.infer<typeof GroupResourceSchema>;
 export type ResourceMapping = z.infer<typeof ResourceMappingSchema>;
 export type RegexFilter = z.infer<typeof RegexFilterSchema>;
 export type NameMapping = z.infer<typeof NameMappingSchema>;
+export type DataOptionsConfig = z.infer<typeof DataOptionsSchema>;
 export type DiscoveryRule = z.infer<typeof DiscoveryRuleSchema>;
 export type ResourceRule = z.infer<typeof ResourceRuleSchema>;
 export type ResourceRules = z.infer<typeof ResourceRulesSchema>;

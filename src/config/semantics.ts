@@ -10,6 +10,7 @@ import { defaultNameAs } from "../naming/name-as.ts";
 import { labelExtractor, type CompileTemplate } from "../naming/resource-label.ts";
 import { TemplateError } from "../template/errors.ts";
 import { ADAPTER_DELIMITERS, parseTemplate, QUERY_TEMPLATE_FIELDS } from "../template/template.ts";
+import { readDataOptions } from "./data-options.ts";
 import { parsePromDuration } from "./duration.ts";
 import type {
   AdapterConfig,
@@ -189,6 +190,7 @@ class Checker {
       if (isNot !== "") this.regex([...at, "isNot"], isNot);
     });
     this.mapping([...path, "resources"], rule.resources);
+    this.dataOptions([...path, "k8sCustomMetrics"], rule);
     const matches = rule.name?.matches ?? "";
     const as = rule.name?.as ?? "";
     if (matches === "") return;
@@ -202,6 +204,16 @@ class Checker {
         at,
         `${formatPath(at)} ${JSON.stringify(matches)} has ${String(re.groupCount)} capture groups, so the metric name cannot be inferred; add name.as, e.g. as: "${refs}"`,
       );
+    }
+  }
+
+  /** Our own per-rule data options (config/data-options.ts). */
+  dataOptions(path: readonly PropertyKey[], rule: DiscoveryRule): void {
+    for (const p of readDataOptions(rule.k8sCustomMetrics).problems) {
+      const at = [...path, p.key];
+      const message = `${formatPath(at)} ${p.message}`;
+      if (p.severity === "warning") this.warn(at, message);
+      else this.add(at, message);
     }
   }
 

@@ -5,6 +5,23 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Which per-rule data option answered (config `k8sCustomMetrics`). */
+export type DataOptionAnswer = "last_good_value" | "value_when_missing";
+
+// Process-wide, so providers count without being handed the registry; the adapter's registry
+// reads them when scraped.
+const dataAnswers = new Map<string, number>();
+
+/** Counts objects answered by a data option instead of by a Prometheus sample. */
+export function countDataAnswer(
+  api: "custom" | "external",
+  option: DataOptionAnswer,
+  objects = 1,
+): void {
+  const key = `${api}\u0000${option}`;
+  dataAnswers.set(key, (dataAnswers.get(key) ?? 0) + objects);
+}
+
 export interface AdapterMetrics {
   readonly registry: Registry;
   request(group: string, verb: string, code: number, seconds: number): void;
@@ -139,6 +156,20 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     registers,
   });
   reloadTime.setToCurrentTime();
+  new Counter({
+    name: "k8s_custom_metrics_data_option_answers_total",
+    help: "Objects answered by a rule's data option instead of a Prometheus sample: last_good_value (Prometheus unavailable, k8sCustomMetrics.lastGoodValueFor) or value_when_missing (no sample, k8sCustomMetrics.valueWhenMissing).",
+    labelNames: ["api", "option"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const api of ["custom", "external"] as const) {
+        for (const option of ["last_good_value", "value_when_missing"] as const) {
+          this.inc({ api, option }, dataAnswers.get(`${api}\u0000${option}`) ?? 0);
+        }
+      }
+    },
+  });
   return {
     registry,
     configReload(ok) {

@@ -13,6 +13,7 @@ import type { PodCache } from "../../kube/pod-cache.ts";
 import { groupResourceString } from "../../apimachinery/group-resource.ts";
 import type { RestMapper, ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { countDataAnswer } from "../../observability/metrics.ts";
 import {
   StatusError,
   type CustomMetricInfo,
@@ -26,6 +27,13 @@ import type { Arrivals } from "./arrivals.ts";
 import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
 import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
+import { isOutage, LastGood, ThrottledLog } from "./last-good.ts";
+
+/** Values by object name; `at` only for last good values answered during an outage. */
+interface Answer {
+  readonly values: Map<string, number>;
+  readonly at?: Date;
+}
 
 export interface PrometheusCustomProviderDeps {
   readonly prometheus: PrometheusClient;
@@ -76,6 +84,8 @@ function queryBuildReason(e: unknown, rule: string): string | undefined {
 export class PrometheusCustomProvider implements CustomMetricsProvider {
   readonly #d: PrometheusCustomProviderDeps;
   readonly #grouping: QueryGrouping | undefined;
+  readonly #lastGood = new LastGood<number>();
+  readonly #outageLog = new ThrottledLog();
 
   constructor(deps: PrometheusCustomProviderDeps) {
     this.#d = deps;
@@ -95,6 +105,75 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
 
   listAllMetrics(): readonly CustomMetricInfo[] {
     return this.#d.registry().list();
+  }
+
+  #now(): Date {
+    return (this.#d.now ?? (() => new Date()))();
+  }
+
+  /**
+   * Values by object name, and with the rule's `lastGoodValueFor`: each answered value is kept,
+   * and while Prometheus is unavailable the kept ones young enough answer instead (logged, counted).
+   */
+  async #answer(
+    info: CustomMetricInfo,
+    namespace: string,
+    names: readonly string[],
+    metricSelector: readonly Requirement[],
+  ): Promise<Answer> {
+    const entry = this.#d.registry().get(info);
+    const forMs = entry?.rule.data?.lastGoodValueForMs ?? 0;
+    if (entry === undefined || forMs <= 0) {
+      return { values: await this.#values(info, namespace, names, metricSelector) };
+    }
+    const gr = info.groupResource;
+    const prefix = JSON.stringify([info.metric, gr.group, gr.resource, namespace, metricSelector]);
+    const key = (name: string) => `${prefix}\u0000${name}`;
+    try {
+      const values = await this.#values(info, namespace, names, metricSelector);
+      const now = this.#now().getTime();
+      for (const name of names) {
+        const v = values.get(name);
+        if (v !== undefined) this.#lastGood.put(key(name), v, forMs, now);
+      }
+      return { values };
+    } catch (e) {
+      if (!isOutage(e)) throw e;
+      const now = this.#now().getTime();
+      const values = new Map<string, number>();
+      let oldest = now;
+      for (const name of names) {
+        const g = this.#lastGood.get(key(name), now);
+        if (g === undefined) continue;
+        values.set(name, g.value);
+        oldest = Math.min(oldest, g.at);
+      }
+      if (values.size === 0) throw e;
+      countDataAnswer("custom", "last_good_value", values.size);
+      if (this.#outageLog.take(entry.rule.origin, now)) {
+        this.#d.log.warn(
+          {
+            rule: entry.rule.origin,
+            metric: info.metric,
+            objects: values.size,
+            ageSeconds: Math.round((now - oldest) / 1000),
+            maxAgeSeconds: forMs / 1000,
+            err: String(e instanceof Error && e.cause !== undefined ? e.cause : e),
+          },
+          "prometheus unavailable; answering last good values (k8sCustomMetrics.lastGoodValueFor; logged every 30s per rule)",
+        );
+      }
+      return { values, at: new Date(oldest) };
+    }
+  }
+
+  /** The rule's `valueWhenMissing`, counted when used. */
+  #missing(info: CustomMetricInfo, answer: Answer): number | undefined {
+    // During an outage a missing object is unknown, not absent: no stand-in value.
+    if (answer.at !== undefined) return undefined;
+    const v = this.#d.registry().get(info)?.rule.data?.valueWhenMissing;
+    if (v !== undefined) countDataAnswer("custom", "value_when_missing");
+    return v;
   }
 
   /** Runs the query for `names` and returns value by object name (last sample wins, as upstream). */
@@ -172,6 +251,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     name: string,
     value: number,
     metricSelector: readonly Requirement[],
+    at?: Date,
   ): CustomMetricValue {
     return {
       describedObject: {
@@ -181,8 +261,9 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         apiVersion: `${ri.group}/${ri.version}`,
       },
       metric: info.metric,
-      // Upstream stamps values with the adapter's clock (prometheus-adapter #545).
-      timestamp: (this.#d.now ?? (() => new Date()))(),
+      // Upstream stamps values with the adapter's clock (prometheus-adapter #545); a last good
+      // value keeps the time it was answered.
+      timestamp: at ?? this.#now(),
       value,
       selector: metricSelector,
     };
@@ -194,10 +275,18 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
   ): Promise<CustomMetricValue> {
-    const values = await this.#values(info, namespace, [name], metricSelector);
-    const v = values.get(name);
+    const answer = await this.#answer(info, namespace, [name], metricSelector);
+    const v = answer.values.get(name) ?? this.#missing(info, answer);
     if (v === undefined) throw metricNotFound(info, name);
-    return this.#value(await this.#describe(info), info, namespace, name, v, metricSelector);
+    return this.#value(
+      await this.#describe(info),
+      info,
+      namespace,
+      name,
+      v,
+      metricSelector,
+      answer.at,
+    );
   }
 
   async getMetricBySelector(
@@ -239,11 +328,13 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       throw new StatusError(internalError("unable to list matching resources"), { cause: e });
     }
     if (names.length === 0) throw metricNotFound(info);
-    const values = await this.#values(info, namespace, names, metricSelector);
+    const answer = await this.#answer(info, namespace, names, metricSelector);
     const out: CustomMetricValue[] = [];
     for (const name of names) {
-      const v = values.get(name);
-      if (v !== undefined) out.push(this.#value(ri, info, namespace, name, v, metricSelector));
+      const v = answer.values.get(name) ?? this.#missing(info, answer);
+      if (v !== undefined) {
+        out.push(this.#value(ri, info, namespace, name, v, metricSelector, answer.at));
+      }
     }
     return out;
   }

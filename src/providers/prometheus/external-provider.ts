@@ -5,7 +5,9 @@
  */
 import type { Requirement } from "../../apimachinery/label-selector.ts";
 import { internalError, notFound } from "../../apimachinery/status.ts";
+import { NO_DATA_OPTIONS } from "../../config/data-options.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { countDataAnswer } from "../../observability/metrics.ts";
 import {
   StatusError,
   type ExternalMetricInfo,
@@ -16,15 +18,19 @@ import type { PrometheusClient } from "./client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildExternalQuery } from "./query-builder.ts";
 import type { ExternalRegistry } from "./registry.ts";
+import { isOutage, LastGood, ThrottledLog } from "./last-good.ts";
 
 export interface PrometheusExternalProviderDeps {
   readonly prometheus: PrometheusClient;
   readonly registry: () => ExternalRegistry;
   readonly log: Logger;
+  readonly now?: () => Date;
 }
 
 export class PrometheusExternalProvider implements ExternalMetricsProvider {
   readonly #d: PrometheusExternalProviderDeps;
+  readonly #lastGood = new LastGood<readonly ExternalMetricValue[]>();
+  readonly #outageLog = new ThrottledLog();
 
   constructor(deps: PrometheusExternalProviderDeps) {
     this.#d = deps;
@@ -62,6 +68,53 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
       );
       throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
     }
+    const data = entry.rule.data ?? NO_DATA_OPTIONS;
+    const now = () => (this.#d.now ?? (() => new Date()))();
+    let items: readonly ExternalMetricValue[];
+    if (data.lastGoodValueForMs <= 0) {
+      items = await this.#run(info, query);
+    } else {
+      const key = JSON.stringify([info.metric, namespace, metricSelector]);
+      try {
+        items = await this.#run(info, query);
+        this.#lastGood.put(key, items, data.lastGoodValueForMs, now().getTime());
+      } catch (e) {
+        const t = now().getTime();
+        const g = isOutage(e) ? this.#lastGood.get(key, t) : undefined;
+        if (g === undefined) throw e;
+        items = g.value;
+        countDataAnswer("external", "last_good_value", Math.max(1, items.length));
+        if (this.#outageLog.take(entry.rule.origin, t)) {
+          this.#d.log.warn(
+            {
+              rule: entry.rule.origin,
+              metric: info.metric,
+              ageSeconds: Math.round((t - g.at) / 1000),
+              maxAgeSeconds: data.lastGoodValueForMs / 1000,
+              err: String(e instanceof Error && e.cause !== undefined ? e.cause : e),
+            },
+            "prometheus unavailable; answering last good values (k8sCustomMetrics.lastGoodValueFor; logged every 30s per rule)",
+          );
+        }
+      }
+    }
+    if (items.length === 0 && data.valueWhenMissing !== undefined) {
+      countDataAnswer("external", "value_when_missing");
+      // No series to take labels from: an item without labels, stamped now.
+      return [
+        {
+          metricName: info.metric,
+          metricLabels: {},
+          timestamp: now(),
+          value: data.valueWhenMissing,
+        },
+      ];
+    }
+    return [...items];
+  }
+
+  /** The query's samples as items (upstream: one per vector sample, or the scalar). */
+  async #run(info: ExternalMetricInfo, query: string): Promise<readonly ExternalMetricValue[]> {
     const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
     switch (result.resultType) {
       case "vector":

@@ -6,6 +6,8 @@
 import type { ConfigIssue } from "../../config/errors.ts";
 import { configIssueAt } from "../../config/load.ts";
 import type { AdapterConfig, DiscoveryRule } from "../../config/schema.ts";
+import { readDataOptions, type DataOptions } from "../../config/data-options.ts";
+import { withMaxSampleAge } from "./sample-age.ts";
 import { createMetricNamer, type MetricNamer } from "../../naming/name-as.ts";
 import {
   createResourceConverter,
@@ -34,6 +36,8 @@ export interface CompiledRule {
   readonly metricsQuery: Template;
   /** externalRules only: whether the request namespace becomes a matcher (default true). */
   readonly namespaced: boolean;
+  /** `k8sCustomMetrics` (ours): missing, stale and unreachable data; maxSampleAge is in the query. */
+  readonly data?: DataOptions;
 }
 
 /** The mapper as naming needs it: synchronous, on the latest discovery snapshot. */
@@ -94,13 +98,23 @@ export function compileRule(
   origin: string,
   mapper: ResourceMapper,
 ): CompiledRule {
+  const data = readDataOptions(rule.k8sCustomMetrics).options;
+  const query =
+    data.maxSampleAgeMs === undefined
+      ? rule.metricsQuery
+      : withMaxSampleAge(
+          rule.metricsQuery,
+          data.maxSampleAgeMs,
+          origin.startsWith("externalRules") ? "external" : "custom",
+        );
   return {
+    data,
     origin,
     seriesQuery: rule.seriesQuery,
     filters: filtersForRule(rule),
     namer: createMetricNamer(rule.name ?? {}, rule.seriesQuery),
     resources: compileResources(rule.resources ?? {}, mapper),
-    metricsQuery: compileQueryTemplate(rule.metricsQuery, "metrics-query"),
+    metricsQuery: compileQueryTemplate(query, "metrics-query"),
     namespaced: rule.resources?.namespaced ?? true,
   };
 }
