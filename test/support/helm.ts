@@ -84,8 +84,8 @@ export async function runHelm(
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       stderr += `\n(helm ${args.join(" ")} killed after ${String(o.timeoutMs ?? 120_000)} ms)`;
       child.kill("SIGKILL");
