@@ -1,0 +1,213 @@
+/**
+ * @module cli/explain
+ * `k8s-custom-metrics explain hpa NS/NAME` and `explain metric METRIC`: walk the chain from an
+ * HPA (or one raw metrics request) to Prometheus and back, stop at the first broken link, name
+ * its cause and fix; a ✓/✗ tree or JSON; exit 1 when a link is broken.
+ */
+import { readFile } from "node:fs/promises";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { parseGoDuration } from "../apimachinery/go-duration.ts";
+import { isConfigError } from "../config/errors.ts";
+import { parseConfig } from "../config/load.ts";
+import type { AdapterConfig } from "../config/schema.ts";
+import { ConfigDocument } from "../diagnostics/config-document.ts";
+import { runExplain, type ExplainOptions, type ExplainTarget } from "../diagnostics/explain.ts";
+import {
+  explainExitCode,
+  formatExplain,
+  formatExplainJson,
+} from "../diagnostics/explain-report.ts";
+import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
+import { isKcmError, KcmError } from "../errors.ts";
+import { KubeClient } from "../kube/client.ts";
+import { PrometheusClient } from "../providers/prometheus/client.ts";
+import type { PrometheusClientOptions } from "../providers/prometheus/options.ts";
+import { checkTemplate } from "../providers/prometheus/rules.ts";
+
+function duration(v: string): number {
+  try {
+    return parseGoDuration(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function namespacedName(v: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME");
+  return { namespace: m[1] ?? "", name: m[3] ?? "" };
+}
+
+function header(v: string, prev: Record<string, string>): Record<string, string> {
+  const eq = v.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(v)}`);
+  return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
+}
+
+interface Common {
+  kubeconfig?: string | undefined;
+  config?: string | undefined;
+  prometheusUrl?: string | undefined;
+  prometheusHeader: Record<string, string>;
+  prometheusTokenFile?: string | undefined;
+  prometheusCaFile?: string | undefined;
+  metricsMaxAge: number;
+  tolerance: number;
+  output: "text" | "json";
+}
+
+/** The options both forms take (added to each, so `--help` lists them there). */
+function commonOptions(): Option[] {
+  return [
+    new Option(
+      "--kubeconfig <file>",
+      "kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)",
+    ),
+    new Option(
+      "--config <file>",
+      "the adapter's config, to name the rule that gives the metric, or why none does",
+    ),
+    new Option(
+      "--prometheus-url <url>",
+      "the Prometheus the adapter asks, to run the rendered query (e.g. after kubectl port-forward)",
+    ),
+    new Option(
+      "--prometheus-header <name=value>",
+      "header added to every Prometheus request (repeatable)",
+    )
+      .argParser(header)
+      .default({}),
+    new Option("--prometheus-token-file <file>", "bearer token for Prometheus"),
+    new Option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate"),
+    new Option("--metrics-max-age <duration>", "only series seen within this age count")
+      .argParser(duration)
+      .default(600_000, "10m"),
+    new Option("--tolerance <ratio>", "the HPA controller's --horizontal-pod-autoscaler-tolerance")
+      .argParser((v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a ratio ≥ 0");
+        return n;
+      })
+      .default(0.1),
+    new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
+  ];
+}
+
+async function loadConfig(
+  file: string,
+): Promise<{ config: AdapterConfig; doc: ConfigDocument } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new KcmError(
+      "KCM_ERR_USAGE",
+      `cannot read --config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  try {
+    const config = parseConfig(text, file, { compileTemplate: checkTemplate });
+    return { config, doc: new ConfigDocument(text, file) };
+  } catch (e) {
+    if (isConfigError(e)) {
+      throw new KcmError(
+        "KCM_ERR_USAGE",
+        `--config ${file} does not load (${e.message}); run k8s-custom-metrics validate --config ${file}`,
+      );
+    }
+    throw e;
+  }
+}
+
+async function run(o: Common, target: ExplainTarget): Promise<void> {
+  const kubeconfig = kubeconfigPath(o.kubeconfig);
+  let kube: KubeClient;
+  try {
+    kube = new KubeClient({ kubeconfig, timeoutMs: 15_000 });
+  } catch (e) {
+    if (!isKcmError(e)) throw e;
+    throw new KcmError("KCM_ERR_CLUSTER_UNREACHABLE", e.message, { cause: e });
+  }
+  const config = o.config === undefined ? undefined : await loadConfig(o.config);
+  const promOptions: PrometheusClientOptions | undefined =
+    o.prometheusUrl === undefined
+      ? undefined
+      : {
+          url: o.prometheusUrl,
+          headers: o.prometheusHeader,
+          timeoutMs: 5000,
+          coalesceWindowMs: 0,
+          ...(o.prometheusTokenFile ? { bearerTokenFile: o.prometheusTokenFile } : {}),
+          ...(o.prometheusCaFile ? { caFile: o.prometheusCaFile } : {}),
+        };
+  const prometheus = promOptions ? await PrometheusClient.create(promOptions) : undefined;
+  try {
+    try {
+      await kube.json("GET", "/version");
+    } catch (e) {
+      throw new KcmError(
+        "KCM_ERR_CLUSTER_UNREACHABLE",
+        `cannot reach the API server at ${kube.server}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+    const opts: ExplainOptions = {
+      kube,
+      prometheus,
+      prometheusOptions: promOptions,
+      config,
+      maxAgeMs: o.metricsMaxAge,
+      tolerance: o.tolerance,
+    };
+    const report = await runExplain(opts, target);
+    process.stdout.write(o.output === "json" ? formatExplainJson(report) : formatExplain(report));
+    process.exitCode = explainExitCode(report);
+  } finally {
+    kube.close();
+    await prometheus?.close();
+  }
+}
+
+export function explainCommand(): Command {
+  const explain = new Command("explain").description(
+    "walk the chain from an HPA (or one metrics request) to Prometheus and back: HPA spec and scale target, APIService, the metric in the adapter's discovery, the rule that gives it, the objects, the rendered PromQL and its result, the adapter's answer, the HPA controller's computation; stops at the first broken link and names its cause and fix; exits 1 when a link is broken",
+  );
+  const hpa = new Command("hpa")
+    .description("explain a HorizontalPodAutoscaler: every metric it scales on, and its status")
+    .argument("<namespace/name>", "the HPA", namespacedName);
+  for (const opt of commonOptions()) hpa.addOption(opt);
+  hpa.action(async (ref, o) => {
+    await run(o as unknown as Common, { kind: "hpa", namespace: ref.namespace, name: ref.name });
+  });
+  const metric = new Command("metric")
+    .description(
+      "explain one raw request: a custom metric of pods (default), of one object or of a namespace, or an external metric",
+    )
+    .argument("<metric>", "the metric name")
+    .option("-n, --namespace <namespace>", "namespace of the request", "default")
+    .option(
+      "--for <resource[/name]>",
+      "custom metrics: the objects, e.g. pods (all, or those of -l), pods/web-1, deployments.apps/web, namespaces/NS",
+      "pods",
+    )
+    .option("-l, --selector <selector>", "label selector of the objects (external: of the series)")
+    .option("--metric-selector <selector>", "custom metrics: metricLabelSelector")
+    .option("--external", "an external metric (external.metrics.k8s.io)", false);
+  for (const opt of commonOptions()) metric.addOption(opt);
+  metric.action(async (name, o) => {
+    const [resource = "pods", ...object] = o.for.split("/");
+    await run(o as unknown as Common, {
+      kind: "metric",
+      metric: name,
+      namespace: o.namespace,
+      resource,
+      object: object.length > 0 ? object.join("/") : undefined,
+      external: o.external,
+      labelSelector: o.selector,
+      metricSelector: o.metricSelector,
+    });
+  });
+  explain.addCommand(hpa);
+  explain.addCommand(metric);
+  return explain;
+}
