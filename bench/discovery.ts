@@ -15,11 +15,9 @@ import { readClusterInfo } from "../src/harness/cluster.ts";
 import { startPrometheus, freePort } from "../test/support/prometheus.ts";
 import { startUpstreamAdapter } from "../test/support/upstream-adapter.ts";
 import type { Scenario } from "./scenario.ts";
+import { ourServe } from "./support/deployed.ts";
 
 const NAMES = 300;
-
-/** The compiled CLI (bench/run.ts builds it): what a deployment runs, not the tsx dev loader. */
-export const OUR_MAIN = "bench/.dist/cli/main.js";
 
 /** OpenMetrics text: N series spread over NAMES metric names, labelled like cAdvisor and apps. */
 export function seriesText(n: number, at: number): string {
@@ -82,20 +80,16 @@ async function runOurs(
 ): Promise<DiscoveryResult> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      OUR_MAIN,
-      "serve",
-      `--config=${config}`,
-      `--prometheus-url=${url}`,
-      `--lister-kubeconfig=${kubeconfig}`,
-      `--insecure-http-port=${String(port)}`,
-      "--metrics-relist-interval=1h",
-      "--metrics-max-age=2h",
-    ],
-    { stdio: "ignore" },
-  );
+  // As the image starts it (support/deployed.ts), from what bench/run.ts builds.
+  const serve = ourServe([
+    `--config=${config}`,
+    `--prometheus-url=${url}`,
+    `--lister-kubeconfig=${kubeconfig}`,
+    `--insecure-http-port=${String(port)}`,
+    "--metrics-relist-interval=1h",
+    "--metrics-max-age=2h",
+  ]);
+  const child = spawn(serve.command, serve.args, { stdio: "ignore", env: serve.env });
   const get = async () => {
     const res = await fetch(`http://127.0.0.1:${String(port)}/apis/custom.metrics.k8s.io/v1beta1`);
     return { status: res.status, text: await res.text() };

@@ -23,8 +23,8 @@ import { Quantity } from "../src/apimachinery/quantity.ts";
 import { issue, loadCa } from "../src/pki/pki.ts";
 import { freePort } from "../test/support/prometheus.ts";
 import { stopChild } from "../test/support/process.ts";
-import { OUR_MAIN } from "./discovery.ts";
 import type { BenchContext, Scenario } from "./scenario.ts";
+import { ourServe } from "./support/deployed.ts";
 import {
   namespaces,
   nodeIp,
@@ -265,12 +265,9 @@ async function startAdapter(
 ): Promise<Adapter> {
   const port = await freePort();
   const profDir = process.env["BENCH_KUBELET_CPU_PROF"];
-  const child = spawn(
-    process.execPath,
+  // As the image starts it (support/deployed.ts), from what bench/run.ts builds.
+  const serve = ourServe(
     [
-      ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
-      OUR_MAIN,
-      "serve",
       `--lister-kubeconfig=${ctx.kubeconfig}`,
       `--insecure-http-port=${String(port)}`,
       `--prometheus-url=${ctx.info.prometheusUrl}`,
@@ -284,8 +281,12 @@ async function startAdapter(
       // Debug level: one "scraped kubelets" line per round, with its duration.
       "--v=2",
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { nodeArgs: profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [] },
   );
+  const child = spawn(serve.command, serve.args, {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: serve.env,
+  });
   const adapter: Adapter = { child, url: `http://127.0.0.1:${String(port)}`, rounds: [] };
   createInterface({ input: child.stdout }).on("line", (line) => {
     if (!line.includes("scraped kubelets")) return;

@@ -8,9 +8,16 @@
  * kept from the previous results.json, each with its own date. BENCH_PORT_BASE moves the cluster.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readClusterInfo } from "../src/harness/cluster.ts";
 import { KUBE_VERSION } from "../src/harness/kube-binaries.ts";
 import { UPSTREAM_VERSION } from "../test/support/upstream-adapter.ts";
@@ -19,6 +26,7 @@ import { fleet } from "./fleet.ts";
 import { profile, queries } from "./queries.ts";
 import { kubeletSource } from "./kubelet-source.ts";
 import type { Scenario } from "./scenario.ts";
+import { deployedNodeOptions, OUR_BIN, OUR_DIST } from "./support/deployed.ts";
 
 const SCENARIOS: readonly Scenario[] = [discovery, kubeletSource, queries, profile, fleet];
 
@@ -62,10 +70,16 @@ function write(): void {
   writeFileSync("bench/RESULTS.md", `# Benchmark results\n\n${versions}.\n\n${body.join("\n")}`);
 }
 
-// Measure the compiled adapter, as deployed; tsx's on-the-fly compilation would dominate.
-execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", "bench/.dist"], {
+// Measure the compiled adapter, laid out and started as the image does (support/deployed.ts);
+// tsx's on-the-fly compilation would dominate.
+execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", OUR_DIST], {
   stdio: "inherit",
 });
+mkdirSync(dirname(OUR_BIN), { recursive: true });
+copyFileSync("bin/k8s-custom-metrics.js", OUR_BIN);
+process.stderr.write(
+  `bench: ours runs as NODE_OPTIONS="${deployedNodeOptions()}" node ${OUR_BIN} serve\n`,
+);
 cli(["local", "up", `--state-dir=${stateDir}`, `--port-base=${portBase}`]);
 try {
   const info = await readClusterInfo(stateDir);

@@ -1,7 +1,8 @@
 /**
  * @module bench/support/adapters
- * Both adapters under the same conditions, for side-by-side benchmarks: our compiled adapter
- * (`node bench/.dist/cli/main.js serve`, which bench/run.ts builds) and prometheus-adapter v0.12.0
+ * Both adapters under the same conditions, for side-by-side benchmarks: our compiled adapter,
+ * started as the image starts it (support/deployed.ts: `node bin/k8s-custom-metrics.js serve` with
+ * the image's NODE_OPTIONS, from what bench/run.ts builds) and prometheus-adapter v0.12.0
  * (test/support/upstream-adapter.ts), each with
  * - the same config file and the same Prometheus URL (optionally through a recording proxy each,
  *   to see and count the queries it sends),
@@ -41,12 +42,10 @@ import {
   type RecordingProxy,
 } from "../../test/support/prometheus.ts";
 import { startUpstreamAdapter } from "../../test/support/upstream-adapter.ts";
+import { ourServe } from "./deployed.ts";
 import { cpuSecondsOf, peakRssMbOf, resetPeakRss, rssMbOf } from "./load.ts";
 
 const exec = promisify(execFile);
-
-/** The compiled CLI bench/run.ts builds: what a deployment runs, not the tsx dev loader. */
-export const OUR_MAIN = "bench/.dist/cli/main.js";
 
 /** The ordinary user benchmark clients act as (through the front-proxy headers). */
 export const BENCH_USER = "kcm-bench-hpa";
@@ -69,9 +68,12 @@ export interface AdapterOptions {
   readonly maxAge?: string;
   /** Extra flags for the adapter (either implementation). */
   readonly extraArgs?: readonly string[];
-  /** Ours only: the compiled CLI to run (default {@link OUR_MAIN}), e.g. an older build for A/B. */
+  /**
+   * Ours only: the script to run instead of the image's entrypoint (support/deployed.ts), e.g. an
+   * older build's cli/main.js for A/B; it still gets the image's NODE_OPTIONS.
+   */
   readonly main?: string;
-  /** Ours only: flags for node itself, e.g. `--cpu-prof --cpu-prof-dir=…`. */
+  /** Ours only: flags for node itself besides NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=…`. */
   readonly nodeArgs?: readonly string[];
   /** Kubeconfig for lister, authentication and authorization; default the cluster's admin one. */
   readonly kubeconfig?: string;
@@ -239,23 +241,24 @@ async function startOurs(
     const port = await freePort();
     const certDir = await mkdtemp(join(tmpdir(), "kcm-bench-certs-"));
     const url = `https://127.0.0.1:${String(port)}`;
-    const args = [
-      ...(o.nodeArgs ?? []),
-      o.main ?? OUR_MAIN,
-      "serve",
-      `--config=${o.config}`,
-      `--prometheus-url=${prometheusUrl}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${String(port)}`,
-      `--cert-dir=${certDir}`,
-      `--lister-kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      `--metrics-relist-interval=${o.relistInterval ?? "1h"}`,
-      `--metrics-max-age=${o.maxAge ?? "24h"}`,
-      ...(o.extraArgs ?? []),
-    ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const serve = ourServe(
+      [
+        `--config=${o.config}`,
+        `--prometheus-url=${prometheusUrl}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${String(port)}`,
+        `--cert-dir=${certDir}`,
+        `--lister-kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        `--metrics-relist-interval=${o.relistInterval ?? "1h"}`,
+        `--metrics-max-age=${o.maxAge ?? "24h"}`,
+        ...(o.extraArgs ?? []),
+      ],
+      { nodeArgs: o.nodeArgs, main: o.main },
+    );
+    const args = serve.args;
+    const child = spawn(serve.command, args, { stdio: ["ignore", "pipe", "pipe"], env: serve.env });
     let log = "";
     const append = (d: Buffer) => {
       log = (log + d.toString()).slice(-200_000);
