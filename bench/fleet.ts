@@ -37,6 +37,13 @@ import {
   type AggregatorCredentials,
   type RunningBenchAdapter,
 } from "./support/adapters.ts";
+import {
+  binV8Flags,
+  deployedNodeOptions,
+  deployedSentence,
+  memoryBaseline,
+  RSS_GOAL_MIB,
+} from "./support/deployed.ts";
 import { adminPool, NOWHERE_NODE } from "./support/fixtures.ts";
 import type { BenchContext, Scenario, ScenarioResult } from "./scenario.ts";
 
@@ -340,6 +347,8 @@ interface FleetFigures {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly cpuSeconds: number;
+  /** VmHWM over the adapter's whole life (start, warm-up and measured cycles), MiB. */
+  readonly peakRssMb: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -401,10 +410,11 @@ async function measure(
         p99Ms: percentile(sorted, 99),
         maxMs: sorted.at(-1) ?? Number.NaN,
         cpuSeconds: a.cpuSeconds() - cpu0,
+        peakRssMb: a.peakRssMb(),
       };
       ctx.log(
         `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
-          `p99 ${f.p99Ms.toFixed(1)} ms, ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
+          `p99 ${f.p99Ms.toFixed(1)} ms, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
       );
       return f;
     } finally {
@@ -426,24 +436,49 @@ function markdown(rows: readonly FleetFigures[]): string {
   const up = rows.find((r) => r.adapter === "upstream");
   const ours = rows.find((r) => r.adapter === "ours");
   const line = (r: FleetFigures) =>
-    `| ${r.adapter} | ${String(r.requests)} | ${String(r.prometheusQueries)} (${String(r.postQueries)} POST) | ${fmt(r.queriesPerRequest, 3)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${String(r.errors)} | ${fmt(r.cpuSeconds, 2)} |`;
+    `| ${r.adapter} | ${String(r.requests)} | ${String(r.prometheusQueries)} (${String(r.postQueries)} POST) | ${fmt(r.queriesPerRequest, 3)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${String(r.errors)} | ${fmt(r.cpuSeconds, 2)} | ${fmt(r.peakRssMb, 0)} |`;
   const ratio = (f: (r: FleetFigures) => number) =>
     up && ours && f(up) !== 0 ? fmt(f(ours) / f(up), 3) : "—";
   const lines = [
     "## HPA fleet",
     "",
+    `${deployedSentence()} Peak RSS is VmHWM over each adapter's whole life (start-up, warm-up and measured cycles). The machine's 2 cores are shared with other work: latency and CPU figures are noisy; RSS is not.`,
+    "",
     `1,000 HPAs (${String(NAMESPACES)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~67 due HPAs send their v1beta2 request together, open loop, over one HTTP/2 connection with the front-proxy certificate. ${String(CYCLES)} measured cycles after one warm-up cycle. Queries counted by a recording proxy in front of Prometheus (its hop is in every latency).`,
     "",
-    "| adapter | HPA requests | Prometheus queries | queries / request | p50 ms | p99 ms | max ms | errors | CPU s |",
-    "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+    "| adapter | HPA requests | Prometheus queries | queries / request | p50 ms | p99 ms | max ms | errors | CPU s | peak RSS MiB |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
     ...rows.map(line),
-    `| ours / upstream (default flags) | | ${ratio((r) => r.prometheusQueries)} | ${ratio((r) => r.queriesPerRequest)} | ${ratio((r) => r.p50Ms)} | ${ratio((r) => r.p99Ms)} | ${ratio((r) => r.maxMs)} | | ${ratio((r) => r.cpuSeconds)} |`,
+    `| ours / upstream (default flags) | | ${ratio((r) => r.prometheusQueries)} | ${ratio((r) => r.queriesPerRequest)} | ${ratio((r) => r.p50Ms)} | ${ratio((r) => r.p99Ms)} | ${ratio((r) => r.maxMs)} | | ${ratio((r) => r.cpuSeconds)} | ${ratio((r) => r.peakRssMb)} |`,
   ];
   if (up && ours) {
     const fewer = up.prometheusQueries / Math.max(1, ours.prometheusQueries);
     lines.push(
       "",
       `Goal: at least 5× fewer Prometheus queries than upstream (${fewer >= 5 ? "met" : "missed"}: ${fmt(fewer)}×), p99 under 50 ms (${ours.p99Ms < 50 ? "met" : "missed"}: ${fmt(ours.p99Ms)} ms).`,
+    );
+  }
+  const mine = rows.filter((r) => r.adapter.startsWith("ours"));
+  const highest = Math.max(...mine.map((r) => r.peakRssMb));
+  if (mine.length > 0) {
+    lines.push(
+      "",
+      `Peak RSS ≤ ${String(RSS_GOAL_MIB)} MiB in every run of ours: ${highest <= RSS_GOAL_MIB ? "met" : "missed"} (highest ${fmt(highest, 0)} MiB).`,
+    );
+  }
+  const base = memoryBaseline();
+  if (base) {
+    lines.push(
+      "",
+      `Ours before (this bench, ${base.fleet.date}: ${base.note.replace(/ Read by .*$/, "")}) and now:`,
+      "",
+      "| adapter | peak RSS MiB before | now | p50 ms before | now | p99 ms before | now | CPU s before | now |",
+      "| --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+      ...mine.map((r) => {
+        const b = base.fleet.adapters.find((x) => x.adapter === r.adapter);
+        const v = (x: number | undefined, d = 1) => (x === undefined ? "–" : fmt(x, d));
+        return `| ${r.adapter} | ${v(b?.peakRssMb, 0)} | ${fmt(r.peakRssMb, 0)} | ${v(b?.p50Ms)} | ${fmt(r.p50Ms)} | ${v(b?.p99Ms)} | ${fmt(r.p99Ms)} | ${v(b?.cpuSeconds, 2)} | ${fmt(r.cpuSeconds, 2)} |`;
+      }),
     );
   }
   return lines.join("\n");
@@ -509,6 +544,8 @@ async function run(ctx: BenchContext): Promise<ScenarioResult> {
         podsPerDeployment: PODS_PER_DEPLOYMENT,
         periodSeconds: PERIOD_S,
         cycles: CYCLES,
+        nodeOptions: deployedNodeOptions(),
+        v8Flags: binV8Flags(),
         adapters: rows,
       },
       markdown: markdown(rows),

@@ -41,6 +41,14 @@ import {
   deleteBenchObjects,
   podSelector,
 } from "./support/fixtures.ts";
+import {
+  binV8Flags,
+  deployedNodeOptions,
+  deployedSentence,
+  memoryBaseline,
+  RSS_GOAL_MIB,
+  type MemoryBaseline,
+} from "./support/deployed.ts";
 import { runLoad, type LoadRequest, type LoadResult } from "./support/load.ts";
 import type { BenchContext, Scenario } from "./scenario.ts";
 
@@ -266,10 +274,33 @@ function tables(rows: readonly QueriesRow[]): string {
       `| ${r.label} | ${String(r.concurrency)} | ${ms(o.p50Ms)} ms | ${ms(u.p50Ms)} ms | ${ratio(o.p50Ms, u.p50Ms)} | ${ms(o.p99Ms)} ms | ${ms(u.p99Ms)} ms | ${ratio(o.p99Ms, u.p99Ms)} | ${o.reqPerSec.toFixed(0)} | ${u.reqPerSec.toFixed(0)} | ${ratio(o.reqPerSec, u.reqPerSec)} | ${ms(r.floor.p50Ms)} ms | ${(o.p50Ms - r.floor.p50Ms).toFixed(2)} ms |`,
     );
     cost.push(
-      `| ${r.label} | ${String(r.concurrency)} | ${(o.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${(u.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${ratio(o.cpuSecondsPer1000 ?? 0, u.cpuSecondsPer1000 ?? 0)} | ${(o.peakRssMb ?? NaN).toFixed(0)} MB | ${(u.peakRssMb ?? NaN).toFixed(0)} MB | ${ratio(o.peakRssMb ?? 0, u.peakRssMb ?? 0)} | ${o.promQueriesPerRequest.toFixed(2)} | ${u.promQueriesPerRequest.toFixed(2)} |`,
+      `| ${r.label} | ${String(r.concurrency)} | ${(o.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${(u.cpuSecondsPer1000 ?? NaN).toFixed(2)} | ${ratio(o.cpuSecondsPer1000 ?? 0, u.cpuSecondsPer1000 ?? 0)} | ${(o.peakRssMb ?? NaN).toFixed(0)} MiB | ${(u.peakRssMb ?? NaN).toFixed(0)} MiB | ${ratio(o.peakRssMb ?? 0, u.peakRssMb ?? 0)} | ${o.promQueriesPerRequest.toFixed(2)} | ${u.promQueriesPerRequest.toFixed(2)} |`,
     );
   }
   return `${lat.join("\n")}\n\n${cost.join("\n")}\n`;
+}
+
+/** Ours before issue #12 item 5 (bench/baseline-memory.json) and now, per cell. */
+function memoryTable(rows: readonly QueriesRow[], base: MemoryBaseline): string {
+  const out = [
+    `Ours before (this bench, ${base.queries.date}: ${base.note.replace(/ Read by .*$/, "")}) and now:`,
+    "",
+    "| request | c | peak RSS before | now | p50 before | now | p99 before | now | req/s before | now | CPU s/1k req before | now |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const r of rows) {
+    const b = base.queries.rows.find((x) => x.kind === r.kind && x.concurrency === r.concurrency);
+    const o = r.ours;
+    const v = (x: number | undefined, f: (n: number) => string) => (x === undefined ? "–" : f(x));
+    const mib = (n: number) => `${n.toFixed(0)} MiB`;
+    const lat = (n: number) => `${ms(n)} ms`;
+    const rps = (n: number) => n.toFixed(0);
+    const cpu = (n: number) => n.toFixed(2);
+    out.push(
+      `| ${r.label} | ${String(r.concurrency)} | ${v(b?.peakRssMb, mib)} | ${v(o.peakRssMb, mib)} | ${v(b?.p50Ms, lat)} | ${lat(o.p50Ms)} | ${v(b?.p99Ms, lat)} | ${lat(o.p99Ms)} | ${v(b?.reqPerSec, rps)} | ${rps(o.reqPerSec)} | ${v(b?.cpuSecondsPer1000, cpu)} | ${v(o.cpuSecondsPer1000, cpu)} |`,
+    );
+  }
+  return out.join("\n");
 }
 
 function goals(rows: readonly QueriesRow[]): string {
@@ -294,6 +325,20 @@ function goals(rows: readonly QueriesRow[]): string {
         : `- Throughput at concurrency 64 ≥ 1.5× upstream: missed for ${slow
             .map((r) => `${r.kind} (${ratio(r.ours.reqPerSec, r.upstream.reqPerSec)}×)`)
             .join(", ")}.`,
+    );
+  }
+  const peak = rows.reduce<QueriesRow | undefined>(
+    (m, r) => ((r.ours.peakRssMb ?? 0) > (m?.ours.peakRssMb ?? -1) ? r : m),
+    undefined,
+  );
+  if (peak) {
+    const over = rows.filter((r) => (r.ours.peakRssMb ?? Infinity) > RSS_GOAL_MIB);
+    lines.push(
+      `- Peak RSS ≤ ${String(RSS_GOAL_MIB)} MiB in every cell: ${
+        over.length === 0
+          ? "met"
+          : `missed in ${over.map((r) => `${r.kind}@${String(r.concurrency)}`).join(", ")}`
+      } (highest ${(peak.ours.peakRssMb ?? NaN).toFixed(0)} MiB, ${peak.kind}@${String(peak.concurrency)}).`,
     );
   }
   const worse = rows.filter((r) => r.ours.p99Ms > r.upstream.p99Ms);
@@ -361,15 +406,24 @@ export const queries: Scenario = {
             `${k.id}: ${String(floors.get(k.id)?.length ?? 0)} ${floors.get(k.id)?.[0]?.method ?? "GET"}`,
         )
         .join(", ");
+      const base = memoryBaseline();
       return {
-        json: { seconds, concurrencies, rows },
+        json: {
+          seconds,
+          concurrencies,
+          nodeOptions: deployedNodeOptions(),
+          v8Flags: binV8Flags(),
+          rows,
+        },
         markdown: `## Queries (HPA-shaped requests over HTTPS, authenticated and authorized)
+
+${deployedSentence()} Peak RSS is VmHWM, reset before each cell (so a cell starts from what the one before left resident). The machine's 2 cores are shared with other work: latency, req/s and CPU figures are noisy; RSS is not.
 
 Closed loop for ${String(seconds)} s per cell at concurrency c over one HTTP/2 connection (as the aggregator), front-proxy certificate and an ordinary RBAC user (SubjectAccessReviews, cached 10 s by both). Floor: the PromQL our adapter sends for the request, straight to Prometheus over keep-alive HTTP/1.1 (queries per request: ${floorNote}). "Prometheus queries/request" counts Prometheus' own \`/api/v1/query\` requests per adapter request (below 1: identical in-flight queries were shared). Both adapters run with \`--client-qps=1000 --client-burst=2000\` (upstream's default, 5/s, would cap its \`pods/*\` answers at 5/s). Pod objects: ${String(PODS)} in the API server; upstream lists the selected pods from it for every \`pods/*\` request and reads metrics.k8s.io pods from an informer; ours reads both from its watched pod cache. Below 1 Prometheus query per request at c ≥ 16: identical in-flight queries shared and concurrent requests grouped; that also makes the floor, which sends every query, slower than ours there.
 
 ${tables(rows)}
 ${goals(rows)}
-`,
+${base ? `\n${memoryTable(rows, base)}\n` : ""}`,
       };
     } finally {
       for (const a of adapters) await a.stop();
