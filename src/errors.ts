@@ -1,74 +1,55 @@
 /**
  * @module errors
- * The one error catalog. Every failure a user can meet has a stable code, an HTTP status (for the
- * server) and a hint that says what to do next. docs/errors.md lists the same codes; a test keeps
- * the two in step.
+ * The one error catalog of the CLI. Every failure a command can stop with has a stable code and a
+ * hint that says what to do next; src/cli/main.ts prints it as one line and exits 1.
+ * docs/errors.md lists the same codes; a test keeps the two in step. (What an API client gets is a
+ * Kubernetes Status instead: apimachinery/status.ts.)
  */
 
 export interface ErrorSpec {
-  /** HTTP status when the error reaches an API client. */
-  readonly status: number;
-  /** Kubernetes Status reason. */
-  readonly reason: string;
   /** What the user should do next. */
   readonly hint: string;
 }
 
 export const ERRORS = {
   KCM_ERR_USAGE: {
-    status: 400,
-    reason: "BadRequest",
     hint: "run the command with --help to see its options",
   },
   KCM_ERR_PREREQ_MISSING: {
-    status: 500,
-    reason: "InternalError",
     hint: "install the missing program (see README.md, 'Prerequisites') and run again",
   },
   KCM_ERR_KUBE_BUILD: {
-    status: 500,
-    reason: "InternalError",
     hint: "read the build log named in the message; a network hiccup to the Go module proxy is retried by running again",
   },
   KCM_ERR_PORT_BUSY: {
-    status: 500,
-    reason: "InternalError",
     hint: "stop what listens there (or run `k8s-custom-metrics local down`), or pick other ports with --port-base",
   },
   KCM_ERR_COMPONENT_DIED: {
-    status: 500,
-    reason: "InternalError",
     hint: "read the component's log named in the message; `k8s-custom-metrics local status` shows every log",
   },
   KCM_ERR_COMPONENT_TIMEOUT: {
-    status: 500,
-    reason: "InternalError",
     hint: "the component did not become ready in time; read its log named in the message",
   },
   KCM_ERR_NOT_RUNNING: {
-    status: 500,
-    reason: "InternalError",
     hint: "start the local cluster with `k8s-custom-metrics local up`",
   },
   KCM_ERR_ALREADY_RUNNING: {
-    status: 500,
-    reason: "InternalError",
     hint: "the local cluster already runs in this state folder; use it, or stop it with `k8s-custom-metrics local down`",
   },
   KCM_ERR_KUBE_UNREACHABLE: {
-    status: 503,
-    reason: "ServiceUnavailable",
     hint: "check --lister-kubeconfig (or the in-cluster service account) and that the API server answers",
   },
   KCM_ERR_CLUSTER_UNREACHABLE: {
-    status: 503,
-    reason: "ServiceUnavailable",
     hint: "check --kubeconfig (or $KUBECONFIG, ~/.kube/config) and that the API server answers `kubectl version`",
   },
   KCM_ERR_CONFIG: {
-    status: 500,
-    reason: "InternalError",
     hint: "fix the configuration file at the line and column named, then start again",
+  },
+  KCM_ERR_AUTH_CONFIG: {
+    hint: "grant the RoleBinding the message names, fix the CA file, or start with --authentication-tolerate-lookup-failure",
+  },
+  KCM_ERR_INTERNAL: {
+    hint: "this is a bug: please report it with the command line and this message (K8SCM_DEBUG=1 adds the stack)",
   },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -76,7 +57,7 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export class KcmError extends Error {
   readonly code: ErrorCode;
-  override readonly name = "KcmError";
+  override readonly name: string = "KcmError";
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

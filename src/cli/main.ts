@@ -3,8 +3,7 @@
  * The `k8s-custom-metrics` command.
  */
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { isConfigError } from "../config/errors.ts";
-import { isKcmError } from "../errors.ts";
+import { isKcmError, KcmError } from "../errors.ts";
 
 // A reader that went away (`… | head -3`) is not an error: end quietly with 0, as git and kubectl
 // do, instead of an unhandled 'error' event and its stack. ECONNRESET is the same when our output
@@ -58,13 +57,16 @@ if (needs("demo-app"))
 try {
   await program.parseAsync();
 } catch (e) {
-  if (isKcmError(e)) {
-    process.stderr.write(`error: ${e.toLine()}\n`);
-    process.exit(1);
+  // Every error ends as a catalog error (src/errors.ts, docs/errors.md): its code and what to do
+  // next, then exit 1. One the catalog does not name is a bug: KCM_ERR_INTERNAL.
+  const error = isKcmError(e)
+    ? e
+    : new KcmError("KCM_ERR_INTERNAL", e instanceof Error ? `${e.name}: ${e.message}` : String(e), {
+        cause: e,
+      });
+  process.stderr.write(`error: ${error.toLine()}\n`);
+  if (error.code === "KCM_ERR_INTERNAL" && process.env["K8SCM_DEBUG"] && e instanceof Error) {
+    process.stderr.write(`${e.stack ?? ""}\n`);
   }
-  if (isConfigError(e)) {
-    process.stderr.write(`error: KCM_ERR_CONFIG: ${e.message}\n`);
-    process.exit(1);
-  }
-  throw e;
+  process.exit(1);
 }

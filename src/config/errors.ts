@@ -1,8 +1,10 @@
 /**
  * @module config/errors
  * ConfigError: every problem found in a config file, each as `file:line:col: what is wrong; what
- * to fix`, one per line, so an editor or terminal can jump to it.
+ * to fix`, one per line, so an editor or terminal can jump to it. A catalog error
+ * (`KCM_ERR_CONFIG`, src/errors.ts).
  */
+import { KcmError } from "../errors.ts";
 
 export interface ConfigIssue {
   readonly file: string;
@@ -27,13 +29,18 @@ export function formatIssue(issue: ConfigIssue): string {
   return `${where}: ${issue.severity === "warning" ? "warning: " : ""}${issue.message}`;
 }
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+export class ConfigError extends KcmError {
+  override readonly name: string = "ConfigError";
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown }) {
-    super(issues.map(formatIssue).join("\n"), options);
+    super("KCM_ERR_CONFIG", issues.map(formatIssue).join("\n"), options);
     this.issues = issues;
+  }
+
+  /** One line per issue; each already says what to fix, so the catalog's hint is not repeated. */
+  override toLine(): string {
+    return `${this.code}: ${this.message}`;
   }
 }
 
