@@ -223,7 +223,12 @@ describe("delegated auth against the real kube-apiserver", () => {
   });
 
   test("authenticateAndAuthorize end to end through the front proxy", T, async () => {
-    const auth = await DelegatedAuth.create({ client, configRefreshMs: 0, backoff: NO_RETRY });
+    const auth = await DelegatedAuth.create({
+      authenticationClient: client,
+      authorizationClient: client,
+      configRefreshMs: 0,
+      backoff: NO_RETRY,
+    });
     try {
       const ok = await waitFor("alice to be allowed", async () => {
         const r = await auth.authenticateAndAuthorize({

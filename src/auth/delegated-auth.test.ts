@@ -43,14 +43,19 @@ describe("DelegatedAuth.authenticateAndAuthorize", () => {
   let auth: DelegatedAuth;
   let proxyCert: X509Certificate;
   let sars = 0;
+  const authnCalls: string[] = [];
+  const authzCalls: string[] = [];
 
   before(async () => {
     const frontProxyCa = await createCa("front-proxy-ca");
     proxyCert = new X509Certificate(
       (await issue(frontProxyCa, { commonName: "front-proxy-client", usage: "client" })).certPem,
     );
-    const client: KubeJson = {
-      json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    // Two clients, as --authentication-kubeconfig and --authorization-kubeconfig give: each
+    // records what it is asked, so a call sent to the wrong one shows.
+    const authenticationClient: KubeJson = {
+      json<T>(method: "GET" | "POST", path: string): Promise<T> {
+        authnCalls.push(`${method} ${path}`);
         if (method === "GET") {
           return Promise.resolve({
             data: {
@@ -62,22 +67,29 @@ describe("DelegatedAuth.authenticateAndAuthorize", () => {
             },
           } as T);
         }
-        if (path.includes("subjectaccessreviews")) {
-          sars++;
-          const spec = (body as { spec: { user: string } }).spec;
-          return Promise.resolve({
-            status:
-              spec.user === "alice"
-                ? { allowed: true }
-                : spec.user === "eve"
-                  ? { allowed: false, denied: true, reason: "eve is banned" }
-                  : { allowed: false },
-          } as T);
-        }
         return Promise.resolve({ status: { authenticated: false } } as T);
       },
     };
-    auth = await DelegatedAuth.create({ client, configRefreshMs: 0 });
+    const authorizationClient: KubeJson = {
+      json<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+        authzCalls.push(`${method} ${path}`);
+        sars++;
+        const spec = (body as { spec: { user: string } }).spec;
+        return Promise.resolve({
+          status:
+            spec.user === "alice"
+              ? { allowed: true }
+              : spec.user === "eve"
+                ? { allowed: false, denied: true, reason: "eve is banned" }
+                : { allowed: false },
+        } as T);
+      },
+    };
+    auth = await DelegatedAuth.create({
+      authenticationClient,
+      authorizationClient,
+      configRefreshMs: 0,
+    });
   });
 
   const req = (user: string | undefined, path: string, certs = true): AuthRequest => ({
@@ -153,6 +165,30 @@ describe("DelegatedAuth.authenticateAndAuthorize", () => {
   test("a path NewRequestInfo cannot read: 500 as kube", async () => {
     const watch = await auth.authenticateAndAuthorize(req("alice", "/apis/g/v/watch"));
     assert.equal(!watch.ok && watch.status, 500);
+  });
+
+  test("the ConfigMap and TokenReview use the authentication client, reviews the authorization one", async () => {
+    const reviewsBefore = authzCalls.length;
+    await auth.authenticateAndAuthorize({
+      headers: { authorization: "Bearer some-token" },
+      peerCertificates: [],
+      method: "GET",
+      target: parseRequestTarget(podMetricPath),
+    });
+    assert.ok(
+      authnCalls.includes(
+        "GET /api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication",
+      ),
+    );
+    assert.ok(authnCalls.includes("POST /apis/authentication.k8s.io/v1/tokenreviews"));
+    assert.ok(authnCalls.every((c) => !c.includes("subjectaccessreviews")));
+    await auth.authenticateAndAuthorize(
+      req("alice", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/other/pods/%2A/m"),
+    );
+    assert.ok(authzCalls.length > reviewsBefore);
+    assert.ok(
+      authzCalls.every((c) => c === "POST /apis/authorization.k8s.io/v1/subjectaccessreviews"),
+    );
   });
 
   test("close stops the refresh timer", () => {

@@ -18,7 +18,10 @@
  * - here: `forbiddenMessage(user, attrs)` and the exact 401/403 Status bodies.
  *
  * @example
- * const auth = await DelegatedAuth.create({ client: new KubeClient({ kubeconfig }) });
+ * const auth = await DelegatedAuth.create({
+ *   authenticationClient: new KubeClient({ kubeconfig: authenticationKubeconfig }),
+ *   authorizationClient: new KubeClient({ kubeconfig: authorizationKubeconfig }),
+ * });
  * const r = await auth.authenticateAndAuthorize({
  *   headers: headersFromRaw(req.rawHeaders), peerCertificates: peerCertificates(req.socket),
  *   method: req.method, target: parseRequestTarget(req.url),
@@ -44,8 +47,13 @@ import { TokenReviewAuthenticator } from "./token-review-authenticator.ts";
 import type { AuthRequest, Clock, KubeJson, UserInfo } from "./types.ts";
 
 export interface DelegatedAuthOptions {
-  /** The adapter's own API client (TokenReview, SubjectAccessReview, the ConfigMap). */
-  readonly client: KubeJson;
+  /**
+   * For TokenReview and the auth ConfigMap (`--authentication-kubeconfig`), as the generic
+   * apiserver's DelegatingAuthenticationOptions.
+   */
+  readonly authenticationClient: KubeJson;
+  /** For SubjectAccessReview (`--authorization-kubeconfig`): DelegatingAuthorizationOptions. */
+  readonly authorizationClient: KubeJson;
   readonly authentication?: DelegatingAuthenticationOptions | undefined;
   /** `--authentication-token-webhook-cache-ttl`, default 10 s. */
   readonly tokenCacheTtlMs?: number | undefined;
@@ -133,12 +141,12 @@ export class DelegatedAuth {
   static async create(o: DelegatedAuthOptions): Promise<DelegatedAuth> {
     const config = await DynamicAuthenticationConfig.start({
       options: o.authentication ?? {},
-      client: o.client,
+      client: o.authenticationClient,
       refreshIntervalMs: o.configRefreshMs ?? 30_000,
       log: o.log,
     });
     const tokenReview = new TokenReviewAuthenticator({
-      client: o.client,
+      client: o.authenticationClient,
       cacheTtlMs: o.tokenCacheTtlMs,
       now: o.now,
       backoff: o.backoff,
@@ -150,7 +158,7 @@ export class DelegatedAuth {
       now: o.now,
     });
     const authorizer = new DelegatingAuthorizer({
-      client: o.client,
+      client: o.authorizationClient,
       alwaysAllowGroups: o.alwaysAllowGroups,
       alwaysAllowPaths: o.alwaysAllowPaths,
       authorizedTtlMs: o.authorizedTtlMs,

@@ -103,8 +103,10 @@ const QUERIES = ["", "?labelSelector=app%3Dweb", "?fieldSelector=metadata.name%3
 test("for any target, what is authorized is what is served, or it is refused", async () => {
   const reviews: Review[] = [];
   const served: string[][] = [];
+  const api = apiServer(reviews);
   const auth = await DelegatedAuth.create({
-    client: apiServer(reviews),
+    authenticationClient: api,
+    authorizationClient: api,
     authentication: { skipLookup: true },
     // No caching: every request sends its own review.
     authorizedTtlMs: 0,

@@ -1,0 +1,113 @@
+/**
+ * @module server/builders/prometheus-providers
+ * custom.metrics.k8s.io and external.metrics.k8s.io from Prometheus: the metric lister (discovery
+ * of series, relisted on an interval), the arrivals tickets query grouping waits on, and the two
+ * API groups over their providers.
+ */
+import { customMetricsApi } from "../../apis/custom-metrics.ts";
+import { externalMetricsApi } from "../../apis/external-metrics.ts";
+import type { ApiGroup } from "../../apis/types.ts";
+import type { KubeClient } from "../../kube/client.ts";
+import type { PodCache } from "../../kube/pod-cache.ts";
+import type { RestMapper } from "../../kube/rest-mapper.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { AdapterMetrics } from "../../observability/metrics.ts";
+import { Arrivals } from "../../providers/prometheus/arrivals.ts";
+import type { PrometheusClient } from "../../providers/prometheus/client.ts";
+import { PrometheusCustomProvider } from "../../providers/prometheus/custom-provider.ts";
+import { PrometheusExternalProvider } from "../../providers/prometheus/external-provider.ts";
+import { MetricLister } from "../../providers/prometheus/metric-lister.ts";
+import type { CompiledRules } from "../../providers/prometheus/rules.ts";
+import type { ApisConfig } from "../options/apis.ts";
+import type { PrometheusConfig } from "../options/prometheus.ts";
+import type { ApiPlan } from "./api-plan.ts";
+import type { Component } from "./component.ts";
+
+export interface PrometheusProviders extends Component {
+  readonly lister: MetricLister;
+  /** Installed groups, custom first. */
+  readonly groups: readonly ApiGroup[];
+  /** Set when grouped queries wait for requests still being authorized. */
+  readonly arrivals: Arrivals | undefined;
+  /** New rules from a config reload; a disabled API keeps none. */
+  setRules(rules: Pick<CompiledRules, "custom" | "external">): Promise<boolean>;
+}
+
+export interface PrometheusProvidersOptions {
+  readonly prometheus: PrometheusClient;
+  readonly rules: CompiledRules;
+  readonly apis: ApisConfig;
+  readonly plan: ApiPlan;
+  readonly config: PrometheusConfig;
+  readonly kube: KubeClient;
+  readonly mapper: RestMapper;
+  readonly podCache: PodCache | undefined;
+  readonly metrics: AdapterMetrics;
+  readonly log: Logger;
+}
+
+export function buildPrometheusProviders(o: PrometheusProvidersOptions): PrometheusProviders {
+  const { metrics, log, prometheus } = o;
+  const enabled = (rules: Pick<CompiledRules, "custom" | "external">) => ({
+    custom: o.apis.custom ? rules.custom : [],
+    external: o.apis.external ? rules.external : [],
+  });
+  const lister = new MetricLister(prometheus, enabled(o.rules), {
+    relistIntervalMs: o.config.relist.intervalMs,
+    maxAgeMs: o.config.relist.maxAgeMs,
+    log,
+    onRelist: (outcome, ms, result) => {
+      metrics.relist(
+        outcome,
+        ms / 1000,
+        result && { custom: result.custom.size, external: result.external.size },
+      );
+    },
+  });
+  // Tickets for custom-metrics requests on their way to the query step, so a grouped query can
+  // wait for peers of its burst (providers/prometheus/arrivals.ts).
+  const arrivals =
+    o.config.grouping.waitMs > 0 ? new Arrivals(o.config.grouping.waitMs) : undefined;
+  const groups: ApiGroup[] = [];
+  if (o.plan.custom) {
+    groups.push(
+      customMetricsApi(
+        new PrometheusCustomProvider({
+          prometheus,
+          mapper: o.mapper,
+          kube: o.kube,
+          registry: () => lister.custom,
+          log,
+          groupingMaxObjects: o.config.grouping.maxObjects,
+          maxQueryLength: o.config.grouping.maxQueryLength,
+          onQuery: (mode, requests, queries) => {
+            metrics.customQuery(mode, requests, queries);
+          },
+          ...(arrivals ? { arrivals } : {}),
+          ...(o.podCache ? { podCache: o.podCache } : {}),
+        }),
+        o.mapper,
+      ),
+    );
+  }
+  if (o.plan.external) {
+    groups.push(
+      externalMetricsApi(
+        new PrometheusExternalProvider({ prometheus, registry: () => lister.external, log }),
+      ),
+    );
+  }
+  return {
+    lister,
+    groups,
+    arrivals,
+    setRules: (rules) => lister.setRules(enabled(rules)),
+    start() {
+      // Readiness waits for the first pass; failures are retried by the lister itself.
+      void lister.start();
+    },
+    stop() {
+      lister.stop();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * @module server/builders/serving
+ * The listener: HTTPS behind delegated authentication and authorization (the client CAs it asks
+ * for follow the auth ConfigMap), or plain HTTP on 127.0.0.1 for local testing.
+ */
+import type { Logger } from "../../observability/logger.ts";
+import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
+import type { RequestHandler } from "../api-server.ts";
+import { authenticated, clientCaPem, serveInsecure } from "../handlers.ts";
+import { listenSecure } from "../secure-serving.ts";
+import type { AuthenticationConfig } from "../options/authentication.ts";
+import type { AuthorizationConfig } from "../options/authorization.ts";
+import type { ServingConfig } from "../options/serving.ts";
+import { buildDelegatedAuth } from "./auth.ts";
+
+export interface Serving {
+  /** Stops accepting, lets in-flight requests finish (at most the grace period), stops auth. */
+  stop(): Promise<void>;
+}
+
+export interface ServingBuildOptions {
+  readonly serving: ServingConfig;
+  readonly authentication: AuthenticationConfig;
+  readonly authorization: AuthorizationConfig;
+  readonly handler: RequestHandler;
+  readonly arrivals: Arrivals | undefined;
+  readonly log: Logger;
+}
+
+/** Listens at once: resolves when the port is bound (KCM_ERR_PORT_BUSY when it is taken). */
+export async function startServing(o: ServingBuildOptions): Promise<Serving> {
+  const { serving: s, log } = o;
+  if (s.insecurePort !== undefined) {
+    const shutdown = await serveInsecure(s.insecurePort, o.handler, log);
+    return { stop: shutdown };
+  }
+  const auth = await buildDelegatedAuth(o.authentication, o.authorization, log);
+  const secure = await listenSecure(
+    {
+      bindAddress: s.bindAddress,
+      port: s.securePort,
+      certFile: s.certFile,
+      keyFile: s.keyFile,
+      certDir: s.certDir,
+      minVersion: s.minVersion,
+      ciphers: s.ciphers.ciphers,
+      clientCaPem: () => clientCaPem(auth.config.current()),
+      http1Only: s.http1Only,
+      http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
+    },
+    authenticated(auth, o.handler, log, o.authorization.alwaysAllowPaths, o.arrivals),
+  );
+  auth.config.onChange(() => {
+    secure.reload();
+  });
+  log.info({ address: s.bindAddress, port: s.securePort, cert: secure.certFile }, "serving HTTPS");
+  return {
+    async stop() {
+      await secure.shutdown(s.shutdownGraceMs);
+      auth.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { bool, duration, header, http2Streams, list, nonNegativeInt, port } from "./parsers.ts";
+
+const refused = (f: () => unknown, message: RegExp) => {
+  assert.throws(f, (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message));
+};
+
+test("duration: Go durations in milliseconds", () => {
+  assert.equal(duration("1m30s"), 90_000);
+  assert.equal(duration("25ms"), 25);
+  refused(() => duration("abc"), /invalid duration "abc"/);
+});
+
+test("port: 0-65535", () => {
+  assert.equal(port("6443"), 6443);
+  refused(() => port("65536"), /expected a port number/);
+  refused(() => port("x"), /expected a port number/);
+});
+
+test("nonNegativeInt: digits only", () => {
+  assert.equal(nonNegativeInt("0"), 0);
+  refused(() => nonNegativeInt("-1"), /non-negative integer/);
+  refused(() => nonNegativeInt("1.5"), /non-negative integer/);
+});
+
+test("http2Streams: Go int, negative is the default (0), at most 2^32-1", () => {
+  assert.equal(http2Streams("-5"), 0);
+  assert.equal(http2Streams("4294967295"), 4294967295);
+  refused(() => http2Streams("4294967296"), /up to 4294967295/);
+});
+
+test("bool: Go's spellings", () => {
+  assert.equal(bool("t"), true);
+  assert.equal(bool("False"), false);
+  refused(() => bool("maybe"), /expected true or false/);
+});
+
+test("list drops empty items; header collects NAME=VALUE", () => {
+  assert.deepEqual(list("a,,b,"), ["a", "b"]);
+  assert.deepEqual(header("B=2=3", { A: "1" }), { A: "1", B: "2=3" });
+  refused(() => header("=x", {}), /expected NAME=VALUE, got "=x"/);
+});
