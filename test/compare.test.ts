@@ -324,7 +324,7 @@ describe("compare against prometheus-adapter v0.12.0 registered in the cluster",
         custom?.onlyTheirs.includes("pods/http_requests_per_second"),
         JSON.stringify(custom),
       );
-      assert.deepEqual(custom.onlyOurs, []);
+      assert.deepEqual(custom?.onlyOurs, []);
 
       const human = await compare(file);
       t.diagnostic(human.stdout);

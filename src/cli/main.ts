@@ -28,7 +28,7 @@ const program = new Command("k8s-custom-metrics")
 
 // Only the subcommand being run is loaded (`serve` starts without the harness and the demo app);
 // anything else (help, a typo) gets the whole program, so its help and errors are unchanged.
-const only = ["serve", "local", "demo-app", "validate", "doctor", "explain"].find(
+const only = ["serve", "local", "demo-app", "validate", "doctor", "explain", "compare"].find(
   (name) => name === process.argv[2],
 );
 const needs = (name: string) => only === undefined || only === name;
@@ -38,6 +38,7 @@ if (needs("local")) program.addCommand((await import("./local.ts")).localCommand
 if (needs("validate")) program.addCommand((await import("./validate.ts")).validateCommand());
 if (needs("doctor")) program.addCommand((await import("./doctor.ts")).doctorCommand());
 if (needs("explain")) program.addCommand((await import("./explain.ts")).explainCommand());
+if (needs("compare")) program.addCommand((await import("./compare.ts")).compareCommand());
 
 if (needs("demo-app"))
   program
