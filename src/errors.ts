@@ -42,14 +42,14 @@ export const ERRORS = {
   KCM_ERR_CLUSTER_UNREACHABLE: {
     hint: "check --kubeconfig (or $KUBECONFIG, ~/.kube/config) and that the API server answers `kubectl version`",
   },
-  KCM_ERR_PROMETHEUS_UNREACHABLE: {
-    hint: "check --prometheus-url (and its credentials flags) and that Prometheus answers /api/v1/series",
-  },
   KCM_ERR_CONFIG: {
     hint: "fix the configuration file at the line and column named, then start again",
   },
   KCM_ERR_AUTH_CONFIG: {
     hint: "grant the RoleBinding the message names, fix the CA file, or start with --authentication-tolerate-lookup-failure",
+  },
+  KCM_ERR_SERVING: {
+    hint: "check --bind-address and --secure-port (or --insecure-http-port), and that --cert-dir is writable or --tls-cert-file and --tls-private-key-file are a readable matching pair",
   },
   KCM_ERR_INTERNAL: {
     hint: "this is a bug: please report it with the command line and this message (K8SCM_DEBUG=1 adds the stack)",

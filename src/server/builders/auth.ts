@@ -4,9 +4,8 @@
  * the auth ConfigMap through `--authentication-kubeconfig`, SubjectAccessReview through
  * `--authorization-kubeconfig` (each falling back to `--lister-kubeconfig`, then in-cluster).
  */
-import { AuthConfigError } from "../../auth/authentication-config.ts";
 import { DelegatedAuth } from "../../auth/delegated-auth.ts";
-import { KcmError } from "../../errors.ts";
+import { isKcmError, KcmError } from "../../errors.ts";
 import { KubeClient } from "../../kube/client.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AuthenticationConfig } from "../options/authentication.ts";
@@ -31,9 +30,9 @@ export async function buildDelegatedAuth(
       log,
     });
   } catch (e) {
-    // The ConfigMap unreadable (RBAC) or a CA file broken: said in one line, with a code.
-    if (e instanceof AuthConfigError)
-      throw new KcmError("KCM_ERR_AUTH_CONFIG", e.message, { cause: e });
-    throw e;
+    // The ConfigMap unreadable (RBAC), a CA file missing or broken: one line, with a code.
+    if (isKcmError(e)) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new KcmError("KCM_ERR_AUTH_CONFIG", message, { cause: e });
   }
 }

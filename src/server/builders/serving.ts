@@ -3,6 +3,7 @@
  * The listener: HTTPS behind delegated authentication and authorization (the client CAs it asks
  * for follow the auth ConfigMap), or plain HTTP on 127.0.0.1 for local testing.
  */
+import { isKcmError, KcmError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import type { RequestHandler } from "../api-server.ts";
@@ -27,11 +28,21 @@ export interface ServingBuildOptions {
   readonly log: Logger;
 }
 
+/** A listener that cannot start (certificate files, address, permissions): one line, a code. */
+function servingError(where: string): (e: unknown) => never {
+  return (e) => {
+    if (isKcmError(e)) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new KcmError("KCM_ERR_SERVING", `cannot serve on ${where}: ${message}`, { cause: e });
+  };
+}
+
 /** Listens at once: resolves when the port is bound (KCM_ERR_PORT_BUSY when it is taken). */
 export async function startServing(o: ServingBuildOptions): Promise<Serving> {
   const { serving: s, log } = o;
   if (s.insecurePort !== undefined) {
-    const shutdown = await serveInsecure(s.insecurePort, o.handler, log);
+    const where = `127.0.0.1:${String(s.insecurePort)}`;
+    const shutdown = await serveInsecure(s.insecurePort, o.handler, log).catch(servingError(where));
     return { stop: shutdown };
   }
   const auth = await buildDelegatedAuth(o.authentication, o.authorization, log);
@@ -49,7 +60,7 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
       http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
     },
     authenticated(auth, o.handler, log, o.authorization.alwaysAllowPaths, o.arrivals),
-  );
+  ).catch(servingError(`${s.bindAddress}:${String(s.securePort)}`));
   auth.config.onChange(() => {
     secure.reload();
   });
