@@ -42,6 +42,9 @@ export const ERRORS = {
   KCM_ERR_CLUSTER_UNREACHABLE: {
     hint: "check --kubeconfig (or $KUBECONFIG, ~/.kube/config) and that the API server answers `kubectl version`",
   },
+  KCM_ERR_PROMETHEUS_UNREACHABLE: {
+    hint: "check --prometheus-url (and its credentials flags) and that Prometheus answers /api/v1/series",
+  },
   KCM_ERR_CONFIG: {
     hint: "fix the configuration file at the line and column named, then start again",
   },
