@@ -667,6 +667,64 @@ describe("charts/k8s-custom-metrics", () => {
   });
 
   test(
+    "nameOverride=prometheus-adapter keeps a prometheus-adapter release's names",
+    T,
+    async () => {
+      // What prometheus-adapter's chart 5.3.0 renders for release "prometheus-adapter" with its
+      // default values (templates/*.yaml, names from _helpers.tpl: the release name, as it contains
+      // the chart's name), and the role each binding refers to (roleRef cannot change in place). So
+      // `helm upgrade prometheus-adapter` to this chart updates those objects in place: the same
+      // Deployment rolls to our image, behind the same Service (docs/migrate.md).
+      const upstream: readonly (readonly [string, string?])[] = [
+        ["Deployment/monitoring/prometheus-adapter"],
+        ["Service/monitoring/prometheus-adapter"],
+        ["ServiceAccount/monitoring/prometheus-adapter"],
+        ["ConfigMap/monitoring/prometheus-adapter"],
+        ["ClusterRole//prometheus-adapter-resource-reader"],
+        ["ClusterRole//prometheus-adapter-server-resources"],
+        ["ClusterRoleBinding//prometheus-adapter-system-auth-delegator", "system:auth-delegator"],
+        [
+          "ClusterRoleBinding//prometheus-adapter-resource-reader",
+          "prometheus-adapter-resource-reader",
+        ],
+        [
+          "ClusterRoleBinding//prometheus-adapter-hpa-controller",
+          "prometheus-adapter-server-resources",
+        ],
+        [
+          "RoleBinding/kube-system/prometheus-adapter-auth-reader",
+          "extension-apiserver-authentication-reader",
+        ],
+        ["APIService//v1beta1.custom.metrics.k8s.io"],
+      ];
+      const objects = await render({
+        release: "prometheus-adapter",
+        set: ["nameOverride=prometheus-adapter"],
+      });
+      const byKey = new Map(
+        objects.map((o) => [`${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`, o]),
+      );
+      for (const [key, roleRef] of upstream) {
+        const o = byKey.get(key);
+        assert.ok(o, `${key} keeps its name; ours: ${[...byKey.keys()].join(", ")}`);
+        if (roleRef !== undefined) assert.equal(o.roleRef?.name, roleRef, key);
+      }
+      const d = byKey.get("Deployment/monitoring/prometheus-adapter")?.spec as DeploymentSpec;
+      assert.deepEqual(d.selector.matchLabels, {
+        "app.kubernetes.io/name": "prometheus-adapter",
+        "app.kubernetes.io/instance": "prometheus-adapter",
+      });
+      const apiService = byKey.get("APIService//v1beta1.custom.metrics.k8s.io")?.spec as {
+        service: { name: string; namespace: string };
+      };
+      assert.deepEqual(
+        [apiService.service.name, apiService.service.namespace],
+        ["prometheus-adapter", "monitoring"],
+      );
+    },
+  );
+
+  test(
     "values.schema.json and the chart's checks refuse bad values with a clear message",
     T,
     async () => {
