@@ -50,8 +50,9 @@ function header(v: string, prev: Record<string, string>): Record<string, string>
 
 /** One readable line for anything that stops the comparison. */
 function errorLine(e: unknown, kube: KubeClient | undefined): string {
-  if (isKcmError(e)) return e.toLine();
+  // Before isKcmError: a ConfigError is a catalog error too, printed here on one line.
   if (isConfigError(e)) return `KCM_ERR_CONFIG: ${e.message.replaceAll("\n", "; ")}`;
+  if (isKcmError(e)) return e.toLine();
   if (e instanceof KubeApiError) {
     return new KcmError("KCM_ERR_CLUSTER_UNREACHABLE", e.message).toLine();
   }
