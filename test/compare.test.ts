@@ -38,35 +38,25 @@ let dir = "";
 let upstream: RunningUpstream | undefined;
 let repointed = false;
 
-const demoApp = (name: string, extra: Record<string, unknown> = {}) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: {
-      metadata: {
-        labels: { app: name },
-        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080" },
-      },
-      spec: {
-        containers: [
-          {
-            name: "app",
-            image: "k8s-custom-metrics/demo-app:latest",
-            readinessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 2 },
-            ...extra,
-          },
-        ],
+/**
+ * A Resource HPA (memory, AverageValue) on an nginx Deployment of its own: nginx's resident memory
+ * holds still, so two kubelet sources sampling a resolution apart see the same (a fresh Node.js
+ * process grows by more than the tolerance in its first minute).
+ */
+const resourceObjects = [
+  {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "mem" },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: "mem" } },
+      template: {
+        metadata: { labels: { app: "mem" } },
+        spec: { containers: [{ name: "nginx", image: "nginx:1.27" }] },
       },
     },
   },
-});
-
-/** A Resource HPA (memory, AverageValue) on a demo-app Deployment of its own. */
-const resourceObjects = [
-  demoApp("mem"),
   {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
