@@ -95,9 +95,12 @@ export function formatReport(r: CompareReport): string {
   );
   const metrics = r.hpas.flatMap((h) => h.metrics);
   const differing = r.hpas.filter((h) => h.status === "different");
+  const count = (st: MetricComparison["status"]) => metrics.filter((m) => m.status === st).length;
+  const both = count("missing-both");
+  const skipped = count("skipped");
   out.push(
     r.match
-      ? `Result: match: ${String(metrics.filter((m) => m.status !== "skipped").length)} metric(s) of ${String(r.hpas.length)} HPA(s) compared, all the same.`
+      ? `Result: match: ${String(count("same"))} metric(s) of ${String(r.hpas.length)} HPA(s) the same${both > 0 ? `, ${String(both)} missing on both sides` : ""}${skipped > 0 ? `, ${String(skipped)} not compared` : ""}.`
       : `Result: DIFFERENT: ${differing.length === 0 ? "no HPA" : differing.map((h) => `${h.namespace}/${h.name}`).join(", ")} differ${disc.length > 0 ? "; discovery differs" : ""}.`,
   );
   return `${out.join("\n")}\n`;
