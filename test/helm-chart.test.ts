@@ -6,8 +6,9 @@
  * user's file, where the rules in our ConfigMap must equal the rules prometheus-adapter's chart puts
  * in its ConfigMap for the same values (its real configmap.yaml template, rendered by helm in a
  * temporary chart, test/fixtures/helm/README.md); what each prometheus-adapter values key turns
- * into; that our defaults mirror deploy/base; least-privilege RBAC; values.schema.json refusing
- * wrong types; and `kubectl apply --dry-run=server` of every rendered object against the local
+ * into; that our defaults mirror deploy/base; that nameOverride=prometheus-adapter keeps the
+ * names of a release of that chart (so `helm upgrade` switches it in place); least-privilege RBAC;
+ * values.schema.json refusing wrong types; and `kubectl apply --dry-run=server` of every rendered object against the local
  * cluster's kube-apiserver. Dry runs change nothing; the namespace they need is created and deleted.
  */
 import assert from "node:assert/strict";
