@@ -779,7 +779,19 @@ export class Explainer {
         ? ({ kind: "external" } as const)
         : ({ kind: "custom", groupResource: ask.groupResource } as const);
     let verdicts: RuleWhy[] | undefined;
-    if (ruleList && prom) {
+    // Prometheus down is named where the adapter meets it, at the query; the rule verdicts, which
+    // need its series, are then not worked out.
+    let promDown: string | undefined;
+    if (prom) {
+      try {
+        await prom.query("vector(1)", this.#now);
+      } catch (e) {
+        if (isPrometheusError(e) && (e.kind === "unreachable" || e.kind === "timeout")) {
+          promDown = errorText(e);
+        }
+      }
+    }
+    if (ruleList && prom && promDown === undefined) {
       try {
         verdicts = await whyNotListed(ruleList, prom, ask.metric, whyTarget, since);
       } catch {
@@ -845,9 +857,11 @@ export class Explainer {
       chain.add(
         "rule",
         "skip",
-        ruleList && prom
-          ? "rule: none of the given config's rules gives it (the adapter runs another config?)"
-          : "rule: not checked (pass --config and --prometheus-url)",
+        promDown !== undefined
+          ? "rule: not checked (Prometheus does not answer)"
+          : ruleList && prom
+            ? "rule: none of the given config's rules gives it (the adapter runs another config?)"
+            : "rule: not checked (pass --config and --prometheus-url)",
       );
     } else {
       let mapping = "";
@@ -887,6 +901,17 @@ export class Explainer {
     }
 
     // The rendered query and Prometheus' answer.
+    if (promDown !== undefined) {
+      chain.fail(
+        "query",
+        "query: Prometheus does not answer",
+        "prometheus-unreachable",
+        `Prometheus cannot be reached: ${promDown}; the adapter's queries fail the same way (HTTP 500 "unable to fetch metrics"), and its discovery keeps the last list until Prometheus is back`,
+        "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)",
+      );
+      chain.rest(steps);
+      return;
+    }
     if (rule && seriesName !== undefined && prom) {
       const ok = await this.#query(ask, rule, seriesName, label, names, chain);
       if (!ok) {
@@ -1219,9 +1244,10 @@ export class Explainer {
       let fix = "read the adapter's log for this request";
       if (/unable to list matching resources/.test(msg)) {
         kind = "adapter-list-forbidden";
-        const what = /cannot list resource "([^"]+)"(?: in API group "([^"]*)")?/.exec(msg);
-        cause = `the adapter may not list the objects the request selects: ${msg}`;
-        fix = `give the adapter's service account list and watch on ${what ? `${what[1] ?? ""}${what[2] ? `.${what[2]}` : ""}` : "that resource"} (a ClusterRole bound to it, as deploy/base/rbac.yaml does for pods and namespaces)`;
+        const what =
+          /may not list "([^"]+)"/.exec(msg)?.[1] ?? groupResourceString(ask.groupResource);
+        cause = `the adapter may not list the ${what} the request selects: ${msg}`;
+        fix = `give the adapter's service account list on ${what}: a ClusterRole rule bound to it (deploy/base/rbac.yaml, k8s-custom-metrics-resource-reader), then retry`;
       } else if (/unable to fetch metrics/.test(msg)) {
         kind = "adapter-query-failed";
         cause = `the adapter's query to Prometheus fails: ${msg}`;
@@ -1237,7 +1263,11 @@ export class Explainer {
         fix = "k8s-custom-metrics doctor";
       } else if (status === 404) {
         kind = "no-samples";
-        cause = `the adapter finds no value for ${ask.object === "*" ? "any of the objects" : ask.object}: ${msg}`;
+        const badKey = (ask.metricSelector || (ask.api === "external" ? ask.labelSelector : ""))
+          .split(",")
+          .map((r) => /^\s*!?\s*([^=!<>\s(]+)/.exec(r)?.[1] ?? "")
+          .find((k) => k !== "" && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k));
+        cause = `the adapter finds no value for ${ask.object === "*" ? "any of the objects" : ask.object}: ${msg}${badKey === undefined ? "" : `; the metric selector's key ${JSON.stringify(badKey)} is no Prometheus label name, so no query can be built for it`}`;
         fix = `run \`${VALIDATE}\`, or pass --config and --prometheus-url to see the rendered query and its result`;
       }
       chain.fail("answer", `the adapter answers HTTP ${String(status)}`, kind, cause, fix, {
