@@ -9,7 +9,7 @@ import {
 } from "./hpa-metrics.ts";
 
 const hpa = (
-  metrics: HpaJson["spec"]["metrics"],
+  metrics: NonNullable<HpaJson["spec"]["metrics"]>,
   behavior?: HpaJson["spec"]["behavior"],
 ): HpaJson => ({
   metadata: { namespace: "shop", name: "web" },
