@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { renderDemo, sparkline } from "./demo-view.ts";
+import { humanQuantity, renderDemo, sparkline } from "./demo-view.ts";
 
 test("sparkline scales points between the series' min and max", () => {
   assert.equal(sparkline([0, 1, 2, 3, 4, 5, 6, 7]), "▁▂▃▄▅▆▇█");
@@ -46,9 +46,17 @@ test("the view shows each HPA with its metric, target, replicas and history", ()
   assert.match(text, /running 1m15s/);
   assert.match(
     text,
-    /HPA default\/nginx → Deployment\/nginx: memory_usage_bytes 11071488 \/ target 800k; replicas 2 \(desired 2, min 1, max 2\)/,
+    /HPA default\/nginx → Deployment\/nginx: memory_usage_bytes 10.6Mi \/ target 781Ki; replicas 2 \(desired 2, min 1, max 2\)/,
   );
   assert.match(text, /ScalingLimited=True TooManyReplicas/);
   assert.match(text, /replicas ▁█/);
   assert.match(text, /default\/nginx-1 +Running +Ready +127\.1\.0\.2/);
+});
+
+test("values in human units: binary for byte metrics, three digits otherwise", () => {
+  assert.equal(humanQuantity("10901504", "memory_usage_bytes"), "10.4Mi");
+  assert.equal(humanQuantity("4950m", "http_requests_per_second"), "4.95");
+  assert.equal(humanQuantity("25", "queue_depth"), "25");
+  assert.equal(humanQuantity("", "queue_depth"), "");
+  assert.equal(humanQuantity("not-a-quantity", "x"), "not-a-quantity");
 });

@@ -1,8 +1,11 @@
 /**
  * @module harness/demo-view
  * The live view of `local demo`: per HPA its metric, target and replicas with a small chart over
- * time, the pods, and what to try next. Pure: state in, text out.
+ * time, the pods, and what to try next. Pure: state in, text out. Values in human units
+ * (`10.4Mi` for byte metrics, `4.95`), not the API's raw quantities (`10901504`, `4950m`).
  */
+import { parseQuantity } from "../apimachinery/quantity.ts";
+import { humanNumber, isBytes } from "../compare/units.ts";
 
 export interface HpaSnapshot {
   readonly namespace: string;
@@ -59,6 +62,16 @@ function duration(s: number): string {
     : `${String(Math.floor(s))}s`;
 }
 
+/** A quantity string for people; left as it is when it does not parse. */
+export function humanQuantity(q: string, metric: string): string {
+  if (q === "") return q;
+  try {
+    return humanNumber(parseQuantity(q).toNumber(), isBytes(metric));
+  } catch {
+    return q;
+  }
+}
+
 export function renderDemo(s: DemoState): string {
   const out: string[] = [];
   out.push(
@@ -68,7 +81,7 @@ export function renderDemo(s: DemoState): string {
   for (const h of s.hpas) {
     const key = `${h.namespace}/${h.name}`;
     out.push(
-      `HPA ${key} → ${h.target}: ${h.metric} ${h.current || "<unknown>"} / target ${h.targetValue}; replicas ${String(h.replicas)} (desired ${String(h.desired)}, min ${String(h.min)}, max ${String(h.max)})`,
+      `HPA ${key} → ${h.target}: ${h.metric} ${humanQuantity(h.current, h.metric) || "<unknown>"} / target ${humanQuantity(h.targetValue, h.metric)}; replicas ${String(h.replicas)} (desired ${String(h.desired)}, min ${String(h.min)}, max ${String(h.max)})`,
     );
     if (h.conditions.length > 0) out.push(`  ${h.conditions.join(" · ")}`);
     const hist = s.history.get(key) ?? [];
