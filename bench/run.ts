@@ -23,12 +23,13 @@ import { KUBE_VERSION } from "../src/harness/kube-binaries.ts";
 import { UPSTREAM_VERSION } from "../test/support/upstream-adapter.ts";
 import { discovery } from "./discovery.ts";
 import { fleet } from "./fleet.ts";
+import { soak } from "./soak.ts";
 import { profile, queries } from "./queries.ts";
 import { kubeletSource } from "./kubelet-source.ts";
 import type { Scenario } from "./scenario.ts";
 import { deployedNodeOptions, OUR_BIN, OUR_DIST } from "./support/deployed.ts";
 
-const SCENARIOS: readonly Scenario[] = [discovery, kubeletSource, queries, profile, fleet];
+const SCENARIOS: readonly Scenario[] = [discovery, kubeletSource, queries, profile, fleet, soak];
 
 interface Section {
   readonly date: string;
@@ -45,7 +46,8 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-const selected = SCENARIOS.filter((s) => wanted === undefined || wanted.includes(s.name));
+// The soak takes an hour: it runs only when named (BENCH_SCENARIOS=soak).
+const selected = SCENARIOS.filter((s) => wanted?.includes(s.name) ?? s.name !== "soak");
 const portBase = process.env["BENCH_PORT_BASE"] ?? "12000";
 const stateDir = mkdtempSync(join(tmpdir(), "kcm-bench-cluster-"));
 const cli = (args: string[]) =>
