@@ -108,7 +108,76 @@ function snapshot(h: HpaJson): HpaSnapshot {
   };
 }
 
+/** The queue-depth scenario: set on one queue-worker pod; the External metric sums all pods. */
+const QUEUE_AT_S = 45;
+const QUEUE_FOR_S = 120;
+const QUEUE_DEPTH = 25;
+
+/**
+ * Keeps `queue_depth` at a value on one queue-worker pod (the first Ready one; another if that
+ * one goes away), so the External HPA (target 10 per pod) moves: 25 → 3 replicas, 0 → 1.
+ */
+class QueueDriver {
+  readonly #ips: () => readonly string[];
+  #at: string | undefined;
+  #depth: number | undefined;
+  cleared = false;
+
+  constructor(ips: () => readonly string[]) {
+    this.#ips = ips;
+  }
+
+  async #put(ip: string, depth: number): Promise<boolean> {
+    try {
+      const res = await fetch(`http://${ip}:8080/queue?depth=${String(depth)}`, {
+        method: "PUT",
+        signal: AbortSignal.timeout(2000),
+      });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Once per view refresh: (re)sets the depth where needed. */
+  async tick(depth: number): Promise<void> {
+    const ips = this.#ips();
+    if (this.#at !== undefined && !ips.includes(this.#at)) this.#at = undefined;
+    if (this.#at !== undefined && this.#depth === depth) return;
+    const ip = this.#at ?? ips[0];
+    if (ip === undefined) return;
+    if (await this.#put(ip, depth)) {
+      this.#at = ip;
+      this.#depth = depth;
+      this.cleared = depth === 0;
+    }
+  }
+
+  /** Back to 0 when the demo ends early with `--keep` (the cluster lives on). */
+  async stop(): Promise<void> {
+    if (this.#at !== undefined && this.#depth !== 0) await this.#put(this.#at, 0);
+  }
+}
+
+/** Whether a stream can still be written to; its EPIPE no longer ends the process. */
+function guardOutput(stream: NodeJS.WriteStream): { open: () => boolean } {
+  let open = true;
+  stream.removeAllListeners("error");
+  stream.on("error", () => {
+    open = false;
+  });
+  return { open: () => open && !stream.destroyed && stream.writable };
+}
+
 export async function runDemo(o: DemoOptions, progress: Progress): Promise<void> {
+  // `npm start | tee log`, then Ctrl-C: tee is gone before the teardown writes its first line.
+  // The CLI ends the process on EPIPE (src/cli/main.ts), which here would leave the cluster
+  // running; instead a closed output is only stopped being written to.
+  const out = guardOutput(process.stdout);
+  const err = guardOutput(process.stderr);
+  const say: Progress = (line) => {
+    if (err.open()) progress(line);
+  };
   const missing = missingPrerequisites();
   if (missing.length > 0) {
     throw new KcmError(
@@ -128,41 +197,42 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
         hpaDownscaleStabilizationSeconds: 30,
         scrapeIntervalSeconds: 2,
       },
-      progress,
+      say,
     );
   } else {
-    progress(`reusing the local cluster in ${info.stateDir}`);
+    say(`reusing the local cluster in ${info.stateDir}`);
   }
   const cluster = info;
   // The live view polls the API directly; kubectl is only used to apply the examples.
   const api = new KubeClient({ kubeconfig: cluster.kubeconfig });
   let load: LoadRun | undefined;
-  let stopping = false;
-  const teardown = async () => {
-    if (stopping) return;
-    stopping = true;
-    load?.stop();
-    api.close();
-    if (o.keep) {
-      progress(
-        `the local cluster keeps running; stop it with: k8s-custom-metrics local down --state-dir ${cluster.stateDir}`,
-      );
-      return;
-    }
-    progress("stopping the local cluster…");
-    await down(cluster.stateDir, progress);
-  };
+  let queue: QueueDriver | undefined;
+  // One teardown, whatever asks for it (Ctrl-C, `npm start`'s SIGTERM after it, the end of the
+  // loop); a second signal waits for the same one instead of cutting it short.
+  let stopped: Promise<void> | undefined;
+  const teardown = (): Promise<void> =>
+    (stopped ??= (async () => {
+      load?.stop();
+      await queue?.stop();
+      api.close();
+      if (o.keep) {
+        say(
+          `the local cluster keeps running; stop it with: k8s-custom-metrics local down --state-dir ${cluster.stateDir}`,
+        );
+        return;
+      }
+      say("stopping the local cluster…");
+      await down(cluster.stateDir, say);
+    })());
   const onSignal = () => {
     void teardown().then(() => process.exit(0));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
-    progress("starting the adapter behind the aggregator…");
+    say("starting the adapter behind the aggregator…");
     await startAdapter(cluster);
-    progress(
-      "applying the examples (seed nginx HPA, requests-per-second HPA, External queue HPA)…",
-    );
+    say("applying the examples (seed nginx HPA, requests-per-second HPA, External queue HPA)…");
     for (const f of [
       "seed/nginx.yaml",
       "requests-per-second/demo-app.yaml",
@@ -175,12 +245,13 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
         join(REPO_ROOT, "examples", f),
       ]);
     }
-    progress(`ready in ${String(Math.round((Date.now() - t0) / 1000))}s; live view follows`);
+    say(`ready in ${String(Math.round((Date.now() - t0) / 1000))}s; live view follows`);
     const history = new Map<string, { value: number; replicas: number }[]>();
     const started = Date.now();
     let loadState =
       "starts 30s after the demo comes up: 20 requests/s to the demo-app pods for 90s";
     let podIps: string[] = [];
+    let queueIps: string[] = [];
     const hints = [
       `export KUBECONFIG=${cluster.kubeconfig}`,
       "kubectl get hpa -w",
@@ -188,11 +259,22 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
       'kubectl get --raw "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth"',
       "kubectl get apiservices | grep metrics",
       `Prometheus: ${cluster.prometheusUrl}/graph?g0.expr=memory_usage_bytes`,
-      `queue depth: curl -X PUT "http://<queue-worker pod IP>:8080/queue?depth=25"`,
+      `queue depth by hand: curl -X PUT "http://<queue-worker pod IP>:8080/queue?depth=25"`,
     ];
+    let queueState = `queue depth ${String(QUEUE_DEPTH)} from ${String(QUEUE_AT_S)}s for ${String(QUEUE_FOR_S)}s (the External HPA's target is 10 per pod)`;
     for (;;) {
+      if (stopped) break;
       const elapsed = (Date.now() - started) / 1000;
       if (o.exitAfterSeconds > 0 && elapsed > o.exitAfterSeconds) break;
+      if (!queue && elapsed > QUEUE_AT_S) {
+        queue = new QueueDriver(() => queueIps);
+        queueState = `queue depth ${String(QUEUE_DEPTH)} for ${String(QUEUE_FOR_S)}s: queue-worker scales to 3`;
+      }
+      if (queue && !queue.cleared && elapsed > QUEUE_AT_S + QUEUE_FOR_S) {
+        queueState =
+          "queue drained (depth 0): queue-worker scales down after its stabilization window";
+      }
+      await queue?.tick(elapsed > QUEUE_AT_S + QUEUE_FOR_S ? 0 : QUEUE_DEPTH);
       if (!load && elapsed > 30) {
         load = startLoad({
           urls: () => podIps.map((ip) => `http://${ip}:8080/`),
@@ -221,9 +303,17 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
           }>("GET", "/api/v1/pods")
           .catch(() => ({ items: [] })),
       ]);
-      podIps = pods.items
-        .filter((p) => p.metadata.labels?.["app"] === "demo-app" && p.status.podIP)
-        .map((p) => p.status.podIP ?? "");
+      const ips = (app: string) =>
+        pods.items
+          .filter(
+            (p) =>
+              p.metadata.labels?.["app"] === app &&
+              p.status.podIP &&
+              p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          )
+          .map((p) => p.status.podIP ?? "");
+      podIps = ips("demo-app");
+      queueIps = ips("queue-worker");
       const snaps = hpas.items.map(snapshot);
       for (const s of snaps) {
         const key = `${s.namespace}/${s.name}`;
@@ -245,15 +335,17 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
         history,
         pods: podSnaps,
         hints,
-        load: loadState,
+        load: `${loadState}\n     ${queueState}`,
       });
-      if (process.stdout.isTTY) process.stdout.write(`\x1b[2J\x1b[H${text}\n`);
-      else process.stdout.write(`--- ${new Date().toISOString()}\n${text}\n`);
+      if (out.open()) {
+        if (process.stdout.isTTY) process.stdout.write(`\x1b[2J\x1b[H${text}\n`);
+        else process.stdout.write(`--- ${new Date().toISOString()}\n${text}\n`);
+      }
       await sleep(process.stdout.isTTY ? 2000 : 10_000);
     }
   } finally {
+    await teardown();
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
-    await teardown();
   }
 }
