@@ -406,6 +406,47 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     }
   });
 
+  test("an APIService pointing at a Service that does not exist", async () => {
+    const name = "v1beta2.custom.metrics.k8s.io";
+    const saved = await kubectlJson<{ spec: unknown }>(info, ["get", "apiservice", name]);
+    await kubectl(info, [
+      "patch",
+      "apiservice",
+      name,
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { service: { name: "k8s-custom-metrics-missing" } } }),
+    ]);
+    try {
+      const { run, report } = await firstBrokenUntil("service-not-found", "hpa", `${ns}/demo-app`);
+      assert.equal(run.code, 1);
+      const b = report.firstBroken;
+      assert.ok(b);
+      assert.equal(b.step, "apiservice");
+      assert.match(
+        b.title,
+        /^APIService v1beta2\.custom\.metrics\.k8s\.io → custom-metrics\/k8s-custom-metrics-missing:\d+: not Available \(ServiceNotFound\)$/,
+      );
+      assert.match(b.cause ?? "", /which does not exist/);
+    } finally {
+      await kubectl(info, [
+        "patch",
+        "apiservice",
+        name,
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "replace", path: "/spec", value: saved.spec }]),
+      ]);
+      await waitFor(
+        `${name} Available again`,
+        async () =>
+          (await apiServiceAvailability(info)).get(name)?.status === "True" ? true : undefined,
+        90_000,
+        1000,
+      );
+    }
+  });
+
   test("Prometheus stopped", async () => {
     const p = statePaths(info.stateDir);
     const prom = (await new Supervisor(p.logs, p.run).list()).find((c) => c.name === "prometheus");
