@@ -17,6 +17,7 @@ import { CUSTOM_METRICS_GROUP, parseCustomMetricRoute } from "../apis/custom-met
 import { arrivalKey, type Arrivals } from "../providers/prometheus/arrivals.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
+import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
 
 /** PEM of every CA a client certificate may chain to, for the TLS CertificateRequest. */
 export function clientCaPem(c: AuthenticationConfig): string {
@@ -41,7 +42,8 @@ export function customMetricArrivalKey(segments: readonly string[]): string | un
  * Authenticates and authorizes each request before the API handler sees it, on the same parsed
  * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a
  * custom-metrics request holds a ticket from here until it reaches the query step or ends, so
- * query grouping can wait for it while it is being authorized.
+ * query grouping can wait for it while it is being authorized. With `debug`, the read-only debug
+ * routes (server/debug-routes.ts) are served, authorized like every other request.
  */
 export function authenticated(
   auth: DelegatedAuth,
@@ -49,6 +51,7 @@ export function authenticated(
   log: Logger,
   alwaysAllowPaths: readonly string[],
   arrivals?: Arrivals,
+  debug?: DebugSources,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
   const serve = (req: SecureRequest, res: SecureResponse, target: RequestTarget) => {
@@ -63,6 +66,11 @@ export function authenticated(
         target,
       })
       .then((r) => {
+        if (r.ok && debug && isDebugTarget(target)) {
+          const a = serveDebug(debug, req.method ?? "GET", target);
+          sendResponse(res, a.status, a.body);
+          return;
+        }
         if (r.ok) {
           handler(req, res, target);
           return;

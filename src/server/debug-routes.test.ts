@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
+import { BUILTIN_RESOURCES } from "../diagnostics/builtin-resources.ts";
+import { RestMapper } from "../kube/rest-mapper.ts";
+import { customRegistry } from "../providers/prometheus/discovery.ts";
+import { ExternalRegistry } from "../providers/prometheus/registry.ts";
+import { compileRule, namingMapper } from "../providers/prometheus/rules.ts";
+import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
+
+const nm = namingMapper(RestMapper.fromResources(BUILTIN_RESOURCES));
+const rule = compileRule(
+  {
+    seriesQuery: '{__name__="http_requests_total",namespace!="",pod!=""}',
+    resources: { overrides: { namespace: { resource: "namespace" }, pod: { resource: "pod" } } },
+    name: { matches: "^(.*)_total$", as: "${1}_per_second" },
+    metricsQuery: "sum(rate(<<.Series>>{<<.LabelMatchers>>}[30s])) by (<<.GroupBy>>)",
+  },
+  "rules[0]",
+  nm,
+);
+const custom = customRegistry(
+  [rule],
+  [[{ name: "http_requests_total", labels: ["namespace", "pod"] }]],
+);
+const src: DebugSources = {
+  custom: () => custom,
+  external: () => new ExternalRegistry(),
+  ready: () => true,
+  lastError: () => undefined,
+};
+const get = (path: string) => serveDebug(src, "GET", parseRequestTarget(path));
+
+test("only /apis/custom.metrics.k8s.io/<v>/debug/<name> is a debug route", () => {
+  assert.ok(isDebugTarget(parseRequestTarget("/apis/custom.metrics.k8s.io/v1beta2/debug/metrics")));
+  assert.ok(
+    !isDebugTarget(
+      parseRequestTarget("/apis/custom.metrics.k8s.io/v1beta2/namespaces/debug/pods/x/m"),
+    ),
+  );
+  assert.ok(
+    !isDebugTarget(parseRequestTarget("/apis/external.metrics.k8s.io/v1beta1/debug/metrics")),
+  );
+});
+
+test("debug/metrics: each listed metric with its rule and series, no value", () => {
+  const r = get("/apis/custom.metrics.k8s.io/v1beta2/debug/metrics");
+  assert.equal(r.status, 200);
+  const body = r.body as { ready: boolean; custom: unknown[] };
+  assert.equal(body.ready, true);
+  assert.deepEqual(
+    body.custom.find((c) => (c as { resource: string }).resource === "pods"),
+    {
+      resource: "pods",
+      namespaced: true,
+      metric: "http_requests_per_second",
+      rule: "rules[0]",
+      series: "http_requests_total",
+    },
+  );
+});
+
+test("debug/query: the PromQL the adapter would send, or why it cannot build one", () => {
+  const r = get(
+    "/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=http_requests_per_second&resource=pods&namespace=web&names=a,b",
+  );
+  assert.equal(r.status, 200);
+  assert.equal(
+    (r.body as { query: string }).query,
+    'sum(rate(http_requests_total{namespace="web",pod=~"a|b"}[30s])) by (pod)',
+  );
+  const bad = get(
+    "/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=http_requests_per_second&resource=pods&namespace=web&names=a&metricLabelSelector=app.kubernetes.io%2Fname%3Dx",
+  );
+  assert.equal(bad.status, 400);
+  assert.match(
+    (bad.body as { message: string }).message,
+    /invalid label name "app\.kubernetes\.io\/name"/,
+  );
+  assert.equal(
+    get("/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=nope&namespace=web").status,
+    404,
+  );
+  assert.equal(
+    serveDebug(src, "POST", parseRequestTarget("/apis/custom.metrics.k8s.io/v1beta2/debug/metrics"))
+      .status,
+    405,
+  );
+});
