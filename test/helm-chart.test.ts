@@ -358,7 +358,7 @@ describe("charts/k8s-custom-metrics", () => {
       });
       assert.deepEqual(
         c.env?.map((e) => e.name),
-        ["NODE_OPTIONS", "TZ"],
+        ["TZ"],
       );
       for (const o of objects) {
         assert.equal(o.metadata.labels?.["cost-center"], "observability", `${o.kind} customLabels`);
@@ -425,10 +425,17 @@ describe("charts/k8s-custom-metrics", () => {
       "readinessProbe",
       "resources",
       "securityContext",
-      "env",
     ] as const) {
       assert.deepEqual(ours.c[key], bc[key], key);
     }
+    // NODE_OPTIONS: the image's own, which deploy/base repeats; the chart sets it only when asked.
+    assert.deepEqual(
+      bc.env?.map((e) => e.name),
+      ["NODE_OPTIONS"],
+    );
+    assert.equal(ours.c.env, undefined);
+    const sized = deploymentOf(await render({ set: ["nodeOptions=--max-old-space-size=400"] }));
+    assert.deepEqual(sized.c.env, [{ name: "NODE_OPTIONS", value: "--max-old-space-size=400" }]);
     assert.deepEqual(ours.pod.securityContext, theirs.template.spec.securityContext);
     assert.equal(
       ours.pod.terminationGracePeriodSeconds,
