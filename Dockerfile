@@ -25,7 +25,10 @@ WORKDIR /app
 ENV NODE_ENV=production
 # Sized for kube-prometheus' limit of 180Mi (deploy/base/deployment.yaml): the old generation is
 # capped at 96 MiB, so a runaway heap ends in V8's own out-of-memory error before the kernel's
-# OOM kill, and the young generation at 2 × 2 MiB (V8 grows it to 2 × 16 MiB under load).
+# OOM kill; the young generation's semi-spaces at 2 MiB: V8's default (up to 16 MiB) took 64
+# concurrent 1,000-pod answers to 175 MiB of RSS. The price is CPU in garbage collection: up to
+# twice the default's CPU per request over 100 and 1,000 pods (4 MiB took a third off that for
+# ~7 MiB more peak RSS, too close to 150 MiB; bench/RESULTS.md).
 # bench/ runs the adapter with this value; deploy/base/deployment.yaml repeats it.
 ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=2"
 COPY --from=prod-deps /src/node_modules ./node_modules
