@@ -1,8 +1,8 @@
 /**
  * @module config/schema
  * The adapter config file, key for key as prometheus-adapter v0.12.0 reads it (upstream
- * pkg/config/config.go, yaml tags), plus one key of ours on a rule (`k8sCustomMetrics`, data
- * options). Objects are strict because upstream loads with yaml.v2 UnmarshalStrict. Checks a schema cannot express (regexes, is/isNot, `as`) live in
+ * pkg/config/config.go, yaml tags), plus our own `k8sCustomMetrics` key on a rule (data
+ * options, the rule's server) and at the top (tenants). Objects are strict because upstream loads with yaml.v2 UnmarshalStrict. Checks a schema cannot express (regexes, is/isNot, `as`) live in
  * config/semantics.ts so the JSON Schema stays a faithful description of the file shape.
  */
 import { z } from "zod";
@@ -65,8 +65,37 @@ export const NameMappingSchema = z
 /** A value written as a YAML number or text; the loader hands over the source text. */
 const NumberOrText = z.union([z.string(), z.number()]);
 
+export const PrometheusServerSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .describe(
+        "Base URL of this rule's Prometheus-compatible API, e.g. http://prometheus-b:9090.",
+      ),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Headers sent on every request to this server (not the --prometheus-header ones)."),
+    caFile: z.string().optional().describe("CA bundle to verify the server's certificate."),
+    clientCertFile: z
+      .string()
+      .optional()
+      .describe("Client certificate (mTLS); needs clientKeyFile."),
+    clientKeyFile: z.string().optional().describe("Client key (mTLS); needs clientCertFile."),
+    insecureSkipVerify: z.boolean().optional().describe("Do not verify the server's certificate."),
+    timeout: NumberOrText.optional().describe(
+      "Prometheus duration (e.g. 5s) bounding each request to this server. Default 10s.",
+    ),
+  })
+  .meta({
+    id: "PrometheusServer",
+    description:
+      "k8s-custom-metrics only: the server this rule's discovery and queries go to instead of --prometheus-url; nothing of the global --prometheus-* options is inherited. See docs/config.md.",
+  });
+
 export const DataOptionsSchema = z
   .strictObject({
+    server: PrometheusServerSchema.optional(),
     valueWhenMissing: NumberOrText.optional().describe(
       "Answer this value (a decimal number, e.g. 0) for an object the query returns no sample for, instead of 404 (custom) or an empty list (external). Absent: as prometheus-adapter.",
     ),
@@ -80,7 +109,7 @@ export const DataOptionsSchema = z
   .meta({
     id: "DataOptions",
     description:
-      "k8s-custom-metrics only (prometheus-adapter refuses this key): what to answer for missing, stale or unreachable data. See docs/config.md.",
+      "k8s-custom-metrics only (prometheus-adapter refuses this key): what to answer for missing, stale or unreachable data, and the rule's own server. See docs/config.md.",
   });
 
 export const DiscoveryRuleSchema = z
@@ -136,6 +165,37 @@ export const ResourceRulesSchema = z
   })
   .describe("metrics.k8s.io (kubectl top, HPA cpu/memory) from Prometheus.");
 
+export const TenantsSchema = z
+  .strictObject({
+    header: z
+      .string()
+      .optional()
+      .describe("Header carrying the tenant on every Prometheus request (default X-Scope-OrgID)."),
+    namespaceLabel: z
+      .string()
+      .optional()
+      .describe("Namespace label whose value is the namespace's tenant, e.g. tenant."),
+    namespaces: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Namespace → tenant; takes precedence over namespaceLabel."),
+    default: z
+      .string()
+      .optional()
+      .describe(
+        "Tenant of namespaces with neither, and of cluster-scoped objects (nodes, namespaces). Absent: such requests are refused.",
+      ),
+  })
+  .meta({
+    id: "Tenants",
+    description:
+      "k8s-custom-metrics only: send a tenant header per namespace (Mimir, Cortex, Thanos with a tenancy proxy). The tenant comes from the request's namespace, never from request input. See docs/backends.md.",
+  });
+
+export const AdapterExtensionsSchema = z
+  .strictObject({ tenants: TenantsSchema.optional() })
+  .describe("k8s-custom-metrics only (prometheus-adapter refuses this key).");
+
 export const AdapterConfigSchema = z
   .strictObject({
     rules: z
@@ -147,6 +207,7 @@ export const AdapterConfigSchema = z
       .array(DiscoveryRuleSchema)
       .optional()
       .describe("external.metrics.k8s.io rules; none leaves that API uninstalled."),
+    k8sCustomMetrics: AdapterExtensionsSchema.optional(),
   })
   .meta({
     title: "k8s-custom-metrics adapter config",
@@ -158,6 +219,8 @@ export type GroupResourceConfig = z.infer<typeof GroupResourceSchema>;
 export type ResourceMapping = z.infer<typeof ResourceMappingSchema>;
 export type RegexFilter = z.infer<typeof RegexFilterSchema>;
 export type NameMapping = z.infer<typeof NameMappingSchema>;
+export type PrometheusServerConfig = z.infer<typeof PrometheusServerSchema>;
+export type TenantsConfig = z.infer<typeof TenantsSchema>;
 export type DataOptionsConfig = z.infer<typeof DataOptionsSchema>;
 export type DiscoveryRule = z.infer<typeof DiscoveryRuleSchema>;
 export type ResourceRule = z.infer<typeof ResourceRuleSchema>;

@@ -18,6 +18,8 @@ import type {
   ResourceMapping,
   ResourceRule,
   ResourceRules,
+  PrometheusServerConfig,
+  TenantsConfig,
 } from "./schema.ts";
 
 export interface SemanticIssue {
@@ -215,6 +217,45 @@ class Checker {
       if (p.severity === "warning") this.warn(at, message);
       else this.add(at, message);
     }
+    const server = rule.k8sCustomMetrics?.server;
+    if (server !== undefined) this.server([...path, "server"], server);
+  }
+
+  /** A rule's own server (ours): what the Prometheus client would refuse at its first use. */
+  server(path: readonly PropertyKey[], server: PrometheusServerConfig): void {
+    let url: URL | undefined;
+    try {
+      url = new URL(server.url);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      const at = [...path, "url"];
+      this.add(
+        at,
+        `${formatPath(at)} ${JSON.stringify(server.url)} is not an http or https URL; write it like http://prometheus-b.monitoring.svc:9090`,
+      );
+    }
+    if ((server.clientCertFile === undefined) !== (server.clientKeyFile === undefined)) {
+      this.add(
+        path,
+        `${formatPath(path)} has only one of clientCertFile and clientKeyFile; give both or neither`,
+      );
+    }
+    if (server.timeout !== undefined) {
+      const at = [...path, "timeout"];
+      const text = String(server.timeout).trim();
+      let ms: number | undefined;
+      try {
+        ms = parsePromDuration(text);
+      } catch (e) {
+        this.add(
+          at,
+          `${formatPath(at)} ${JSON.stringify(text)} is not a Prometheus duration (${errorText(e)}); write it like 5s or 30s`,
+        );
+      }
+      if (ms === 0) this.add(at, `${formatPath(at)} is 0; give a positive duration such as 10s`);
+    }
   }
 
   resourceRule(path: readonly PropertyKey[], rule: ResourceRule | undefined): void {
@@ -277,6 +318,45 @@ export function checkResourceRules(
   return c.issues;
 }
 
+/** Token characters of an HTTP header name (RFC 9110 field-name). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `k8sCustomMetrics.tenants` (ours): a header name Node can send; tenants a header can carry. */
+function checkTenants(t: TenantsConfig): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const base = ["k8sCustomMetrics", "tenants"];
+  if (t.header !== undefined && !HEADER_NAME.test(t.header.trim())) {
+    issues.push({
+      path: [...base, "header"],
+      message: `k8sCustomMetrics.tenants.header ${JSON.stringify(t.header)} is not an HTTP header name; write it like X-Scope-OrgID`,
+    });
+  }
+  const value = (v: string) => /^[\t\x20-\x7e]*$/.test(v);
+  for (const [ns, tenant] of Object.entries(t.namespaces ?? {})) {
+    if (!value(tenant) || tenant === "") {
+      issues.push({
+        path: [...base, "namespaces", ns],
+        message: `k8sCustomMetrics.tenants.namespaces.${ns} ${JSON.stringify(tenant)} cannot be sent as a header value; use visible ASCII characters`,
+      });
+    }
+  }
+  if (t.default !== undefined && (!value(t.default) || t.default === "")) {
+    issues.push({
+      path: [...base, "default"],
+      message: `k8sCustomMetrics.tenants.default ${JSON.stringify(t.default)} cannot be sent as a header value; use visible ASCII characters, or remove the key`,
+    });
+  }
+  if (t.namespaceLabel === undefined && t.namespaces === undefined && t.default === undefined) {
+    issues.push({
+      path: base,
+      severity: "warning",
+      message:
+        "k8sCustomMetrics.tenants has none of namespaces, namespaceLabel and default, so every request is refused; give at least one",
+    });
+  }
+  return issues;
+}
+
 /** Every semantic problem in a shape-valid config. */
 export function checkSemantics(
   config: AdapterConfig,
@@ -288,5 +368,8 @@ export function checkSemantics(
     ...(config.resourceRules === undefined
       ? []
       : checkResourceRules(config.resourceRules, options)),
+    ...(config.k8sCustomMetrics?.tenants === undefined
+      ? []
+      : checkTenants(config.k8sCustomMetrics.tenants)),
   ];
 }

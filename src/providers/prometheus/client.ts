@@ -82,15 +82,30 @@ export class PrometheusClient {
   readonly #pool: Pool;
   readonly #token: BearerTokenSource | undefined;
   readonly #headers: Readonly<Record<string, string>>;
+  /**
+   * Per client, so a tenant's view (see {@link withTenant}) never shares an in-flight query with
+   * another tenant's or with the untenanted client.
+   */
   readonly #queries = new InFlight<QueryResult>();
   /** The base URL without credentials or query, for messages. */
   readonly #target: string;
+  /** The tenant this view sends, or undefined for the server's own client. */
+  readonly tenant: string | undefined;
+  readonly #views = new Map<string, PrometheusClient>();
+  /** A view shares the pool: only the client that owns it closes it. */
+  readonly #ownsPool: boolean;
   #closed = false;
 
-  private constructor(o: ResolvedOptions, token: BearerTokenSource | undefined) {
+  private constructor(
+    o: ResolvedOptions,
+    token: BearerTokenSource | undefined,
+    view?: { readonly pool: Pool; readonly tenant: string; readonly header: string },
+  ) {
     this.#o = o;
     this.#token = token;
     this.#target = `${o.url.origin}${o.url.pathname}`.replace(/\/+$/, "");
+    this.tenant = view?.tenant;
+    this.#ownsPool = view === undefined;
     const headers: Record<string, string> = {};
     const has = (name: string): boolean =>
       Object.keys(o.headers).some((h) => h.toLowerCase() === name);
@@ -100,18 +115,30 @@ export class PrometheusClient {
       const user = `${decodeURIComponent(o.url.username)}:${decodeURIComponent(o.url.password)}`;
       headers["authorization"] = `Basic ${Buffer.from(user).toString("base64")}`;
     }
-    this.#headers = { ...headers, ...o.headers };
-    this.#pool = new Pool(o.url.origin, {
-      connections: o.maxConnections,
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-      connect: {
-        ...o.tls,
-        rejectUnauthorized: !o.insecureSkipVerify,
-        minVersion: "TLSv1.2",
-        timeout: o.timeoutMs,
-      },
-    });
+    const all: Record<string, string> = { ...headers, ...o.headers };
+    // A tenant replaces any header of the same name (e.g. a --prometheus-header default).
+    this.#headers =
+      view === undefined
+        ? all
+        : {
+            ...Object.fromEntries(
+              Object.entries(all).filter(([h]) => h.toLowerCase() !== view.header.toLowerCase()),
+            ),
+            [view.header]: view.tenant,
+          };
+    this.#pool =
+      view?.pool ??
+      new Pool(o.url.origin, {
+        connections: o.maxConnections,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+        connect: {
+          ...o.tls,
+          rejectUnauthorized: !o.insecureSkipVerify,
+          minVersion: "TLSv1.2",
+          timeout: o.timeoutMs,
+        },
+      });
   }
 
   /** Validates the options, reads the CA, client certificate and token files, and connects lazily. */
@@ -122,6 +149,26 @@ export class PrometheusClient {
         ? undefined
         : await BearerTokenSource.open(o.bearerTokenFile, o.bearerTokenRefreshMs);
     return new PrometheusClient(o, token);
+  }
+
+  /** The server's base URL without credentials, for logs: which server answered. */
+  get server(): string {
+    return this.#target;
+  }
+
+  /**
+   * The same server and connections, sending `header: tenant` on every request. Views are cached
+   * per (header, tenant); each has its own coalescing, so requests of different tenants never
+   * share a query.
+   */
+  withTenant(header: string, tenant: string): PrometheusClient {
+    const key = `${header.toLowerCase()}\u0000${tenant}`;
+    let v = this.#views.get(key);
+    if (!v) {
+      v = new PrometheusClient(this.#o, this.#token, { pool: this.#pool, tenant, header });
+      this.#views.set(key, v);
+    }
+    return v;
   }
 
   /**
@@ -183,7 +230,8 @@ export class PrometheusClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    for (const v of this.#views.values()) v.#closed = true;
+    if (this.#ownsPool) await this.#pool.close();
   }
 
   #decode<T>(endpoint: string, fn: () => T): T {

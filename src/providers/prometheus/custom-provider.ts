@@ -20,6 +20,7 @@ import {
   type CustomMetricValue,
   type CustomMetricsProvider,
 } from "../types.ts";
+import type { Backends } from "./backends.ts";
 import type { PrometheusClient } from "./client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
@@ -59,6 +60,16 @@ export interface PrometheusCustomProviderDeps {
   readonly arrivals?: Arrivals;
   /** Watched pods for `pods/*` requests; without it (or while unusable) pods are listed. */
   readonly podCache?: PodCache;
+  /** Rules' own servers and tenants (backends.ts); without it every query goes to `prometheus`. */
+  readonly backends?: Backends;
+  /** What discovery found for a tenant (with `backends`); default: `registry`. */
+  readonly registryFor?: (tenant: string | undefined) => CustomRegistry;
+}
+
+/** The request's tenant and what discovery found for it. */
+interface Scope {
+  readonly tenant: string | undefined;
+  readonly registry: CustomRegistry;
 }
 
 export function metricNotFound(info: CustomMetricInfo, name?: string, why?: string): StatusError {
@@ -83,24 +94,39 @@ function queryBuildReason(e: unknown, rule: string): string | undefined {
 
 export class PrometheusCustomProvider implements CustomMetricsProvider {
   readonly #d: PrometheusCustomProviderDeps;
-  readonly #grouping: QueryGrouping | undefined;
+  /** One grouping per client (server and tenant): requests of different clients never merge. */
+  readonly #groupings = new Map<PrometheusClient, QueryGrouping>();
   readonly #lastGood = new LastGood<number>();
   readonly #outageLog = new ThrottledLog();
 
   constructor(deps: PrometheusCustomProviderDeps) {
     this.#d = deps;
+  }
+
+  #grouping(prometheus: PrometheusClient): QueryGrouping | undefined {
+    const deps = this.#d;
     const max = deps.groupingMaxObjects ?? 0;
-    this.#grouping =
-      max > 0
-        ? new QueryGrouping({
-            prometheus: deps.prometheus,
-            log: deps.log,
-            maxObjects: max,
-            ...(deps.maxQueryLength !== undefined ? { maxQueryLength: deps.maxQueryLength } : {}),
-            ...(deps.onQuery ? { onQuery: deps.onQuery } : {}),
-            ...(deps.arrivals ? { arrivals: deps.arrivals } : {}),
-          })
-        : undefined;
+    if (max <= 0) return undefined;
+    let g = this.#groupings.get(prometheus);
+    if (!g) {
+      g = new QueryGrouping({
+        prometheus,
+        log: deps.log,
+        maxObjects: max,
+        ...(deps.maxQueryLength !== undefined ? { maxQueryLength: deps.maxQueryLength } : {}),
+        ...(deps.onQuery ? { onQuery: deps.onQuery } : {}),
+        ...(deps.arrivals ? { arrivals: deps.arrivals } : {}),
+      });
+      this.#groupings.set(prometheus, g);
+    }
+    return g;
+  }
+
+  /** The tenant of `namespace` (a 404 Status when it has none) and its discovered metrics. */
+  async #scope(namespace: string): Promise<Scope> {
+    const tenant = this.#d.backends ? await this.#d.backends.tenantOf(namespace) : undefined;
+    const registry = this.#d.registryFor ? this.#d.registryFor(tenant) : this.#d.registry();
+    return { tenant, registry };
   }
 
   listAllMetrics(): readonly CustomMetricInfo[] {
@@ -116,21 +142,29 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
    * and while Prometheus is unavailable the kept ones young enough answer instead (logged, counted).
    */
   async #answer(
+    scope: Scope,
     info: CustomMetricInfo,
     namespace: string,
     names: readonly string[],
     metricSelector: readonly Requirement[],
   ): Promise<Answer> {
-    const entry = this.#d.registry().get(info);
+    const entry = scope.registry.get(info);
     const forMs = entry?.rule.data?.lastGoodValueForMs ?? 0;
     if (entry === undefined || forMs <= 0) {
-      return { values: await this.#values(info, namespace, names, metricSelector) };
+      return { values: await this.#values(scope, info, namespace, names, metricSelector) };
     }
     const gr = info.groupResource;
-    const prefix = JSON.stringify([info.metric, gr.group, gr.resource, namespace, metricSelector]);
+    const prefix = JSON.stringify([
+      scope.tenant ?? null,
+      info.metric,
+      gr.group,
+      gr.resource,
+      namespace,
+      metricSelector,
+    ]);
     const key = (name: string) => `${prefix}\u0000${name}`;
     try {
-      const values = await this.#values(info, namespace, names, metricSelector);
+      const values = await this.#values(scope, info, namespace, names, metricSelector);
       const now = this.#now().getTime();
       for (const name of names) {
         const v = values.get(name);
@@ -168,16 +202,17 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
   }
 
   /** The rule's `valueWhenMissing`, counted when used. */
-  #missing(info: CustomMetricInfo, answer: Answer): number | undefined {
+  #missing(scope: Scope, info: CustomMetricInfo, answer: Answer): number | undefined {
     // During an outage a missing object is unknown, not absent: no stand-in value.
     if (answer.at !== undefined) return undefined;
-    const v = this.#d.registry().get(info)?.rule.data?.valueWhenMissing;
+    const v = scope.registry.get(info)?.rule.data?.valueWhenMissing;
     if (v !== undefined) countDataAnswer("custom", "value_when_missing");
     return v;
   }
 
   /** Runs the query for `names` and returns value by object name (last sample wins, as upstream). */
   async #values(
+    scope: Scope,
     info: CustomMetricInfo,
     namespace: string,
     names: readonly string[],
@@ -186,8 +221,11 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     // This request has reached the query step: peers waiting for it need not wait any longer.
     const ticket = this.#d.arrivals?.current();
     if (ticket) this.#d.arrivals?.spend(ticket);
-    const entry = this.#d.registry().get(info);
+    const entry = scope.registry.get(info);
     if (!entry) throw metricNotFound(info);
+    const prometheus = this.#d.backends
+      ? this.#d.backends.client(entry.rule, scope.tenant)
+      : this.#d.prometheus;
     let query: string;
     let label: string;
     try {
@@ -208,7 +246,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       );
       throw metricNotFound(info, undefined, queryBuildReason(e, entry.rule.origin));
     }
-    const grouping = this.#grouping;
+    const grouping = this.#grouping(prometheus);
     if (grouping) {
       let shape: QueryShape;
       try {
@@ -227,7 +265,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       if (shape.groupable) return grouping.values(shape, { namespace, names, query }, ticket);
     }
     this.#d.onQuery?.("single", 1, 1);
-    const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
+    const result = await queryOrFail(prometheus, this.#d.log, query);
     if (result.resultType !== "vector") {
       this.#d.log.error(
         { query, resultType: result.resultType },
@@ -275,8 +313,9 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
   ): Promise<CustomMetricValue> {
-    const answer = await this.#answer(info, namespace, [name], metricSelector);
-    const v = answer.values.get(name) ?? this.#missing(info, answer);
+    const scope = await this.#scope(namespace);
+    const answer = await this.#answer(scope, info, namespace, [name], metricSelector);
+    const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
     if (v === undefined) throw metricNotFound(info, name);
     return this.#value(
       await this.#describe(info),
@@ -295,7 +334,8 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
   ): Promise<CustomMetricValue[]> {
-    if (!this.#d.registry().get(info)) throw metricNotFound(info);
+    const scope = await this.#scope(namespace);
+    if (!scope.registry.get(info)) throw metricNotFound(info);
     const ri = await this.#describe(info);
     let names: string[];
     try {
@@ -328,10 +368,10 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       throw new StatusError(internalError("unable to list matching resources"), { cause: e });
     }
     if (names.length === 0) throw metricNotFound(info);
-    const answer = await this.#answer(info, namespace, names, metricSelector);
+    const answer = await this.#answer(scope, info, namespace, names, metricSelector);
     const out: CustomMetricValue[] = [];
     for (const name of names) {
-      const v = answer.values.get(name) ?? this.#missing(info, answer);
+      const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
       if (v !== undefined) {
         out.push(this.#value(ri, info, namespace, name, v, metricSelector, answer.at));
       }

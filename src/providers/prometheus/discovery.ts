@@ -151,10 +151,23 @@ export interface NamedSeries {
  * `ruleErrors`, as one bad rule must not hide every other rule's metrics.
  */
 export async function discover(
-  client: PrometheusClient,
+  clients: PrometheusClient | ((rule: CompiledRule) => PrometheusClient),
   rules: { readonly custom: readonly CompiledRule[]; readonly external: readonly CompiledRule[] },
   o: DiscoveryOptions,
 ): Promise<DiscoveryResult> {
+  // Each rule asks its own server (and tenant): requests are shared only within one client.
+  const clientOf = typeof clients === "function" ? clients : () => clients;
+  const ids = new Map<PrometheusClient, string>();
+  const idOf = (c: PrometheusClient): string => {
+    let id = ids.get(c);
+    if (id === undefined) {
+      id = String(ids.size);
+      ids.set(c, id);
+    }
+    return id;
+  };
+  const keyOf = (rule: CompiledRule, ...parts: string[]) =>
+    [idOf(clientOf(rule)), rule.seriesQuery, ...parts].join("\u0000");
   const now = o.now ?? new Date();
   const start = new Date(now.getTime() - o.maxAgeMs);
   const limited = limiter(Math.max(1, o.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY));
@@ -186,17 +199,20 @@ export async function discover(
     return p;
   };
 
-  // One name listing per distinct seriesQuery, shared by custom and external rules.
+  // One name listing per distinct (client, seriesQuery), shared by custom and external rules.
   const namesByQuery = new Map<string, Promise<string[]>>();
-  const namesFor = (q: string) =>
-    once(namesByQuery, q, () => {
+  const namesFor = (rule: CompiledRule) =>
+    once(namesByQuery, keyOf(rule), () => {
       count("label_values");
-      return limit(() => client.labelValues("__name__", [q], start)).then((n) => [...n].sort());
+      const client = clientOf(rule);
+      return limit(() => client.labelValues("__name__", [rule.seriesQuery], start)).then((n) =>
+        [...n].sort(),
+      );
     });
   const ruleErrors: RuleDiscoveryError[] = [];
   const asked = (r: CompiledRule) => r.seriesQuery.trim() !== "";
   const allRules = [...rules.custom, ...rules.external].filter(asked);
-  for (const r of allRules) void namesFor(r.seriesQuery);
+  for (const r of allRules) void namesFor(r);
   /** The rule's part of the pass, or nothing when Prometheus refused its selector. */
   const perRule = async <T>(rule: CompiledRule, empty: T, run: () => Promise<T>): Promise<T> => {
     if (!asked(rule)) {
@@ -221,12 +237,13 @@ export async function discover(
   const seriesOf = async (rule: CompiledRule): Promise<NamedSeries[]> => {
     const names = filterSeries(
       rule.filters,
-      (await namesFor(rule.seriesQuery)).map((name) => ({ name })),
+      (await namesFor(rule)).map((name) => ({ name })),
     ).map((s) => s.name);
     const selectors = names.map((n) => selectorForName(rule.seriesQuery, n));
     if (selectors.some((s) => s === undefined)) {
-      const p = once(seriesFallback, rule.seriesQuery, () => {
+      const p = once(seriesFallback, keyOf(rule), () => {
         count("series");
+        const client = clientOf(rule);
         return limit(() => client.series([rule.seriesQuery], start)).then((list) =>
           list.map((l) => ({
             name: l["__name__"] ?? "",
@@ -238,8 +255,9 @@ export async function discover(
     }
     return Promise.all(
       names.map(async (name, i) => {
-        const labels = await once(labelsByKey, `${rule.seriesQuery}\u0000${name}`, () => {
+        const labels = await once(labelsByKey, keyOf(rule, name), () => {
           count("labels");
+          const client = clientOf(rule);
           return limit(() => client.labelNames([selectors[i] ?? ""], start)).then((ls) =>
             ls.filter((l) => l !== "__name__"),
           );
@@ -257,7 +275,7 @@ export async function discover(
   // External metrics need names only: no label lookups.
   const external = new ExternalRegistry();
   for (const rule of rules.external) {
-    const listed = await perRule(rule, [], () => namesFor(rule.seriesQuery));
+    const listed = await perRule(rule, [], () => namesFor(rule));
     const names = filterSeries(
       rule.filters,
       listed.map((name) => ({ name })),

@@ -14,6 +14,7 @@ import {
   type ExternalMetricValue,
   type ExternalMetricsProvider,
 } from "../types.ts";
+import type { Backends } from "./backends.ts";
 import type { PrometheusClient } from "./client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildExternalQuery } from "./query-builder.ts";
@@ -25,6 +26,10 @@ export interface PrometheusExternalProviderDeps {
   readonly registry: () => ExternalRegistry;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** Rules' own servers and tenants (backends.ts); without it every query goes to `prometheus`. */
+  readonly backends?: Backends;
+  /** What discovery found for a tenant (with `backends`); default: `registry`. */
+  readonly registryFor?: (tenant: string | undefined) => ExternalRegistry;
 }
 
 export class PrometheusExternalProvider implements ExternalMetricsProvider {
@@ -45,7 +50,10 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
     metricSelector: readonly Requirement[],
     info: ExternalMetricInfo,
   ): Promise<ExternalMetricValue[]> {
-    const entry = this.#d.registry().get(info.metric);
+    // The tenant is the request namespace's, also for rules whose query leaves the namespace out.
+    const tenant = this.#d.backends ? await this.#d.backends.tenantOf(namespace) : undefined;
+    const registry = this.#d.registryFor ? this.#d.registryFor(tenant) : this.#d.registry();
+    const entry = registry.get(info.metric);
     if (!entry) {
       // Upstream's message names "namespaces" only for the default namespace (a quirk kept as is).
       const what = namespace === "default" ? "namespaces" : "";
@@ -68,15 +76,18 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
       );
       throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
     }
+    const prometheus = this.#d.backends
+      ? this.#d.backends.client(entry.rule, tenant)
+      : this.#d.prometheus;
     const data = entry.rule.data ?? NO_DATA_OPTIONS;
     const now = () => (this.#d.now ?? (() => new Date()))();
     let items: readonly ExternalMetricValue[];
     if (data.lastGoodValueForMs <= 0) {
-      items = await this.#run(info, query);
+      items = await this.#run(prometheus, info, query);
     } else {
-      const key = JSON.stringify([info.metric, namespace, metricSelector]);
+      const key = JSON.stringify([tenant ?? null, info.metric, namespace, metricSelector]);
       try {
-        items = await this.#run(info, query);
+        items = await this.#run(prometheus, info, query);
         this.#lastGood.put(key, items, data.lastGoodValueForMs, now().getTime());
       } catch (e) {
         const t = now().getTime();
@@ -114,8 +125,12 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
   }
 
   /** The query's samples as items (upstream: one per vector sample, or the scalar). */
-  async #run(info: ExternalMetricInfo, query: string): Promise<readonly ExternalMetricValue[]> {
-    const result = await queryOrFail(this.#d.prometheus, this.#d.log, query);
+  async #run(
+    prometheus: PrometheusClient,
+    info: ExternalMetricInfo,
+    query: string,
+  ): Promise<readonly ExternalMetricValue[]> {
+    const result = await queryOrFail(prometheus, this.#d.log, query);
     switch (result.resultType) {
       case "vector":
         return result.result.map((s) => ({

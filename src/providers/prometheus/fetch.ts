@@ -13,10 +13,17 @@ export async function queryOrFail(
   log: Logger,
   query: string,
 ): Promise<QueryResult> {
+  // Which server (and tenant) answered, for logs at --v=2 and in every failure.
+  const via = {
+    server: prometheus.server,
+    ...(prometheus.tenant === undefined ? {} : { tenant: prometheus.tenant }),
+  };
   try {
-    return await prometheus.query(query);
+    const r = await prometheus.query(query);
+    log.debug({ ...via, query }, "prometheus answered");
+    return r;
   } catch (e) {
-    log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
+    log.error({ err: String(e), query, ...via }, "unable to fetch metrics from prometheus");
     throw new StatusError(internalError("unable to fetch metrics"), { cause: e });
   }
 }

@@ -11,6 +11,7 @@
  * for a whole relist interval.
  */
 import type { Logger } from "../../observability/logger.ts";
+import type { Backends } from "./backends.ts";
 import type { PrometheusClient } from "./client.ts";
 import { discover, type DiscoveryResult } from "./discovery.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
@@ -46,6 +47,49 @@ export interface MetricListerOptions {
   ) => void;
   /** One discovery pass (tests replace it). */
   readonly discover?: typeof discover;
+  /**
+   * Rules' own servers and tenants: each rule is discovered on its server, once per tenant, and
+   * each tenant keeps its own lists. Without it every rule asks the lister's client.
+   */
+  readonly backends?: Backends;
+}
+
+/** The union of several passes (one per tenant), for the API's discovery documents. */
+function union(results: readonly DiscoveryResult[]): DiscoveryResult {
+  if (results.length === 1 && results[0] !== undefined) return results[0];
+  const custom = new CustomRegistry();
+  const external = new ExternalRegistry();
+  const requests: Record<string, number> = {};
+  for (const r of results) {
+    for (const info of r.custom.list()) {
+      const e = r.custom.get(info);
+      if (e) custom.add(info.groupResource, info.namespaced, info.metric, e);
+    }
+    for (const { metric } of r.external.list()) {
+      const e = r.external.get(metric);
+      if (e) external.add(metric, e);
+    }
+    for (const [k, n] of Object.entries(r.requests)) requests[k] = (requests[k] ?? 0) + n;
+  }
+  return { custom, external, requests, ruleErrors: results.flatMap((r) => r.ruleErrors) };
+}
+
+/** Metric names per server that answers them, for the log: which server discovery found what on. */
+function perServer(r: DiscoveryResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (rule: CompiledRule) => {
+    const name = rule.server?.name ?? "--prometheus-url";
+    out[name] = (out[name] ?? 0) + 1;
+  };
+  for (const info of r.custom.list()) {
+    const e = r.custom.get(info);
+    if (e) add(e.rule);
+  }
+  for (const { metric } of r.external.list()) {
+    const e = r.external.get(metric);
+    if (e) add(e.rule);
+  }
+  return out;
 }
 
 /** What a pass found compared with the list in use, per API. */
@@ -106,6 +150,8 @@ export class MetricLister {
   readonly #discover: typeof discover;
   #custom = new CustomRegistry();
   #external = new ExternalRegistry();
+  /** With tenants: each tenant's own lists (the fields above hold their union). */
+  #byTenant = new Map<string, { custom: CustomRegistry; external: ExternalRegistry }>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #ready = false;
@@ -131,6 +177,17 @@ export class MetricLister {
 
   get external(): ExternalRegistry {
     return this.#external;
+  }
+
+  /** What discovery found for `tenant` (undefined: tenants are off, the whole list). */
+  customFor(tenant: string | undefined): CustomRegistry {
+    if (tenant === undefined) return this.#custom;
+    return this.#byTenant.get(tenant)?.custom ?? new CustomRegistry();
+  }
+
+  externalFor(tenant: string | undefined): ExternalRegistry {
+    if (tenant === undefined) return this.#external;
+    return this.#byTenant.get(tenant)?.external ?? new ExternalRegistry();
   }
 
   /** True once a discovery pass has succeeded. */
@@ -162,8 +219,28 @@ export class MetricLister {
   async #relist(): Promise<boolean> {
     const t0 = performance.now();
     let r: DiscoveryResult;
+    let byTenant = new Map<string, DiscoveryResult>();
     try {
-      r = await this.#discover(this.#client, this.#rules, { maxAgeMs: this.#o.maxAgeMs });
+      const b = this.#o.backends;
+      if (b === undefined) {
+        r = await this.#discover(this.#client, this.#rules, { maxAgeMs: this.#o.maxAgeMs });
+      } else {
+        const rules = this.#rules;
+        await b.prepare([...rules.custom, ...rules.external]);
+        const tenants = await b.tenants();
+        const passes = await Promise.all(
+          tenants.map(async (t) => {
+            const one = await this.#discover((rule) => b.client(rule, t), rules, {
+              maxAgeMs: this.#o.maxAgeMs,
+            });
+            return [t, one] as const;
+          }),
+        );
+        byTenant = new Map(
+          passes.flatMap(([t, one]) => (t === undefined ? [] : [[t, one] as const])),
+        );
+        r = union(passes.map(([, one]) => one));
+      }
     } catch (e) {
       this.#lastError = e instanceof Error ? e.message : String(e);
       // A held result is confirmed only by the very next pass: after a failure Prometheus may
@@ -183,6 +260,8 @@ export class MetricLister {
       external: r.external.size,
       durationMs: Math.round(ms),
       requests: r.requests,
+      servers: perServer(r),
+      ...(byTenant.size > 0 ? { tenants: [...byTenant.keys()] } : {}),
     };
     this.#logRuleErrors(r);
     // The first pass has nothing to keep: it applies whatever it finds; nor does a pass after a
@@ -209,6 +288,9 @@ export class MetricLister {
     this.#held = undefined;
     this.#custom = r.custom;
     this.#external = r.external;
+    this.#byTenant = new Map(
+      [...byTenant].map(([t, one]) => [t, { custom: one.custom, external: one.external }]),
+    );
     this.#ready = true;
     this.#o.log.info(fields, "discovered metrics");
     this.#o.onRelist?.("success", ms, r);

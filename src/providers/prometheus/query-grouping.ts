@@ -13,6 +13,9 @@
  * batch is cut where the next request would overflow it, and a request whose own query is too
  * long has its names spread over several grouped queries (exact for the same reason grouping
  * is). Only a query naming a single object can still be too long: it is sent anyway.
+ *
+ * A grouping sends through one client, i.e. one server and one tenant (backends.ts): the custom
+ * provider keeps one grouping per client, so no group ever spans two tenants or two servers.
  */
 import { internalError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -381,7 +384,10 @@ export class QueryGrouping {
         );
         return Promise.all(chunk.map((p) => this.#single(shape, p.u.member, p.count)));
       }
-      this.#d.log.error({ err: String(e), query }, "unable to fetch metrics from prometheus");
+      this.#d.log.error(
+        { err: String(e), query, ...this.#via() },
+        "unable to fetch metrics from prometheus",
+      );
       throw fetchFailed(e);
     }
     const byObject = new Map<string, number>();
@@ -407,7 +413,7 @@ export class QueryGrouping {
       result = await this.#query(m.query);
     } catch (e) {
       this.#d.log.error(
-        { err: String(e), query: m.query },
+        { err: String(e), query: m.query, ...this.#via() },
         "unable to fetch metrics from prometheus",
       );
       throw fetchFailed(e);
@@ -428,7 +434,17 @@ export class QueryGrouping {
         "a query for a single object is longer than --prometheus-max-query-length; sending it anyway (logged once)",
       );
     }
+    this.#d.log.debug({ query, ...this.#via() }, "prometheus query");
     return this.#d.prometheus.query(query);
+  }
+
+  /** Which server and tenant this grouping's queries go to (one client per grouping). */
+  #via(): { server?: string; tenant?: string } {
+    const p = this.#d.prometheus;
+    return {
+      ...(typeof p.server === "string" ? { server: p.server } : {}),
+      ...(p.tenant === undefined ? {} : { tenant: p.tenant }),
+    };
   }
 }
 

@@ -8,6 +8,7 @@ import { configIssueAt } from "../../config/load.ts";
 import type { AdapterConfig, DiscoveryRule } from "../../config/schema.ts";
 import { readDataOptions, type DataOptions } from "../../config/data-options.ts";
 import { withMaxSampleAge } from "./sample-age.ts";
+import { readServer, readTenancy, type ServerSpec, type Tenancy } from "./backends.ts";
 import { createMetricNamer, type MetricNamer } from "../../naming/name-as.ts";
 import {
   createResourceConverter,
@@ -38,6 +39,8 @@ export interface CompiledRule {
   readonly namespaced: boolean;
   /** `k8sCustomMetrics` (ours): missing, stale and unreachable data; maxSampleAge is in the query. */
   readonly data?: DataOptions;
+  /** `k8sCustomMetrics.server` (ours): this rule's own server instead of --prometheus-url. */
+  readonly server?: ServerSpec | undefined;
 }
 
 /** The mapper as naming needs it: synchronous, on the latest discovery snapshot. */
@@ -116,6 +119,7 @@ export function compileRule(
     resources: compileResources(rule.resources ?? {}, mapper),
     metricsQuery: compileQueryTemplate(query, "metrics-query"),
     namespaced: rule.resources?.namespaced ?? true,
+    server: readServer(rule.k8sCustomMetrics?.server),
   };
 }
 
@@ -127,6 +131,8 @@ export interface CompiledRules {
    * their `file:line:col`: they work once the REST mapper knows the resource.
    */
   readonly pending: readonly ConfigIssue[];
+  /** `k8sCustomMetrics.tenants` (ours); undefined: no tenant header, as upstream. */
+  readonly tenancy?: Tenancy | undefined;
 }
 
 /** Every discovery rule of a loaded config, compiled; at startup and on each reload. */
@@ -147,5 +153,10 @@ export function compileRules(config: AdapterConfig, mapper: ResourceMapper): Com
       }
       return rule;
     });
-  return { custom: compile("rules"), external: compile("externalRules"), pending };
+  return {
+    custom: compile("rules"),
+    external: compile("externalRules"),
+    pending,
+    tenancy: readTenancy(config.k8sCustomMetrics?.tenants),
+  };
 }

@@ -1,8 +1,8 @@
 /**
  * @module server/builders/prometheus-providers
  * custom.metrics.k8s.io and external.metrics.k8s.io from Prometheus: the metric lister (discovery
- * of series, relisted on an interval), the arrivals tickets query grouping waits on, and the two
- * API groups over their providers.
+ * of series, relisted on an interval), the arrivals tickets query grouping waits on, the rules'
+ * own servers and namespaces' tenants (backends), and the two API groups over their providers.
  */
 import { customMetricsApi } from "../../apis/custom-metrics.ts";
 import { externalMetricsApi } from "../../apis/external-metrics.ts";
@@ -13,6 +13,7 @@ import type { RestMapper } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AdapterMetrics } from "../../observability/metrics.ts";
 import { Arrivals } from "../../providers/prometheus/arrivals.ts";
+import { Backends } from "../../providers/prometheus/backends.ts";
 import type { PrometheusClient } from "../../providers/prometheus/client.ts";
 import { PrometheusCustomProvider } from "../../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../../providers/prometheus/external-provider.ts";
@@ -29,8 +30,27 @@ export interface PrometheusProviders extends Component {
   readonly groups: readonly ApiGroup[];
   /** Set when grouped queries wait for requests still being authorized. */
   readonly arrivals: Arrivals | undefined;
-  /** New rules from a config reload; a disabled API keeps none. */
-  setRules(rules: Pick<CompiledRules, "custom" | "external">): Promise<boolean>;
+  /** Rules' own servers and the tenants of namespaces. */
+  readonly backends: Backends;
+  /** New rules (and tenants) from a config reload; a disabled API keeps none. */
+  setRules(rules: Pick<CompiledRules, "custom" | "external" | "tenancy">): Promise<boolean>;
+}
+
+interface NamespaceList {
+  readonly items?: readonly { readonly metadata?: { readonly labels?: Record<string, string> } }[];
+}
+
+/** Labels of namespaces through the adapter's own `list namespaces` permission (deploy/base/rbac.yaml). */
+function namespaceLabelReaders(kube: KubeClient) {
+  const list = (query: string) =>
+    kube
+      .json<NamespaceList>("GET", `/api/v1/namespaces${query}`)
+      .then((l) => (l.items ?? []).map((i) => i.metadata?.labels ?? {}));
+  return {
+    namespaceLabels: async (name: string) =>
+      (await list(`?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`))[0],
+    allNamespaceLabels: () => list(""),
+  };
 }
 
 export interface PrometheusProvidersOptions {
@@ -52,7 +72,17 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
     custom: o.apis.custom ? rules.custom : [],
     external: o.apis.external ? rules.external : [],
   });
+  // Per-rule servers and tenants; a config with neither sends everything to `prometheus`, as before.
+  const backends = new Backends({
+    main: prometheus,
+    tenancy: o.rules.tenancy,
+    ...namespaceLabelReaders(o.kube),
+    onRequest: (endpoint, ms, outcome) => {
+      metrics.prometheusRequest(endpoint, ms / 1000, outcome);
+    },
+  });
   const lister = new MetricLister(prometheus, enabled(o.rules), {
+    backends,
     relistIntervalMs: o.config.relist.intervalMs,
     maxAgeMs: o.config.relist.maxAgeMs,
     log,
@@ -77,6 +107,8 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
           mapper: o.mapper,
           kube: o.kube,
           registry: () => lister.custom,
+          registryFor: (tenant) => lister.customFor(tenant),
+          backends,
           log,
           groupingMaxObjects: o.config.grouping.maxObjects,
           maxQueryLength: o.config.grouping.maxQueryLength,
@@ -93,7 +125,13 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
   if (o.plan.external) {
     groups.push(
       externalMetricsApi(
-        new PrometheusExternalProvider({ prometheus, registry: () => lister.external, log }),
+        new PrometheusExternalProvider({
+          prometheus,
+          registry: () => lister.external,
+          registryFor: (tenant) => lister.externalFor(tenant),
+          backends,
+          log,
+        }),
       ),
     );
   }
@@ -101,13 +139,18 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
     lister,
     groups,
     arrivals,
-    setRules: (rules) => lister.setRules(enabled(rules)),
+    backends,
+    setRules: (rules) => {
+      backends.setTenancy(rules.tenancy);
+      return lister.setRules(enabled(rules));
+    },
     start() {
       // Readiness waits for the first pass; failures are retried by the lister itself.
       void lister.start();
     },
     stop() {
       lister.stop();
+      void backends.close();
     },
   };
 }

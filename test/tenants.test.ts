@@ -1,0 +1,315 @@
+/**
+ * @module test/tenants
+ * `k8sCustomMetrics.tenants` end to end: the adapter as a real process, two real Prometheus
+ * instances (one per tenant) behind a loopback router that picks the instance by
+ * `X-Scope-OrgID`, as Mimir or Cortex do, records every request with its header, and refuses a
+ * request without one. Each Prometheus also holds the other tenant's namespace with wrong values,
+ * so an answer taken from the wrong tenant is visible. Tenants: the namespace label (alpha), the
+ * config's mapping (beta), none (refused).
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { writeFile, mkdtemp, rm } from "node:fs/promises";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { ClusterInfo } from "../src/harness/cluster.ts";
+import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { freshNamespace, kubectl, testCluster } from "./support/cluster.ts";
+import { startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
+import { constantSeries, type ConstantSeries } from "./support/series.ts";
+
+const T = { timeout: 180_000 };
+const CM = "/apis/custom.metrics.k8s.io/v1beta1";
+const EM = "/apis/external.metrics.k8s.io/v1beta1";
+
+interface Seen {
+  readonly path: string;
+  readonly query: string | null;
+  readonly tenant: string | undefined;
+}
+
+interface Router {
+  readonly url: string;
+  readonly seen: Seen[];
+  stop(): Promise<void>;
+}
+
+/** Forwards by X-Scope-OrgID to that tenant's Prometheus; 401 without a known one (as Mimir). */
+async function startTenantRouter(
+  targets: Record<string, string>,
+  delayMs: number,
+): Promise<Router> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const h = req.headers["x-scope-orgid"];
+      const tenant = Array.isArray(h) ? h.join(",") : h;
+      const url = new URL(req.url ?? "/", "http://x");
+      const form = new URLSearchParams(body.toString());
+      seen.push({
+        path: url.pathname,
+        query: url.searchParams.get("query") ?? form.get("query"),
+        tenant,
+      });
+      const target = tenant === undefined ? undefined : targets[tenant];
+      if (target === undefined) {
+        res.writeHead(401, { "content-type": "text/plain" }).end("no org id");
+        return;
+      }
+      const up = new URL(target);
+      setTimeout(() => {
+        const out = httpRequest(
+          {
+            host: up.hostname,
+            port: up.port,
+            method: req.method ?? "GET",
+            path: req.url ?? "/",
+            headers: { ...req.headers, host: up.host },
+          },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        out.on("error", (e) => res.writeHead(502).end(String(e)));
+        out.end(body);
+      }, delayMs);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    seen,
+    async stop() {
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+let info: ClusterInfo;
+let nsA: string;
+let nsB: string;
+let nsC: string;
+let alpha: RunningPrometheus;
+let beta: RunningPrometheus;
+let router: Router;
+let adapter: RunningAdapter;
+let dir: string;
+
+/** The value of a named object's MetricValueList. */
+function valueOf(body: unknown): string | undefined {
+  return (body as { items?: { value: string }[] }).items?.[0]?.value;
+}
+
+const PODS = 12;
+
+/** One tenant's data: its namespace right, the other one's wrong (1000 + i), its own metric. */
+function tenantSeries(own: string, other: string, base: number, only: string): ConstantSeries[] {
+  const out: ConstantSeries[] = [];
+  for (let i = 0; i < PODS; i++) {
+    out.push(["kcm_requests", { namespace: own, pod: `p-${String(i)}` }, String(base + i)]);
+    out.push(["kcm_requests", { namespace: other, pod: `p-${String(i)}` }, String(1000 + i)]);
+  }
+  out.push([only, { namespace: own, pod: "p-0" }, "1"]);
+  out.push(["ext_depth", { namespace: own, queue: "q" }, String(base)]);
+  out.push(["ext_depth", { namespace: other, queue: "q" }, "1000"]);
+  return out;
+}
+
+function config(): string {
+  return `rules:
+  - seriesQuery: '{__name__=~"^kcm_.*",namespace!="",pod!=""}'
+    resources:
+      overrides:
+        namespace: { resource: namespace }
+        pod: { resource: pod }
+    name: { matches: "^kcm_(.*)$", as: "\${1}" }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+externalRules:
+  - seriesQuery: '{__name__="ext_depth"}'
+    resources:
+      overrides:
+        namespace: { resource: namespace }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (queue)"
+k8sCustomMetrics:
+  tenants:
+    namespaceLabel: kcm-test-tenant
+    namespaces:
+      ${nsB}: beta
+`;
+}
+
+before(async () => {
+  info = await testCluster();
+  nsA = await freshNamespace(info, "kcm-tenant-a");
+  nsB = await freshNamespace(info, "kcm-tenant-b");
+  nsC = await freshNamespace(info, "kcm-tenant-c");
+  await kubectl(info, ["label", "namespace", nsA, "kcm-test-tenant=alpha"]);
+  // A label saying alpha on B: the config's mapping (beta) wins over it.
+  await kubectl(info, ["label", "namespace", nsB, "kcm-test-tenant=alpha"]);
+  alpha = await startPrometheus({
+    openMetrics: constantSeries(tenantSeries(nsA, nsB, 1, "kcm_alpha_only")),
+  });
+  beta = await startPrometheus({
+    openMetrics: constantSeries(tenantSeries(nsB, nsA, 100, "kcm_beta_only")),
+  });
+  // A delay makes concurrent requests overlap, so grouping and coalescing have work to do.
+  router = await startTenantRouter({ alpha: alpha.url, beta: beta.url }, 150);
+  dir = await mkdtemp(join(tmpdir(), "kcm-tenants-"));
+  await writeFile(join(dir, "config.yaml"), config());
+  adapter = await startAdapter({
+    prometheusUrl: router.url,
+    kubeconfig: info.kubeconfig,
+    config: join(dir, "config.yaml"),
+    relistInterval: "1m",
+    maxAge: "1h",
+  });
+});
+
+after(async () => {
+  await adapter.stop();
+  await router.stop();
+  await alpha.stop();
+  await beta.stop();
+  await rm(dir, { recursive: true, force: true });
+  for (const ns of [nsA, nsB, nsC]) {
+    await kubectl(info, ["delete", "namespace", ns, "--wait=false"]).catch(() => "");
+  }
+});
+
+/** Every request the router saw carried a tenant the config gives. */
+function assertAllTenanted(): void {
+  const bad = router.seen.filter((s) => s.tenant !== "alpha" && s.tenant !== "beta");
+  assert.deepEqual(bad, [], "requests without a known tenant");
+}
+
+/** Every query names only namespaces of the tenant it was sent as. */
+function assertQueriesMatchTenants(): void {
+  const owner: Record<string, string> = { [nsA]: "alpha", [nsB]: "beta" };
+  for (const s of router.seen) {
+    if (s.query === null) continue;
+    for (const ns of [nsA, nsB, nsC]) {
+      if (s.query.includes(ns)) {
+        assert.equal(
+          owner[ns],
+          s.tenant,
+          `query for ${ns} sent as ${String(s.tenant)}: ${s.query}`,
+        );
+      }
+    }
+  }
+}
+
+test("discovery: once per tenant, each with its header; the list is their union", T, async () => {
+  const listed = router.seen.filter((s) => s.path === "/api/v1/label/__name__/values");
+  assert.deepEqual([...new Set(listed.map((s) => s.tenant))].sort(), ["alpha", "beta"]);
+  assertAllTenanted();
+  const r = await getJson(adapter, CM);
+  assert.equal(r.status, 200);
+  const names = new Set((r.body as { resources: { name: string }[] }).resources.map((x) => x.name));
+  for (const n of ["pods/requests", "pods/alpha_only", "pods/beta_only"]) {
+    assert.ok(names.has(n), `${n} listed`);
+  }
+});
+
+test("discovery per tenant: a metric only one tenant has is unknown to the other", T, async () => {
+  const a = await getJson(adapter, `${CM}/namespaces/${nsA}/pods/p-0/alpha_only`);
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  const b = await getJson(adapter, `${CM}/namespaces/${nsB}/pods/p-0/alpha_only`);
+  assert.equal(b.status, 404, JSON.stringify(b.body));
+  const c = await getJson(adapter, `${CM}/namespaces/${nsB}/pods/p-0/beta_only`);
+  assert.equal(c.status, 200, JSON.stringify(c.body));
+});
+
+test(
+  "values come from the namespace's tenant: label (alpha), mapping over label (beta)",
+  T,
+  async () => {
+    const a = await getJson(adapter, `${CM}/namespaces/${nsA}/pods/p-3/requests`);
+    assert.equal(a.status, 200, JSON.stringify(a.body));
+    assert.equal(valueOf(a.body), "4");
+    const b = await getJson(adapter, `${CM}/namespaces/${nsB}/pods/p-3/requests`);
+    assert.equal(b.status, 200, JSON.stringify(b.body));
+    assert.equal(valueOf(b.body), "103");
+    assertQueriesMatchTenants();
+  },
+);
+
+test("a tenant header in the API request does not choose the tenant", T, async () => {
+  const res = await fetch(`${adapter.url}${CM}/namespaces/${nsA}/pods/p-1/requests`, {
+    headers: { "X-Scope-OrgID": "beta" },
+    signal: AbortSignal.timeout(20_000),
+  });
+  assert.equal(res.status, 200);
+  assert.equal(valueOf(await res.json()), "2");
+});
+
+test("concurrent requests of both tenants: grouped and coalesced per tenant only", T, async () => {
+  const from = router.seen.length;
+  const jobs: Promise<void>[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < PODS; i++) {
+      for (const [ns, base] of [
+        [nsA, 1],
+        [nsB, 100],
+      ] as const) {
+        jobs.push(
+          getJson(adapter, `${CM}/namespaces/${ns}/pods/p-${String(i)}/requests`).then((r) => {
+            assert.equal(r.status, 200, JSON.stringify(r.body));
+            assert.equal(valueOf(r.body), String(base + i), `${ns} p-${String(i)}`);
+          }),
+        );
+      }
+    }
+  }
+  await Promise.all(jobs);
+  const queries = router.seen.slice(from).filter((s) => s.path === "/api/v1/query");
+  // Grouping or coalescing did happen (fewer queries than requests), and never across tenants.
+  assert.ok(
+    queries.length < jobs.length,
+    `${String(queries.length)} queries for ${String(jobs.length)} requests`,
+  );
+  assertQueriesMatchTenants();
+  assertAllTenanted();
+});
+
+test("external metrics: the request namespace's tenant", T, async () => {
+  const a = await getJson(adapter, `${EM}/namespaces/${nsA}/ext_depth`);
+  const b = await getJson(adapter, `${EM}/namespaces/${nsB}/ext_depth`);
+  assert.equal(a.status, 200);
+  assert.equal(b.status, 200);
+  assert.deepEqual(
+    (a.body as { items: { value: string }[] }).items.map((i) => i.value),
+    ["1"],
+  );
+  assert.deepEqual(
+    (b.body as { items: { value: string }[] }).items.map((i) => i.value),
+    ["100"],
+  );
+  assertQueriesMatchTenants();
+});
+
+test("a namespace without a tenant is refused and nothing is queried for it", T, async () => {
+  const from = router.seen.length;
+  const r = await getJson(adapter, `${CM}/namespaces/${nsC}/pods/p-0/requests`);
+  assert.equal(r.status, 404, JSON.stringify(r.body));
+  assert.match((r.body as { message: string }).message, /no tenant for namespace/);
+  const e = await getJson(adapter, `${EM}/namespaces/${nsC}/ext_depth`);
+  assert.equal(e.status, 404, JSON.stringify(e.body));
+  assert.deepEqual(
+    router.seen.slice(from).filter((s) => s.query?.includes(nsC)),
+    [],
+  );
+  assertAllTenanted();
+});
