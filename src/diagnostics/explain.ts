@@ -77,6 +77,23 @@ export type ExplainTarget =
       readonly metricSelector?: string | undefined;
     };
 
+/** What the query judgement needs of the rule: its name, template text and namespace label. */
+interface QueryRule {
+  readonly origin: string;
+  readonly template: string;
+  readonly nsLabel: string | undefined;
+}
+
+/** The adapter's own view of a request (server/debug-routes.ts), when it serves it. */
+interface DebugQuery {
+  readonly rule: string;
+  readonly series: string;
+  readonly label?: string;
+  readonly namespaceLabel?: string;
+  readonly template: string;
+  readonly query: string;
+}
+
 /** One request as the HPA controller (or a user) sends it. */
 interface Ask {
   readonly api: "custom" | "external";
@@ -853,7 +870,17 @@ export class Explainer {
     const entrySeries = giving[giving.length - 1]?.series;
     const seriesName = entrySeries?.[entrySeries.length - 1];
     let label: string | undefined;
-    if (!rule || seriesName === undefined) {
+    let debugRule: { rule: string; series: string } | undefined;
+    if ((!rule || seriesName === undefined) && !ruleList && promDown === undefined) {
+      debugRule = await this.#debugRule(ask);
+    }
+    if (debugRule) {
+      chain.add(
+        "rule",
+        "ok",
+        `rule: ${debugRule.rule} gives it from series ${debugRule.series} (the adapter's debug/metrics)`,
+      );
+    } else if (!rule || seriesName === undefined) {
       chain.add(
         "rule",
         "skip",
@@ -912,7 +939,13 @@ export class Explainer {
       chain.rest(steps);
       return;
     }
-    if (rule && seriesName !== undefined && prom) {
+    if (debugRule) {
+      const ok = await this.#debugQuery(ask, names, chain);
+      if (!ok) {
+        chain.rest(steps);
+        return;
+      }
+    } else if (rule && seriesName !== undefined && prom) {
       const ok = await this.#query(ask, rule, seriesName, label, names, chain);
       if (!ok) {
         chain.rest(steps);
@@ -929,6 +962,87 @@ export class Explainer {
       return;
     }
     if (hpa) this.#compute(hpa, answer, podList, chain);
+  }
+
+  /** GET one of the adapter's debug routes (server/debug-routes.ts) through the aggregator. */
+  async #debug(route: string): Promise<{ ok: unknown } | { status: number; message: string }> {
+    let last: { status: number; message: string } = { status: 404, message: "" };
+    for (const v of ["v1beta2", "v1beta1"]) {
+      try {
+        return { ok: await this.kube.json<unknown>("GET", `/apis/${CUSTOM}/${v}/debug/${route}`) };
+      } catch (e) {
+        if (!(e instanceof KubeApiError)) return { status: 0, message: errorText(e) };
+        last = { status: e.status, message: statusMessage(e) };
+        if (e.status !== 404 && e.status !== 503) return last;
+      }
+    }
+    return last;
+  }
+
+  /** The rule and series the adapter answers the metric from, from its debug/metrics. */
+  async #debugRule(ask: Ask): Promise<{ rule: string; series: string } | undefined> {
+    const r = await this.#debug("metrics");
+    if (!("ok" in r)) return undefined;
+    const body = r.ok as {
+      custom?: { resource: string; metric: string; rule: string; series: string }[];
+      external?: { metric: string; rule: string; series: string }[];
+    };
+    if (ask.api === "external") return body.external?.find((m) => m.metric === ask.metric);
+    const res = groupResourceString(ask.groupResource);
+    return body.custom?.find((m) => m.metric === ask.metric && m.resource === res);
+  }
+
+  /** The query the adapter itself renders for the request (debug/query), run when possible. */
+  async #debugQuery(ask: Ask, names: readonly string[], chain: Chain): Promise<boolean> {
+    const q = new URLSearchParams({ metric: ask.metric, namespace: ask.namespace });
+    if (ask.api === "external") {
+      q.set("external", "true");
+      if (ask.labelSelector) q.set("labelSelector", ask.labelSelector);
+    } else {
+      q.set("resource", groupResourceString(ask.groupResource));
+      q.set("names", names.join(","));
+      if (ask.metricSelector) q.set("metricLabelSelector", ask.metricSelector);
+    }
+    const r = await this.#debug(`query?${q.toString()}`);
+    if (!("ok" in r)) {
+      if (r.status === 400) {
+        chain.fail(
+          "query",
+          "query: the adapter cannot render its query for this request",
+          "query-not-rendered",
+          r.message,
+          "fix the HPA's metric selector (spec.metrics[].*.metric.selector) so every key is a Prometheus label name, or fix the rule's metricsQuery",
+        );
+        return false;
+      }
+      chain.add(
+        "query",
+        "skip",
+        `query: not checked (debug/query: ${r.message || `HTTP ${String(r.status)}`})`,
+      );
+      return true;
+    }
+    const d = r.ok as DebugQuery;
+    if (!this.#o.prometheus) {
+      chain.add(
+        "query",
+        "skip",
+        "query: rendered by the adapter; pass --prometheus-url to run it",
+        {
+          details: [d.query],
+        },
+      );
+      return true;
+    }
+    return this.#runQuery(
+      ask,
+      { origin: d.rule, template: d.template, nsLabel: d.namespaceLabel },
+      d.series,
+      d.label,
+      names,
+      d.query,
+      chain,
+    );
   }
 
   async #objects(
@@ -1060,6 +1174,35 @@ export class Explainer {
       );
       return false;
     }
+    let nsLabel: string | undefined;
+    try {
+      nsLabel = rule.compiled.resources.labelForResource(NAMESPACES);
+    } catch {
+      nsLabel = undefined;
+    }
+    return this.#runQuery(
+      ask,
+      { origin: rule.origin, template: rule.config.metricsQuery, nsLabel },
+      seriesName,
+      label,
+      names,
+      query,
+      chain,
+    );
+  }
+
+  /** Runs a rendered query and judges the answer; false when this link is broken. */
+  async #runQuery(
+    ask: Ask,
+    qr: QueryRule,
+    seriesName: string,
+    label: string | undefined,
+    names: readonly string[],
+    query: string,
+    chain: Chain,
+  ): Promise<boolean> {
+    const prom = this.#o.prometheus;
+    if (!prom) return true;
     let result;
     try {
       result = await prom.query(query, this.#now);
@@ -1077,7 +1220,7 @@ export class Explainer {
           : `Prometheus answers: ${errorText(e)}`,
         unreachable
           ? "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)"
-          : `fix ${rule.origin}.metricsQuery (or the selector that rendered into it)`,
+          : `fix ${qr.origin}.metricsQuery (or the selector that rendered into it)`,
         { details: [query] },
       );
       return false;
@@ -1088,7 +1231,7 @@ export class Explainer {
         `query: Prometheus returns a ${result.resultType}, not a vector`,
         "query-not-vector",
         "the adapter can only read an instant vector",
-        `make ${rule.origin}.metricsQuery return an instant vector`,
+        `make ${qr.origin}.metricsQuery return an instant vector`,
         { details: [query] },
       );
       return false;
@@ -1121,7 +1264,7 @@ export class Explainer {
     for (const s of samples) byObject.set(s.metric[lbl] ?? "", s.value[1]);
     const without = names.filter((n) => !byObject.has(n));
     const nan = names.filter((n) => Number.isNaN(byObject.get(n) ?? 0));
-    const raw = await this.#rawSeries(ask, rule, seriesName, lbl, names);
+    const raw = await this.#rawSeries(ask, qr.nsLabel, seriesName, lbl, names);
     const stale = raw
       ? names.filter((n) => {
           const age = raw.age.get(n);
@@ -1136,7 +1279,7 @@ export class Explainer {
       let fix: string;
       const short =
         raw?.intervalMs !== undefined
-          ? rateWindows(rule.config.metricsQuery).filter((w) => w.ms < 2 * (raw.intervalMs ?? 0))
+          ? rateWindows(qr.template).filter((w) => w.ms < 2 * (raw.intervalMs ?? 0))
           : [];
       if (withRaw.length === 0) {
         kind = "pods-without-samples";
@@ -1147,11 +1290,11 @@ export class Explainer {
         kind = "rate-window-short";
         const w = short[0];
         cause = `the series exist, but ${w?.fn ?? "rate"}(…[${w?.text ?? "?"}]) covers less than two scrape intervals (${String((raw?.intervalMs ?? 0) / 1000)}s, ${raw?.intervalSource ?? ""}), so it holds fewer than two samples and returns nothing`;
-        fix = `widen the window in ${rule.origin}.metricsQuery to at least ${String((2 * (raw?.intervalMs ?? 0)) / 1000)}s (four scrape intervals is safer), or use $__rate_interval-style windows`;
+        fix = `widen the window in ${qr.origin}.metricsQuery to at least ${String((2 * (raw?.intervalMs ?? 0)) / 1000)}s (four scrape intervals is safer), or use $__rate_interval-style windows`;
       } else {
         kind = "query-empty";
         cause = `the series exist for ${sample(withRaw)}, but the rendered query returns nothing for them (a matcher in metricsQuery excludes them, or the by (…) clause drops the ${lbl} label)`;
-        fix = `keep <<.GroupBy>> in the by (…) clause of ${rule.origin}.metricsQuery and check its matchers`;
+        fix = `keep <<.GroupBy>> in the by (…) clause of ${qr.origin}.metricsQuery and check its matchers`;
       }
       chain.fail("query", `query: ${counts}`, kind, cause, fix, { details });
       return false;
@@ -1162,7 +1305,7 @@ export class Explainer {
         `query: ${counts}; NaN for ${sample(nan)}`,
         "nan",
         "the query divides by zero (a ratio of idle counters); NaN is no usable value for an HPA",
-        `guard the division in ${rule.origin}.metricsQuery, e.g. … / (… > 0)`,
+        `guard the division in ${qr.origin}.metricsQuery, e.g. … / (… > 0)`,
         { details },
       );
       return false;
@@ -1182,7 +1325,7 @@ export class Explainer {
   /** Per object, the age of the newest raw sample of the series, and the scrape interval. */
   async #rawSeries(
     ask: Ask,
-    rule: RuleInput,
+    nsLabel: string | undefined,
     seriesName: string,
     label: string,
     names: readonly string[],
@@ -1193,8 +1336,7 @@ export class Explainer {
     if (!prom || label === "") return undefined;
     try {
       const matchers = [labelMatcher(label, "=~", alternationRegex(names))];
-      if (ask.namespace) {
-        const nsLabel = rule.compiled.resources.labelForResource(NAMESPACES);
+      if (ask.namespace && nsLabel !== undefined) {
         matchers.push(labelMatcher(nsLabel, "=", ask.namespace));
       }
       const sel = metricSelector(seriesName, matchers);

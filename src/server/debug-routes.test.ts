@@ -87,3 +87,66 @@ test("debug/query: the PromQL the adapter would send, or why it cannot build one
     405,
   );
 });
+
+test("through the authenticated filter: get on resource debug is reviewed, and a denial is a 403", async () => {
+  const { DelegatedAuth } = await import("../auth/delegated-auth.ts");
+  const { silentLogger } = await import("../observability/logger.ts");
+  const { authenticated } = await import("./handlers.ts");
+  const reviews: { resourceAttributes?: Record<string, string> }[] = [];
+  let allow = false;
+  const api = {
+    json<T>(_m: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+      if (path.includes("tokenreviews")) {
+        return Promise.resolve({
+          status: { authenticated: true, user: { username: "u", groups: ["g"] } },
+        } as T);
+      }
+      reviews.push((body as { spec: { resourceAttributes?: Record<string, string> } }).spec);
+      return Promise.resolve({ status: { allowed: allow } } as T);
+    },
+  };
+  const auth = await DelegatedAuth.create({
+    authenticationClient: api,
+    authorizationClient: api,
+    authentication: { skipLookup: true },
+    authorizedTtlMs: 0,
+    unauthorizedTtlMs: 0,
+    configRefreshMs: 0,
+  });
+  const notServed = () => {
+    throw new Error("the API handler must not see a debug route");
+  };
+  const filter = authenticated(auth, notServed, silentLogger(), [], undefined, src);
+  const send = (url: string) =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      const res = {
+        statusCode: 0,
+        setHeader: () => res,
+        end: (body: string) => {
+          resolve({ status: res.statusCode, body });
+        },
+        once: () => res,
+      };
+      const req = {
+        url,
+        method: "GET",
+        rawHeaders: ["Authorization", "Bearer t"],
+        socket: { getPeerCertificate: () => ({}) },
+      };
+      filter(req as never, res as never);
+    });
+  const url = "/apis/custom.metrics.k8s.io/v1beta2/debug/metrics";
+  const denied = await send(url);
+  assert.equal(denied.status, 403);
+  assert.deepEqual(reviews[0]?.resourceAttributes, {
+    verb: "get",
+    group: "custom.metrics.k8s.io",
+    version: "v1beta2",
+    resource: "debug",
+    name: "metrics",
+  });
+  allow = true;
+  const ok = await send(url);
+  assert.equal(ok.status, 200);
+  assert.match(ok.body, /"rule":"rules\[0\]"/);
+});
