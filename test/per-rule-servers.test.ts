@@ -1,0 +1,202 @@
+/**
+ * @module test/per-rule-servers
+ * `k8sCustomMetrics.server` on a rule, end to end: the adapter as a real process, two real
+ * Prometheus instances holding different data (the `--prometheus-url` one and rule B's own), each
+ * behind a recording proxy. Each rule's discovery and queries must go to its own server only, with
+ * that server's headers; answers come from it; grouping stays per server; the logs name the server.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { ClusterInfo } from "../src/harness/cluster.ts";
+import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { freshNamespace, kubectl, testCluster } from "./support/cluster.ts";
+import {
+  startPrometheus,
+  startRecordingProxy,
+  type RecordedRequest,
+  type RecordingProxy,
+  type RunningPrometheus,
+} from "./support/prometheus.ts";
+import { constantSeries, type ConstantSeries } from "./support/series.ts";
+
+const T = { timeout: 180_000 };
+const CM = "/apis/custom.metrics.k8s.io/v1beta1";
+const EM = "/apis/external.metrics.k8s.io/v1beta1";
+const PODS = 10;
+
+let info: ClusterInfo;
+let ns: string;
+let promMain: RunningPrometheus;
+let promB: RunningPrometheus;
+let proxyMain: RecordingProxy;
+let proxyB: RecordingProxy;
+let adapter: RunningAdapter;
+let dir: string;
+
+/** Main: `main_load` per pod. B: `b_load` per pod, and `main_load` with wrong values (900+). */
+function seriesMain(): ConstantSeries[] {
+  return Array.from({ length: PODS }, (_, i) => [
+    "main_load",
+    { namespace: ns, pod: `p-${String(i)}` },
+    String(i + 1),
+  ]);
+}
+
+function seriesB(): ConstantSeries[] {
+  const out: ConstantSeries[] = [];
+  for (let i = 0; i < PODS; i++) {
+    out.push(["b_load", { namespace: ns, pod: `p-${String(i)}` }, String(50 + i)]);
+    out.push(["main_load", { namespace: ns, pod: `p-${String(i)}` }, String(900 + i)]);
+  }
+  out.push(["b_queue", { namespace: ns, queue: "q" }, "7"]);
+  return out;
+}
+
+function config(): string {
+  return `rules:
+  - seriesQuery: '{__name__="main_load",namespace!="",pod!=""}'
+    resources:
+      overrides: { namespace: { resource: namespace }, pod: { resource: pod } }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+  - seriesQuery: '{__name__="b_load",namespace!="",pod!=""}'
+    resources:
+      overrides: { namespace: { resource: namespace }, pod: { resource: pod } }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    k8sCustomMetrics:
+      server:
+        url: ${proxyB.url}
+        headers: { X-Rule-Server: b }
+        timeout: 5s
+externalRules:
+  - seriesQuery: '{__name__="b_queue"}'
+    resources:
+      overrides: { namespace: { resource: namespace } }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (queue)"
+    k8sCustomMetrics:
+      server: { url: ${proxyB.url}, headers: { X-Rule-Server: b } }
+`;
+}
+
+function queryOf(r: RecordedRequest): string {
+  const u = new URL(r.url, "http://x");
+  const q = u.searchParams.get("query") ?? new URLSearchParams(r.body).get("query") ?? "";
+  const m = u.searchParams.getAll("match[]").join(" ");
+  return `${u.pathname} ${q} ${m}`;
+}
+
+function valueOf(body: unknown): string | undefined {
+  return (body as { items?: { value: string }[] }).items?.[0]?.value;
+}
+
+before(async () => {
+  info = await testCluster();
+  ns = await freshNamespace(info, "kcm-rule-servers");
+  promMain = await startPrometheus({ openMetrics: constantSeries(seriesMain()) });
+  promB = await startPrometheus({ openMetrics: constantSeries(seriesB()) });
+  // The delay makes concurrent requests overlap, so grouping has peers to merge.
+  proxyMain = await startRecordingProxy(promMain.url, { delayMs: 100 });
+  proxyB = await startRecordingProxy(promB.url, { delayMs: 100 });
+  dir = await mkdtemp(join(tmpdir(), "kcm-rule-servers-"));
+  await writeFile(join(dir, "config.yaml"), config());
+  adapter = await startAdapter({
+    prometheusUrl: proxyMain.url,
+    kubeconfig: info.kubeconfig,
+    config: join(dir, "config.yaml"),
+    relistInterval: "1m",
+    maxAge: "1h",
+    extraArgs: ["--v=2"],
+  });
+});
+
+after(async () => {
+  await adapter.stop();
+  await proxyMain.stop();
+  await proxyB.stop();
+  await promMain.stop();
+  await promB.stop();
+  await rm(dir, { recursive: true, force: true });
+  await kubectl(info, ["delete", "namespace", ns, "--wait=false"]).catch(() => "");
+});
+
+test("discovery: each rule on its own server; the list has both", T, async () => {
+  const r = await getJson(adapter, CM);
+  assert.equal(r.status, 200);
+  const names = (r.body as { resources: { name: string }[] }).resources.map((x) => x.name);
+  assert.ok(names.includes("pods/main_load"), names.join());
+  assert.ok(names.includes("pods/b_load"), names.join());
+  const e = await getJson(adapter, EM);
+  const ext = (e.body as { resources: { name: string }[] }).resources.map((x) => x.name);
+  assert.deepEqual(ext, ["b_queue"]);
+  const atMain = proxyMain.requests.map(queryOf);
+  const atB = proxyB.requests.map(queryOf);
+  assert.ok(atMain.some((q) => q.includes("main_load")));
+  assert.ok(!atMain.some((q) => q.includes("b_load") || q.includes("b_queue")), atMain.join("\n"));
+  assert.ok(atB.some((q) => q.includes("b_load")));
+  assert.ok(atB.some((q) => q.includes("b_queue")));
+  assert.ok(!atB.some((q) => q.includes("main_load")), atB.join("\n"));
+  // The rule's own headers go to its server only.
+  assert.ok(proxyB.requests.every((q) => q.headers["x-rule-server"] === "b"));
+  assert.ok(proxyMain.requests.every((q) => q.headers["x-rule-server"] === undefined));
+  // The discovery log counts metrics per server.
+  assert.match(adapter.logs(), new RegExp(`"servers":\\{[^}]*"${proxyB.url}":`));
+});
+
+test("values come from each rule's server, grouped per server", T, async () => {
+  const fromMain = proxyMain.requests.length;
+  const fromB = proxyB.requests.length;
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < PODS; i++) {
+    for (const [metric, base] of [
+      ["main_load", 1],
+      ["b_load", 50],
+    ] as const) {
+      jobs.push(
+        getJson(adapter, `${CM}/namespaces/${ns}/pods/p-${String(i)}/${metric}`).then((r) => {
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          assert.equal(valueOf(r.body), String(base + i), `${metric} p-${String(i)}`);
+        }),
+      );
+    }
+  }
+  await Promise.all(jobs);
+  const qMain = proxyMain.requests.slice(fromMain).map(queryOf);
+  const qB = proxyB.requests.slice(fromB).map(queryOf);
+  assert.ok(qMain.length > 0 && qB.length > 0);
+  assert.ok(
+    qMain.every((q) => q.includes("main_load")),
+    qMain.join("\n"),
+  );
+  assert.ok(
+    qB.every((q) => q.includes("b_load")),
+    qB.join("\n"),
+  );
+  // Grouping merged requests (fewer queries than requests), within each server.
+  assert.ok(qMain.length + qB.length < jobs.length, `${String(qMain.length + qB.length)} queries`);
+});
+
+test("external rule on its own server", T, async () => {
+  const r = await getJson(adapter, `${EM}/namespaces/${ns}/b_queue`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(
+    (r.body as { items: { value: string }[] }).items.map((i) => i.value),
+    ["7"],
+  );
+});
+
+test("the logs name the server that answered", T, () => {
+  const lines = adapter
+    .logs()
+    .split("\n")
+    .filter((l) => l.includes('"query"') && l.includes('"server"'));
+  const servers = (metric: string) =>
+    new Set(
+      lines
+        .filter((l) => l.includes(metric))
+        .map((l) => (JSON.parse(l) as { server: string }).server),
+    );
+  assert.deepEqual([...servers("b_load")], [proxyB.url]);
+  assert.deepEqual([...servers("main_load")], [proxyMain.url]);
+});
