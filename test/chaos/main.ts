@@ -7,7 +7,7 @@
  * CHAOS_CASES=a,b runs only those cases (and then leaves bench/RESULTS.md alone).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { readClusterInfo } from "../../src/harness/cluster.ts";
@@ -82,6 +82,9 @@ try {
   process.stderr.write(`chaos: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   status = 1;
 } finally {
-  if (reuse === undefined) cli(["local", "down", `--state-dir=${stateDir}`]);
+  if (reuse === undefined) {
+    cli(["local", "down", `--state-dir=${stateDir}`]);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 process.exit(status);
