@@ -100,7 +100,23 @@ function etcdSpec(p: StatePaths, ports: Ports, etcd: string): ComponentSpec {
   };
 }
 
-function apiserverSpec(p: StatePaths, ports: Ports, bin: string, pki: PkiFiles): ComponentSpec {
+/**
+ * The Service range: a loopback /20 in the cluster's pod network, so every ClusterIP is an address
+ * of this machine that the node agent's Service proxy listens on. The aggregator dials a ClusterIP
+ * (`--enable-aggregator-routing=false`), which thus reaches the Service's ready pods through that
+ * proxy, never a routed address.
+ */
+export function serviceNetwork(portBase: number): string {
+  return `${podNetwork(portBase)}.240.0/20`;
+}
+
+function apiserverSpec(
+  p: StatePaths,
+  ports: Ports,
+  bin: string,
+  pki: PkiFiles,
+  portBase: number,
+): ComponentSpec {
   return {
     name: "kube-apiserver",
     command: bin,
@@ -118,7 +134,7 @@ function apiserverSpec(p: StatePaths, ports: Ports, bin: string, pki: PkiFiles):
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
-      "--service-cluster-ip-range=10.96.0.0/16",
+      `--service-cluster-ip-range=${serviceNetwork(portBase)}`,
       "--authorization-mode=Node,RBAC",
       // The aggregation layer, exactly as the seed enables it.
       `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
@@ -169,6 +185,8 @@ function kcmSpec(p: StatePaths, ports: Ports, bin: string, o: ClusterOptions): C
         "serviceaccount-controller",
         "serviceaccount-token-controller",
         "namespace-controller",
+        // kube-root-ca.crt in every namespace: the CA of pods' kube-api-access volumes.
+        "root-ca-cert-publisher",
       ].join(",")}`,
       `--horizontal-pod-autoscaler-sync-period=${o.hpaSyncPeriodSeconds}s`,
       `--horizontal-pod-autoscaler-downscale-stabilization=${o.hpaDownscaleStabilizationSeconds}s`,
@@ -291,7 +309,7 @@ export async function up(o: ClusterOptions, progress: Progress): Promise<Cluster
 
   const specs = [
     etcdSpec(p, ports, etcd),
-    apiserverSpec(p, ports, bins.paths["kube-apiserver"], pki),
+    apiserverSpec(p, ports, bins.paths["kube-apiserver"], pki, o.portBase),
     kcmSpec(p, ports, bins.paths["kube-controller-manager"], o),
     nodeAgentSpec(p, ports, o),
     prometheusSpec(p, ports, prometheus),

@@ -16,7 +16,11 @@ import { get } from "../probe.ts";
 import { podTargetsJson, type PodTarget } from "../prometheus-config.ts";
 import { cadvisorText, resourceText, type ContainerSample } from "./exposition.ts";
 import { knownImages, localCommand } from "./images.ts";
+import { mountScript, type BindMount } from "./mounts.ts";
 import { memoryCapacityBytes } from "./proc-stats.ts";
+import { MANAGED_BY, desiredSlices, sliceContent, type SlicePod } from "./endpoint-slices.ts";
+import { ServiceProxy, proxiedPorts } from "./service-proxy.ts";
+import { MountError, PodVolumes, fieldValue } from "./volumes.ts";
 
 export interface NodeAgentOptions {
   readonly kubeconfig: string;
@@ -42,6 +46,8 @@ interface ContainerRuntime {
   waiting: { reason: string; message: string } | undefined;
   lastTerminated: { exitCode: number; reason: string; finishedAt: Date } | undefined;
   stopping: boolean;
+  livenessFailures: number;
+  livenessTimer: NodeJS.Timeout | undefined;
 }
 
 interface PodRuntime {
@@ -54,6 +60,9 @@ interface PodRuntime {
   readonly dir: string;
   readonly startTime: Date;
   readonly containers: Map<string, ContainerRuntime>;
+  readonly volumes: PodVolumes;
+  readonly pod: k8s.V1Pod;
+  started: boolean;
   lastStatus: string;
   readySince: Date | undefined;
   terminating: boolean;
@@ -65,6 +74,11 @@ export class NodeAgent {
   readonly #o: NodeAgentOptions;
   readonly #core: k8s.CoreV1Api;
   readonly #coord: k8s.CoordinationV1Api;
+  readonly #discovery: k8s.DiscoveryV1Api;
+  /** The EndpointSlices this node wrote, by `namespace/name`, as stored. */
+  #slices = new Map<string, k8s.V1EndpointSlice>();
+  #slicesListed = false;
+  #syncing: Promise<void> = Promise.resolve();
   readonly #pods = new Map<string, PodRuntime>();
   readonly #usedIps = new Set<string>();
   #nextIp = 2;
@@ -75,6 +89,11 @@ export class NodeAgent {
   #lastTargets = "";
   /** namespace → services with a selector, for the `service` label of scrape targets. */
   #services = new Map<string, { name: string; selector: Record<string, string> }[]>();
+  #serviceList: k8s.V1Service[] = [];
+  readonly #proxy: ServiceProxy;
+  /** The API server as pods reach it (KUBERNETES_SERVICE_HOST/PORT): loopback, never a ClusterIP. */
+  readonly #apiHost: string;
+  readonly #apiPort: string;
   #stopped = false;
 
   constructor(o: NodeAgentOptions) {
@@ -83,6 +102,11 @@ export class NodeAgent {
     kc.loadFromFile(o.kubeconfig);
     this.#core = kc.makeApiClient(k8s.CoreV1Api);
     this.#coord = kc.makeApiClient(k8s.CoordinationV1Api);
+    this.#discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    const server = new URL(kc.getCurrentCluster()?.server ?? "https://127.0.0.1:6443");
+    this.#apiHost = server.hostname;
+    this.#apiPort = server.port || "443";
+    this.#proxy = new ServiceProxy(o.log);
   }
 
   async start(): Promise<void> {
@@ -130,6 +154,7 @@ export class NodeAgent {
     clearInterval(this.#loop);
     clearInterval(this.#heartbeat);
     await Promise.all([...this.#pods.values()].map((p) => this.#stopPod(p, 5)));
+    await this.#proxy.close();
     await new Promise<void>((resolve) => {
       if (this.#server)
         this.#server.close(() => {
@@ -291,6 +316,7 @@ export class NodeAgent {
         this.#core.listServiceForAllNamespaces({}),
       ]);
       this.#services = new Map();
+      this.#serviceList = services.items;
       for (const svc of services.items) {
         const selector = svc.spec?.selector;
         if (!selector || Object.keys(selector).length === 0) continue;
@@ -323,6 +349,7 @@ export class NodeAgent {
           this.#pods.delete(uid);
         }
       }
+      await this.#syncProxy();
       this.#writeTargets();
     } catch (e) {
       this.#o.log("reconcile failed", { err: String(e) });
@@ -392,6 +419,95 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * Publishes this node's EndpointSlices (./endpoint-slices.ts) and puts the Service proxy in step
+   * with them. Serialized: called by every sync and at once when a container exits, fails
+   * readiness, turns ready or its pod starts terminating.
+   */
+  #syncProxy(): Promise<void> {
+    const next = this.#syncing.then(() => this.#syncSlicesAndProxy());
+    this.#syncing = next.catch((e: unknown) => {
+      this.#o.log("endpoint sync failed", { err: String(e) });
+    });
+    return this.#syncing;
+  }
+
+  async #syncSlicesAndProxy(): Promise<void> {
+    const pods: SlicePod[] = [];
+    const down = new Set<string>();
+    for (const p of this.#pods.values()) {
+      const live = p.started && [...p.containers.values()].every((c) => c.child !== undefined);
+      const ready = live && [...p.containers.values()].every((c) => c.ready);
+      if (!ready || p.terminating) down.add(p.ip);
+      pods.push({
+        name: p.name,
+        uid: p.uid,
+        ip: p.ip,
+        namespace: p.namespace,
+        labels: p.labels,
+        containers: [...p.containers.values()].map((c) => c.spec),
+        ready,
+        terminating: p.terminating,
+      });
+    }
+    // Out of the proxy first (no API round trip), then the slices, then the proxy as they say.
+    await this.#proxy.update(proxiedPorts(this.#serviceList, [...this.#slices.values()], down));
+    if (!this.#slicesListed) {
+      const list = await this.#discovery.listEndpointSliceForAllNamespaces({
+        labelSelector: `endpointslice.kubernetes.io/managed-by=${MANAGED_BY}`,
+      });
+      for (const sl of list.items) {
+        this.#slices.set(`${sl.metadata?.namespace ?? ""}/${sl.metadata?.name ?? ""}`, sl);
+      }
+      this.#slicesListed = true;
+    }
+    const want = new Map(
+      desiredSlices(this.#serviceList, pods, this.#o.nodeName).map((sl) => [
+        `${sl.metadata?.namespace ?? ""}/${sl.metadata?.name ?? ""}`,
+        sl,
+      ]),
+    );
+    for (const [key, sl] of want) {
+      const have = this.#slices.get(key);
+      const namespace = sl.metadata?.namespace ?? "";
+      const name = sl.metadata?.name ?? "";
+      try {
+        if (!have) {
+          this.#slices.set(
+            key,
+            await this.#discovery.createNamespacedEndpointSlice({ namespace, body: sl }),
+          );
+        } else if (sliceContent(have) !== sliceContent(sl)) {
+          const body = sl;
+          if (body.metadata && have.metadata?.resourceVersion !== undefined) {
+            body.metadata.resourceVersion = have.metadata.resourceVersion;
+          }
+          this.#slices.set(
+            key,
+            await this.#discovery.replaceNamespacedEndpointSlice({ name, namespace, body }),
+          );
+        }
+      } catch (e) {
+        // A conflict or a slice that is gone: read them all again on the next sync.
+        this.#slicesListed = false;
+        this.#slices.clear();
+        this.#o.log("endpointslice write failed", { slice: key, err: String(e) });
+        return;
+      }
+    }
+    for (const [key, sl] of this.#slices) {
+      if (want.has(key)) continue;
+      this.#slices.delete(key);
+      await this.#discovery
+        .deleteNamespacedEndpointSlice({
+          name: sl.metadata?.name ?? "",
+          namespace: sl.metadata?.namespace ?? "",
+        })
+        .catch(() => undefined);
+    }
+    await this.#proxy.update(proxiedPorts(this.#serviceList, [...this.#slices.values()], down));
+  }
+
   async #reconcilePod(pod: k8s.V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? "";
     const namespace = pod.metadata?.namespace ?? "default";
@@ -399,27 +515,44 @@ export class NodeAgent {
     let rt = this.#pods.get(uid);
     if (pod.metadata?.deletionTimestamp) {
       if (rt) {
-        await this.#stopPod(rt, Math.min(pod.spec?.terminationGracePeriodSeconds ?? 30, 10));
-        this.#pods.delete(uid);
+        if (!rt.terminating) {
+          // In the background: a pod's grace period must not hold up every other pod's sync.
+          const r = rt;
+          const grace = Math.min(pod.spec?.terminationGracePeriodSeconds ?? 30, 60);
+          void this.#stopPod(r, grace).then(async () => {
+            this.#pods.delete(uid);
+            r.volumes.remove();
+            await this.#confirmDeletion(namespace, name);
+          });
+        }
+        return;
       }
-      // As the kubelet does: confirm the deletion once the processes are gone.
-      await this.#core
-        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 })
-        .catch(() => undefined);
+      await this.#confirmDeletion(namespace, name);
       return;
     }
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
     if (!rt) {
+      const ip = this.#allocateIp(pod.status?.podIP);
+      const dir = join(this.#o.podsDir, `${namespace}_${name}_${uid.slice(0, 8)}`);
       rt = {
         uid,
         annotations: pod.metadata?.annotations ?? {},
         labels: pod.metadata?.labels ?? {},
         namespace,
         name,
-        ip: this.#allocateIp(pod.status?.podIP),
-        dir: join(this.#o.podsDir, `${namespace}_${name}_${uid.slice(0, 8)}`),
+        ip,
+        dir,
         startTime: pod.status?.startTime ? new Date(pod.status.startTime) : new Date(),
         containers: new Map(),
+        volumes: new PodVolumes({
+          core: this.#core,
+          pod,
+          dir,
+          nodeName: this.#o.nodeName,
+          podIp: ip,
+        }),
+        pod,
+        started: false,
         lastStatus: "",
         readySince: undefined,
         terminating: false,
@@ -427,7 +560,7 @@ export class NodeAgent {
       mkdirSync(rt.dir, { recursive: true });
       this.#pods.set(uid, rt);
       for (const c of pod.spec?.containers ?? []) {
-        const cr: ContainerRuntime = {
+        rt.containers.set(c.name, {
           spec: c,
           child: undefined,
           pid: 0,
@@ -436,39 +569,139 @@ export class NodeAgent {
           ready: false,
           probeFailures: 0,
           probeTimer: undefined,
-          waiting: undefined,
+          waiting: { reason: "ContainerCreating", message: "" },
           lastTerminated: undefined,
           stopping: false,
-        };
-        rt.containers.set(c.name, cr);
-        this.#startContainer(pod, rt, cr);
+          livenessFailures: 0,
+          livenessTimer: undefined,
+        });
       }
+    }
+    try {
+      await rt.volumes.sync();
+    } catch (e) {
+      if (!rt.started) {
+        const message =
+          e instanceof MountError ? `MountVolume.SetUp failed: ${e.message}` : String(e);
+        for (const cr of rt.containers.values())
+          cr.waiting = { reason: "ContainerCreating", message };
+      } else {
+        this.#o.log("volume sync failed", { pod: `${namespace}/${name}`, err: String(e) });
+      }
+    }
+    if (!rt.started && rt.volumes.ready) {
+      rt.started = true;
+      for (const cr of rt.containers.values()) await this.#startContainer(pod, rt, cr);
     }
     await this.#reportStatus(pod, rt);
   }
 
-  #env(rt: PodRuntime, c: k8s.V1Container): Record<string, string> {
+  /** As the kubelet does: confirm the deletion once the processes are gone. */
+  async #confirmDeletion(namespace: string, name: string): Promise<void> {
+    await this.#core
+      .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 })
+      .catch(() => undefined);
+  }
+
+  /** A container's environment as the kubelet builds it: Service variables, envFrom, env. */
+  async #env(rt: PodRuntime, c: k8s.V1Container): Promise<Record<string, string>> {
+    const apiHost = this.#apiHost;
     const env: Record<string, string> = {
       POD_NAME: rt.name,
       POD_NAMESPACE: rt.namespace,
       POD_IP: rt.ip,
       NODE_NAME: this.#o.nodeName,
+      // The kubernetes Service's variables, pointing at the API server itself on loopback.
+      KUBERNETES_SERVICE_HOST: apiHost,
+      KUBERNETES_SERVICE_PORT: this.#apiPort,
+      KUBERNETES_SERVICE_PORT_HTTPS: this.#apiPort,
+      KUBERNETES_PORT: `tcp://${apiHost}:${this.#apiPort}`,
     };
+    const ns = rt.namespace;
+    const configMap = async (name: string, optional: boolean) => {
+      try {
+        return (await this.#core.readNamespacedConfigMap({ name, namespace: ns })).data ?? {};
+      } catch (e) {
+        if (optional && e instanceof k8s.ApiException && e.code === 404) return {};
+        throw new Error(`configmap "${name}": ${String(e)}`, { cause: e });
+      }
+    };
+    const secret = async (name: string, optional: boolean) => {
+      try {
+        const data = (await this.#core.readNamespacedSecret({ name, namespace: ns })).data ?? {};
+        return Object.fromEntries(
+          Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]),
+        );
+      } catch (e) {
+        if (optional && e instanceof k8s.ApiException && e.code === 404) return {};
+        throw new Error(`secret "${name}": ${String(e)}`, { cause: e });
+      }
+    };
+    for (const from of c.envFrom ?? []) {
+      const data = from.configMapRef
+        ? await configMap(from.configMapRef.name ?? "", from.configMapRef.optional === true)
+        : from.secretRef
+          ? await secret(from.secretRef.name ?? "", from.secretRef.optional === true)
+          : {};
+      for (const [k, v] of Object.entries(data)) env[`${from.prefix ?? ""}${k}`] = v;
+    }
     for (const e of c.env ?? []) {
-      if (e.value !== undefined) env[e.name] = e.value;
-      const path = e.valueFrom?.fieldRef?.fieldPath;
-      if (path === "metadata.name") env[e.name] = rt.name;
-      if (path === "metadata.namespace") env[e.name] = rt.namespace;
-      if (path === "status.podIP") env[e.name] = rt.ip;
-      if (path === "spec.nodeName") env[e.name] = this.#o.nodeName;
-      if (path === "metadata.uid") env[e.name] = rt.uid;
+      if (e.value !== undefined) {
+        // $(VAR) references to earlier variables, as the kubelet expands them.
+        env[e.name] = e.value.replace(
+          /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
+          (m, v: string) => env[v] ?? m,
+        );
+        continue;
+      }
+      const vf = e.valueFrom;
+      if (vf?.fieldRef) {
+        const v = fieldValue(rt.pod, vf.fieldRef.fieldPath, {
+          nodeName: this.#o.nodeName,
+          podIp: rt.ip,
+        });
+        if (v !== undefined) env[e.name] = v;
+      } else if (vf?.configMapKeyRef) {
+        const ref = vf.configMapKeyRef;
+        const v = (await configMap(ref.name ?? "", ref.optional === true))[ref.key];
+        if (v !== undefined) env[e.name] = v;
+        else if (ref.optional !== true)
+          throw new Error(`configmap "${ref.name}" has no key "${ref.key}"`);
+      } else if (vf?.secretKeyRef) {
+        const ref = vf.secretKeyRef;
+        const v = (await secret(ref.name ?? "", ref.optional === true))[ref.key];
+        if (v !== undefined) env[e.name] = v;
+        else if (ref.optional !== true)
+          throw new Error(`secret "${ref.name}" has no key "${ref.key}"`);
+      } else if (vf?.resourceFieldRef) {
+        const r = vf.resourceFieldRef.resource;
+        const [kind, res] = r.split(".") as [string, string];
+        const q = (kind === "limits" ? c.resources?.limits : c.resources?.requests)?.[res];
+        if (q !== undefined) env[e.name] = q;
+      }
     }
     return env;
   }
 
-  #startContainer(pod: k8s.V1Pod, rt: PodRuntime, cr: ContainerRuntime): void {
+  /** volumeMounts as bind mounts of the pod's volume directories. */
+  #mounts(rt: PodRuntime, c: k8s.V1Container): BindMount[] {
+    return (c.volumeMounts ?? []).map((m) => ({
+      source: join(rt.volumes.hostPath(m.name), m.subPath ?? ""),
+      target: m.mountPath,
+      readOnly: m.readOnly === true,
+    }));
+  }
+
+  async #startContainer(pod: k8s.V1Pod, rt: PodRuntime, cr: ContainerRuntime): Promise<void> {
     const c = cr.spec;
-    const env = this.#env(rt, c);
+    let env: Record<string, string>;
+    try {
+      env = await this.#env(rt, c);
+    } catch (e) {
+      cr.waiting = { reason: "CreateContainerConfigError", message: String(e) };
+      this.#retryStart(pod, rt, cr, 2000);
+      return;
+    }
     const dir = join(rt.dir, c.name);
     mkdirSync(dir, { recursive: true });
     const cmd = localCommand({
@@ -490,10 +723,22 @@ export class NodeAgent {
       };
       return;
     }
+    if (rt.terminating || this.#stopped) return;
+    // Volumes at their mountPath: a private mount namespace per container (./mounts.ts).
+    const mounts = this.#mounts(rt, c);
+    let command = cmd.command;
+    let args = [...cmd.args];
+    const cwd = c.workingDir ?? cmd.cwd ?? dir;
+    if (mounts.length > 0) {
+      const script = join(dir, "mounts.sh");
+      writeFileSync(script, mountScript(mounts, cwd), { mode: 0o755 });
+      args = ["--mount", "--propagation", "private", "bash", script, command, ...args];
+      command = "unshare";
+    }
     const log = join(dir, "container.log");
     const fd = openSync(log, "a");
-    const child = spawn(cmd.command, [...cmd.args], {
-      cwd: dir,
+    const child = spawn(command, args, {
+      cwd,
       env: { ...process.env, ...env, ...cmd.env },
       detached: true,
       stdio: ["ignore", fd, fd],
@@ -510,6 +755,7 @@ export class NodeAgent {
     cr.waiting = undefined;
     cr.ready = false;
     cr.probeFailures = 0;
+    cr.livenessFailures = 0;
     writeFileSync(join(rt.dir, `${c.name}.pid`), `${String(child.pid)}\n`);
     this.#o.log("started container", {
       pod: `${rt.namespace}/${rt.name}`,
@@ -521,8 +767,12 @@ export class NodeAgent {
       cr.child = undefined;
       cr.ready = false;
       clearInterval(cr.probeTimer);
+      clearInterval(cr.livenessTimer);
       cr.probeTimer = undefined;
+      cr.livenessTimer = undefined;
       rmSync(join(rt.dir, `${c.name}.pid`), { force: true });
+      // Out of the Service at once, before the next sync.
+      void this.#syncProxy();
       if (cr.stopping || rt.terminating || this.#stopped) return;
       cr.lastTerminated = {
         exitCode: code ?? 137,
@@ -536,86 +786,140 @@ export class NodeAgent {
         reason: "CrashLoopBackOff",
         message: `back-off ${String(backoff / 1000)}s restarting failed container`,
       };
-      setTimeout(() => {
-        if (rt.terminating || this.#stopped || !this.#pods.has(rt.uid)) return;
-        cr.restartCount++;
-        this.#startContainer(pod, rt, cr);
-      }, backoff);
+      this.#retryStart(pod, rt, cr, backoff, true);
     });
-    this.#startProbe(rt, cr);
+    this.#startProbes(rt, cr);
   }
 
-  #startProbe(rt: PodRuntime, cr: ContainerRuntime): void {
-    const probe = cr.spec.readinessProbe;
-    if (!probe) {
-      cr.ready = true;
-      return;
-    }
+  #retryStart(
+    pod: k8s.V1Pod,
+    rt: PodRuntime,
+    cr: ContainerRuntime,
+    delayMs: number,
+    restart = false,
+  ): void {
+    setTimeout(() => {
+      if (rt.terminating || this.#stopped || !this.#pods.has(rt.uid)) return;
+      if (restart) cr.restartCount++;
+      void this.#startContainer(pod, rt, cr);
+    }, delayMs);
+  }
+
+  /** One probe: httpGet (HTTP or HTTPS, certificate unchecked, as the kubelet), tcpSocket. */
+  async #probeOnce(rt: PodRuntime, cr: ContainerRuntime, probe: k8s.V1Probe): Promise<boolean> {
     const resolvePort = (port: number | string | undefined): number => {
       if (typeof port === "number") return port;
       const named = cr.spec.ports?.find((p) => p.name === port);
       return named?.containerPort ?? Number(port);
     };
-    const period = (probe.periodSeconds ?? 10) * 1000;
-    const failureThreshold = probe.failureThreshold ?? 3;
-    const check = async (): Promise<boolean> => {
-      const timeout = (probe.timeoutSeconds ?? 1) * 1000;
-      if (probe.httpGet) {
-        const port = resolvePort(probe.httpGet.port);
-        const r = await get(
-          `http://${rt.ip}:${String(port)}${probe.httpGet.path ?? "/"}`,
-          {},
-          timeout,
-        );
-        return r.status >= 200 && r.status < 400;
-      }
-      if (probe.tcpSocket) {
-        const port = resolvePort(probe.tcpSocket.port);
-        return new Promise((resolve) => {
-          const s = connect({ host: rt.ip, port, timeout }, () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on("error", () => {
-            resolve(false);
-          });
-          s.on("timeout", () => {
-            s.destroy();
-            resolve(false);
-          });
+    const timeout = (probe.timeoutSeconds ?? 1) * 1000;
+    if (probe.httpGet) {
+      const port = resolvePort(probe.httpGet.port);
+      const scheme = (probe.httpGet.scheme ?? "HTTP").toLowerCase();
+      const r = await get(
+        `${scheme}://${rt.ip}:${String(port)}${probe.httpGet.path ?? "/"}`,
+        { insecure: true },
+        timeout,
+      );
+      return r.status >= 200 && r.status < 400;
+    }
+    if (probe.tcpSocket) {
+      const port = resolvePort(probe.tcpSocket.port);
+      return new Promise((resolve) => {
+        const s = connect({ host: rt.ip, port, timeout }, () => {
+          s.destroy();
+          resolve(true);
         });
-      }
-      // exec probes would run inside the container; treat the running process as ready.
-      return true;
-    };
+        s.on("error", () => {
+          resolve(false);
+        });
+        s.on("timeout", () => {
+          s.destroy();
+          resolve(false);
+        });
+      });
+    }
+    // exec probes would run inside the container; treat the running process as healthy.
+    return true;
+  }
+
+  #startProbes(rt: PodRuntime, cr: ContainerRuntime): void {
+    const readiness = cr.spec.readinessProbe;
+    const child = cr.child;
+    if (!readiness) {
+      cr.ready = true;
+    } else {
+      const failureThreshold = readiness.failureThreshold ?? 3;
+      const successThreshold = readiness.successThreshold ?? 1;
+      let successes = 0;
+      const run = () => {
+        void this.#probeOnce(rt, cr, readiness)
+          .catch(() => false)
+          .then((ok) => {
+            if (cr.child !== child) return;
+            const was = cr.ready;
+            if (ok) {
+              cr.probeFailures = 0;
+              if (++successes >= successThreshold) cr.ready = true;
+            } else {
+              successes = 0;
+              if (++cr.probeFailures >= failureThreshold || !cr.ready) cr.ready = false;
+            }
+            if (was !== cr.ready) void this.#syncProxy();
+          });
+      };
+      setTimeout(
+        () => {
+          if (cr.child !== child) return;
+          run();
+          cr.probeTimer = setInterval(run, (readiness.periodSeconds ?? 10) * 1000);
+        },
+        (readiness.initialDelaySeconds ?? 0) * 1000,
+      );
+    }
+    const liveness = cr.spec.livenessProbe;
+    if (!liveness) return;
+    // A failed liveness probe kills the container; the restart policy brings it back.
     const run = () => {
-      void check()
+      void this.#probeOnce(rt, cr, liveness)
         .catch(() => false)
-        .then((ok) => {
+        .then(async (ok) => {
+          if (cr.child !== child) return;
           if (ok) {
-            cr.probeFailures = 0;
-            cr.ready = true;
-          } else if (++cr.probeFailures >= failureThreshold || !cr.ready) {
-            cr.ready = false;
+            cr.livenessFailures = 0;
+            return;
           }
+          if (++cr.livenessFailures < (liveness.failureThreshold ?? 3)) return;
+          this.#o.log("liveness probe failed; killing the container", {
+            pod: `${rt.namespace}/${rt.name}`,
+            container: cr.spec.name,
+          });
+          clearInterval(cr.livenessTimer);
+          const grace =
+            liveness.terminationGracePeriodSeconds ??
+            rt.pod.spec?.terminationGracePeriodSeconds ??
+            30;
+          await killGroup(cr.pid, Math.min(grace, 60) * 1000);
         });
     };
     setTimeout(
       () => {
-        if (!cr.child) return;
-        run();
-        cr.probeTimer = setInterval(run, period);
+        if (cr.child !== child) return;
+        cr.livenessTimer = setInterval(run, (liveness.periodSeconds ?? 10) * 1000);
       },
-      (probe.initialDelaySeconds ?? 0) * 1000,
+      (liveness.initialDelaySeconds ?? 0) * 1000,
     );
   }
 
   async #stopPod(rt: PodRuntime, graceSeconds: number): Promise<void> {
     rt.terminating = true;
+    // Out of every Service before SIGTERM, as endpoints drop a terminating pod.
+    await this.#syncProxy();
     await Promise.all(
       [...rt.containers.values()].map(async (cr) => {
         cr.stopping = true;
         clearInterval(cr.probeTimer);
+        clearInterval(cr.livenessTimer);
         if (cr.pid > 0) await killGroup(cr.pid, graceSeconds * 1000);
       }),
     );

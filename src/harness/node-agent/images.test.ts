@@ -48,3 +48,27 @@ test("shell images run the container's command on the host; unknown images map t
   assert.equal(localCommand(req("example.com/unknown:1")), undefined);
   assert.ok(knownImages().includes("nginx"));
 });
+
+test("our image runs this checkout's CLI: entrypoint serve, the container's args, the pod IP last", () => {
+  const cmd = localCommand(
+    req("ghcr.io/k8s-custom-metrics/k8s-custom-metrics:v0.1.0", {
+      args: ["--secure-port=6443", "--bind-address=0.0.0.0"],
+    }),
+  );
+  assert.ok(cmd);
+  assert.equal(cmd.command, process.execPath);
+  assert.match(cmd.args[0] ?? "", /bin\/k8s-custom-metrics\.js$/);
+  assert.deepEqual(cmd.args.slice(1), [
+    "serve",
+    "--secure-port=6443",
+    "--bind-address=0.0.0.0",
+    "--bind-address=127.1.0.9",
+  ]);
+  const overridden = localCommand(
+    req("ghcr.io/k8s-custom-metrics/k8s-custom-metrics", {
+      command: ["/nodejs/bin/node", "/app/bin/k8s-custom-metrics.js", "validate"],
+    }),
+  );
+  assert.ok(overridden);
+  assert.deepEqual(overridden.args.slice(1, 2), ["validate"]);
+});

@@ -23,6 +23,8 @@ export interface LocalCommand {
   readonly command: string;
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** The image's working directory; default: the container's own folder. */
+  readonly cwd?: string;
 }
 
 interface ImageMapping {
@@ -93,6 +95,22 @@ const MAPPINGS: readonly ImageMapping[] = [
     }),
   },
   {
+    // Our own image (deploy/base, the Helm chart) as the local build: its entrypoint is
+    // `node bin/k8s-custom-metrics.js serve`, the container's args follow. The pod's loopback IP
+    // stands in for its network namespace: --bind-address comes last, so it wins over any other.
+    example: "ghcr.io/k8s-custom-metrics/k8s-custom-metrics",
+    matches: (img) => /(^|\/)k8s-custom-metrics\/k8s-custom-metrics$/.test(imageRepo(img)),
+    build: (req) => {
+      const entry = req.command.length > 0 ? adapterCommand(req.command) : ["serve"];
+      return {
+        command: process.execPath,
+        args: [CLI, ...entry, ...req.args, `--bind-address=${req.podIp}`],
+        // The image's WORKDIR (/app) is the checkout here.
+        cwd: REPO_ROOT,
+      };
+    },
+  },
+  {
     example: "nginx/nginx-prometheus-exporter",
     matches: (img) => imageRepo(img).endsWith("nginx-prometheus-exporter"),
     build: (req) => ({
@@ -114,6 +132,17 @@ const MAPPINGS: readonly ImageMapping[] = [
     },
   },
 ];
+
+/**
+ * A `command` that overrides the image's entrypoint, minus its node and script path (the image's
+ * `/nodejs/bin/node /app/bin/k8s-custom-metrics.js`), which run here as this checkout's.
+ */
+function adapterCommand(command: readonly string[]): string[] {
+  const rest = [...command];
+  if (/(^|\/)node$/.test(rest[0] ?? "")) rest.shift();
+  if (/k8s-custom-metrics(\.js)?$/.test(rest[0] ?? "")) rest.shift();
+  return rest;
+}
 
 export function knownImages(): string[] {
   return MAPPINGS.map((m) => m.example);
