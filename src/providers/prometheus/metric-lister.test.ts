@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { silentLogger } from "../../observability/logger.ts";
-import type { PrometheusClient } from "./client.ts";
+import { Backends, readTenancy } from "./backends.ts";
+import { PrometheusClient } from "./client.ts";
 import type { DiscoveryResult } from "./discovery.ts";
 import {
   MetricLister,
@@ -237,5 +238,72 @@ describe("sharpDrop", () => {
       ),
       undefined,
     );
+  });
+});
+
+describe("tenants", () => {
+  test("one pass per tenant with its own client; lists per tenant, union listed", async () => {
+    const main = await PrometheusClient.create({ url: "http://127.0.0.1:9" });
+    const labels: Record<string, string>[] = [{ t: "a" }, { t: "b" }];
+    const backends = new Backends({
+      main,
+      tenancy: readTenancy({ namespaceLabel: "t" }),
+      allNamespaceLabels: () => Promise.resolve(labels),
+    });
+    const rule = { origin: "rules[0]" } as CompiledRule;
+    const seen: (string | undefined)[] = [];
+    const l = new MetricLister(
+      main,
+      { custom: [rule], external: [] },
+      {
+        relistIntervalMs: 600_000,
+        maxAgeMs: 600_000,
+        log: silentLogger(),
+        backends,
+        discover: (clients) => {
+          const c = typeof clients === "function" ? clients(rule) : clients;
+          seen.push(c.tenant);
+          return Promise.resolve(result({ custom: [`only_${c.tenant ?? "none"}`] }));
+        },
+      },
+    );
+    assert.equal(await l.relist(), true);
+    assert.deepEqual(seen.sort(), ["a", "b"]);
+    assert.deepEqual(
+      l.custom
+        .list()
+        .map((i) => i.metric)
+        .sort(),
+      ["only_a", "only_b"],
+    );
+    assert.deepEqual(
+      l
+        .customFor("a")
+        .list()
+        .map((i) => i.metric),
+      ["only_a"],
+    );
+    assert.deepEqual(
+      l
+        .customFor("b")
+        .list()
+        .map((i) => i.metric),
+      ["only_b"],
+    );
+    // A tenant no pass covered: nothing yet, and a pass starts now that covers it.
+    labels.push({ t: "c" });
+    assert.equal(l.customFor("c").size, 0);
+    for (let i = 0; i < 100 && l.customFor("c").size === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(
+      l
+        .customFor("c")
+        .list()
+        .map((i) => i.metric),
+      ["only_c"],
+    );
+    l.stop();
+    await main.close();
   });
 });

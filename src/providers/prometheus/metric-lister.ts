@@ -30,6 +30,9 @@ export type RelistOutcome = "success" | "error" | `unconfirmed-${UnconfirmedReas
  */
 export const MAX_CONFIRM_DELAY_MS = 60_000;
 
+/** Least time between two passes started for the same not yet discovered tenant. */
+export const UNKNOWN_TENANT_RELIST_MS = 30_000;
+
 export interface MetricListerOptions {
   readonly relistIntervalMs: number;
   readonly maxAgeMs: number;
@@ -152,6 +155,8 @@ export class MetricLister {
   #external = new ExternalRegistry();
   /** With tenants: each tenant's own lists (the fields above hold their union). */
   #byTenant = new Map<string, { custom: CustomRegistry; external: ExternalRegistry }>();
+  /** When a pass was last started for a tenant no pass covered. */
+  readonly #unknownAsked = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #ready = false;
@@ -182,12 +187,30 @@ export class MetricLister {
   /** What discovery found for `tenant` (undefined: tenants are off, the whole list). */
   customFor(tenant: string | undefined): CustomRegistry {
     if (tenant === undefined) return this.#custom;
-    return this.#byTenant.get(tenant)?.custom ?? new CustomRegistry();
+    return this.#tenant(tenant)?.custom ?? new CustomRegistry();
   }
 
   externalFor(tenant: string | undefined): ExternalRegistry {
     if (tenant === undefined) return this.#external;
-    return this.#byTenant.get(tenant)?.external ?? new ExternalRegistry();
+    return this.#tenant(tenant)?.external ?? new ExternalRegistry();
+  }
+
+  /**
+   * A tenant's lists. A tenant no pass has covered yet (a namespace newly labelled with a new
+   * tenant) starts a pass now rather than at the next interval, at most once per
+   * {@link UNKNOWN_TENANT_RELIST_MS} per tenant; the request at hand finds nothing yet.
+   */
+  #tenant(tenant: string): { custom: CustomRegistry; external: ExternalRegistry } | undefined {
+    const known = this.#byTenant.get(tenant);
+    if (known || !this.#ready || this.#stopped) return known;
+    const now = performance.now();
+    const last = this.#unknownAsked.get(tenant);
+    if (last === undefined || now - last >= UNKNOWN_TENANT_RELIST_MS) {
+      this.#unknownAsked.set(tenant, now);
+      this.#o.log.info({ tenant }, "a tenant no discovery pass covered yet; discovering now");
+      void this.relist();
+    }
+    return undefined;
   }
 
   /** True once a discovery pass has succeeded. */
