@@ -4,9 +4,17 @@
  * Prometheus instances holding different data (the `--prometheus-url` one and rule B's own), each
  * behind a recording proxy. Each rule's discovery and queries must go to its own server only, with
  * that server's headers; answers come from it; grouping stays per server; the logs name the server.
+ * A third rule reaches the second Prometheus over TLS (a loopback HTTPS proxy with a certificate
+ * made here by openssl), verified with the rule's own `caFile`.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -35,6 +43,61 @@ let proxyMain: RecordingProxy;
 let proxyB: RecordingProxy;
 let adapter: RunningAdapter;
 let dir: string;
+let tls: HttpsServer;
+let tlsUrl: string;
+let tlsRequests = 0;
+
+/** A self-signed certificate for 127.0.0.1, its own CA. */
+async function makeCert(into: string): Promise<{ cert: string; key: string }> {
+  const cert = join(into, "tls.crt");
+  const key = join(into, "tls.key");
+  await promisify(execFile)("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
+  return { cert, key };
+}
+
+/** HTTPS in front of `target`, counting what it forwards. */
+async function startTlsProxy(target: string, cert: string, key: string): Promise<string> {
+  const up = new URL(target);
+  tls = createHttpsServer({ cert: await readFile(cert), key: await readFile(key) }, (req, res) => {
+    tlsRequests++;
+    const out = httpRequest(
+      {
+        host: up.hostname,
+        port: up.port,
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: { ...req.headers, host: up.host },
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    out.on("error", (e) => res.writeHead(502).end(String(e)));
+    req.pipe(out);
+  });
+  tls.listen(0, "127.0.0.1");
+  await once(tls, "listening");
+  return `https://127.0.0.1:${String((tls.address() as AddressInfo).port)}`;
+}
 
 /** Main: `main_load` per pod. B: `b_load` per pod, and `main_load` with wrong values (900+). */
 function seriesMain(): ConstantSeries[] {
@@ -52,6 +115,7 @@ function seriesB(): ConstantSeries[] {
     out.push(["main_load", { namespace: ns, pod: `p-${String(i)}` }, String(900 + i)]);
   }
   out.push(["b_queue", { namespace: ns, queue: "q" }, "7"]);
+  out.push(["tls_load", { namespace: ns, pod: "p-0" }, "42"]);
   return out;
 }
 
@@ -70,6 +134,12 @@ function config(): string {
         url: ${proxyB.url}
         headers: { X-Rule-Server: b }
         timeout: 5s
+  - seriesQuery: '{__name__="tls_load",namespace!="",pod!=""}'
+    resources:
+      overrides: { namespace: { resource: namespace }, pod: { resource: pod } }
+    metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    k8sCustomMetrics:
+      server: { url: "${tlsUrl}", caFile: "${join(dir, "tls.crt")}" }
 externalRules:
   - seriesQuery: '{__name__="b_queue"}'
     resources:
@@ -100,6 +170,8 @@ before(async () => {
   proxyMain = await startRecordingProxy(promMain.url, { delayMs: 100 });
   proxyB = await startRecordingProxy(promB.url, { delayMs: 100 });
   dir = await mkdtemp(join(tmpdir(), "kcm-rule-servers-"));
+  const pair = await makeCert(dir);
+  tlsUrl = await startTlsProxy(promB.url, pair.cert, pair.key);
   await writeFile(join(dir, "config.yaml"), config());
   adapter = await startAdapter({
     prometheusUrl: proxyMain.url,
@@ -115,6 +187,8 @@ after(async () => {
   await adapter.stop();
   await proxyMain.stop();
   await proxyB.stop();
+  tls.closeAllConnections();
+  tls.close();
   await promMain.stop();
   await promB.stop();
   await rm(dir, { recursive: true, force: true });
@@ -184,6 +258,16 @@ test("external rule on its own server", T, async () => {
     (r.body as { items: { value: string }[] }).items.map((i) => i.value),
     ["7"],
   );
+});
+
+test("a rule's server over TLS, verified with its own caFile", T, async () => {
+  const before = tlsRequests;
+  const r = await getJson(adapter, `${CM}/namespaces/${ns}/pods/p-0/tls_load`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(valueOf(r.body), "42");
+  assert.ok(tlsRequests > before, "the query went through the HTTPS server");
+  // Its discovery went there too: the plain-HTTP way to the same Prometheus never saw it.
+  assert.ok(!proxyB.requests.some((q) => queryOf(q).includes("tls_load")));
 });
 
 test("the logs name the server that answered", T, () => {
