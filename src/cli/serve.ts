@@ -220,6 +220,12 @@ export function serveCommand(): Command {
           authorization: authzConfig,
           handler,
           arrivals: providers.arrivals,
+          debug: {
+            custom: () => providers.lister.custom,
+            external: () => providers.lister.external,
+            ready: () => providers.lister.ready,
+            lastError: () => providers.lister.lastError,
+          },
           log,
         });
         const watch =

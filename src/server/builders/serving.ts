@@ -7,6 +7,7 @@ import { isKcmError, KcmError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import type { RequestHandler } from "../api-server.ts";
+import type { DebugSources } from "../debug-routes.ts";
 import { authenticated, clientCaPem, serveInsecure } from "../handlers.ts";
 import { listenSecure } from "../secure-serving.ts";
 import type { AuthenticationConfig } from "../options/authentication.ts";
@@ -25,6 +26,8 @@ export interface ServingBuildOptions {
   readonly authorization: AuthorizationConfig;
   readonly handler: RequestHandler;
   readonly arrivals: Arrivals | undefined;
+  /** The adapter state `explain` reads (server/debug-routes.ts), authorized as every request. */
+  readonly debug?: DebugSources;
   readonly log: Logger;
 }
 
@@ -59,7 +62,7 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
       http1Only: s.http1Only,
       http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
     },
-    authenticated(auth, o.handler, log, o.authorization.alwaysAllowPaths, o.arrivals),
+    authenticated(auth, o.handler, log, o.authorization.alwaysAllowPaths, o.arrivals, o.debug),
   ).catch(servingError(`${s.bindAddress}:${String(s.securePort)}`));
   auth.config.onChange(() => {
     secure.reload();
