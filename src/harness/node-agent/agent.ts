@@ -729,7 +729,8 @@ export class NodeAgent {
     let command = cmd.command;
     let args = [...cmd.args];
     const cwd = c.workingDir ?? cmd.cwd ?? dir;
-    if (mounts.length > 0) {
+    // Mount namespaces need root (CAP_SYS_ADMIN); without it volumes stay unmounted, as before.
+    if (mounts.length > 0 && process.getuid?.() === 0) {
       const script = join(dir, "mounts.sh");
       writeFileSync(script, mountScript(mounts, cwd), { mode: 0o755 });
       args = ["--mount", "--propagation", "private", "bash", script, command, ...args];
