@@ -307,3 +307,40 @@ describe("tenants", () => {
     await main.close();
   });
 });
+
+test("a tenant whose pass fails keeps its last lists; the others are updated", async () => {
+  const main = await PrometheusClient.create({ url: "http://127.0.0.1:9" });
+  const backends = new Backends({
+    main,
+    tenancy: readTenancy({ namespaces: { x: "a", y: "b" } }),
+  });
+  const rule = { origin: "rules[0]" } as CompiledRule;
+  let round = 0;
+  const l = new MetricLister(
+    main,
+    { custom: [rule], external: [] },
+    {
+      relistIntervalMs: 600_000,
+      maxAgeMs: 600_000,
+      log: silentLogger(),
+      backends,
+      discover: (clients) => {
+        const c = typeof clients === "function" ? clients(rule) : clients;
+        if (round > 0 && c.tenant === "b") return Promise.reject(new Error("401 for b"));
+        return Promise.resolve(result({ custom: [`${c.tenant ?? ""}_${String(round)}`] }));
+      },
+    },
+  );
+  assert.equal(await l.relist(), true);
+  round = 1;
+  assert.equal(await l.relist(), true);
+  const names = (t: string) =>
+    l
+      .customFor(t)
+      .list()
+      .map((i) => i.metric);
+  assert.deepEqual(names("a"), ["a_1"]);
+  assert.deepEqual(names("b"), ["b_0"]);
+  l.stop();
+  await main.close();
+});

@@ -251,14 +251,36 @@ export class MetricLister {
         const rules = this.#rules;
         await b.prepare([...rules.custom, ...rules.external]);
         const tenants = await b.tenants();
-        const passes = await Promise.all(
-          tenants.map(async (t) => {
-            const one = await this.#discover((rule) => b.client(rule, t), rules, {
-              maxAgeMs: this.#o.maxAgeMs,
-            });
-            return [t, one] as const;
-          }),
+        const settled = await Promise.allSettled(
+          tenants.map((t) =>
+            this.#discover((rule) => b.client(rule, t), rules, { maxAgeMs: this.#o.maxAgeMs }),
+          ),
         );
+        // One tenant the backend refuses (e.g. a namespace labelled with a tenant that does not
+        // exist) must not stop discovery for the others: it keeps its last lists, if any.
+        const passes: (readonly [string | undefined, DiscoveryResult])[] = [];
+        let failed: Error | undefined;
+        settled.forEach((s, i) => {
+          const t = tenants[i];
+          if (s.status === "fulfilled") {
+            passes.push([t, s.value]);
+            return;
+          }
+          const reason: unknown = s.reason;
+          const err = reason instanceof Error ? reason : new Error(String(reason));
+          failed ??= err;
+          const last = t === undefined ? undefined : this.#byTenant.get(t);
+          this.#o.log.warn(
+            { tenant: t, err: err.message, keptLastLists: last !== undefined },
+            "metric discovery failed for one tenant; the other tenants are not affected",
+          );
+          if (t !== undefined && last) {
+            passes.push([t, { ...last, requests: {}, ruleErrors: [] }]);
+          }
+        });
+        if (passes.length === 0 && failed !== undefined) {
+          throw failed;
+        }
         byTenant = new Map(
           passes.flatMap(([t, one]) => (t === undefined ? [] : [[t, one] as const])),
         );
