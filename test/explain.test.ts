@@ -196,6 +196,21 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     assert.match(text.stdout, /\nfirst broken link: none, every link works\n$/);
   });
 
+  test("without --config, the rule and the query come from the adapter's debug routes", async () => {
+    const { run, report } = await explain("hpa", `${ns}/demo-app`);
+    assert.equal(run.code, 0, JSON.stringify(report, null, 2));
+    assert.equal(report.firstBroken, undefined);
+    const rule = link(report, "rule");
+    assert.equal(rule.status, "ok");
+    assert.match(rule.title, /from series http_requests_total \(the adapter's debug\/metrics\)$/);
+    const q = link(report, "query");
+    assert.equal(q.status, "ok", JSON.stringify(q));
+    assert.ok(
+      q.details?.some((d) => d.includes(`namespace="${ns}"`) && d.includes("http_requests_total")),
+      JSON.stringify(q),
+    );
+  });
+
   test("a typo in the HPA's metric name: not listed, the rule that comes closest, did you mean", async () => {
     await kubectl(
       info,
@@ -332,13 +347,10 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     assert.equal(run.code, 1);
     assert.equal(report.firstBroken?.step, "query");
     assert.match(report.firstBroken.cause ?? "", /invalid label name "app\.kubernetes\.io\/name"/);
-    // Without the config, the adapter's own answer names it.
+    // Without the config, the adapter renders the query itself (its debug/query) and names it.
     const bare = await explain("hpa", `${ns}/selector-app`);
-    assert.equal(bare.report.firstBroken?.step, "answer");
-    assert.match(
-      bare.report.firstBroken.cause ?? "",
-      /the metric selector's key "app\.kubernetes\.io\/name" is no Prometheus label name/,
-    );
+    assert.equal(bare.report.firstBroken?.step, "query", JSON.stringify(bare.report.firstBroken));
+    assert.match(JSON.stringify(bare.report.firstBroken), /app\.kubernetes\.io\/name/);
   });
 
   test("the adapter forbidden to list the objects a request selects", async () => {
