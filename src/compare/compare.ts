@@ -33,7 +33,7 @@ import {
   type PodFacts,
   type Proposal,
   type Tolerances,
-} from "./replicas.ts";
+} from "../hpa/replica-calculator.ts";
 import { humanMilli, isBytes } from "./units.ts";
 
 export type MetricStatus =

@@ -7,7 +7,7 @@
  */
 import type { LabelSelectorJson } from "../apimachinery/label-selector.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
-import { DEFAULT_TOLERANCE, type Tolerances } from "./replicas.ts";
+import { DEFAULT_TOLERANCE, type Tolerances } from "../hpa/replica-calculator.ts";
 import { selectorString } from "./selector.ts";
 
 export interface TargetJson {

@@ -33,12 +33,17 @@ import {
 import { decodeHpaFailure, type HpaCondition } from "./hpa-conditions.ts";
 import { rateWindows } from "./rate-windows.ts";
 import {
-  clampReplicas,
+  averageValueReplicas,
   DEFAULT_TOLERANCE,
-  podsMetricReplicas,
-  totalMetricReplicas,
+  hpaDecision,
+  plainMetricReplicas,
+  ReplicaError,
+  symmetricTolerances,
+  valueReplicas,
   type PodFacts,
-} from "./replica-calc.ts";
+  type PodSample,
+  type Proposal,
+} from "../hpa/replica-calculator.ts";
 import { whyNotListed, type RuleInput, type RuleWhy } from "./rule-why.ts";
 import { intervalForJobs, readScrapeIntervals } from "./scrape-intervals.ts";
 
@@ -151,7 +156,8 @@ interface PodJson {
   readonly metadata: { name: string; deletionTimestamp?: string };
   readonly status?: {
     phase?: string;
-    conditions?: readonly { type: string; status: string }[];
+    startTime?: string;
+    conditions?: readonly { type: string; status: string; lastTransitionTime?: string }[];
   };
 }
 
@@ -209,12 +215,16 @@ function podReady(p: PodJson): boolean {
   return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
+/** What the replica calculator reads of a pod; explain has no Resource metrics, so no requests. */
 function podFacts(p: PodJson): PodFacts {
+  const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+  const ms = (t: string | undefined) => (t === undefined ? undefined : Date.parse(t));
   return {
     name: p.metadata.name,
     phase: p.status?.phase ?? "Unknown",
-    ready: podReady(p),
     deleting: p.metadata.deletionTimestamp !== undefined,
+    ready: ready && { status: ready.status, lastTransitionMs: ms(ready.lastTransitionTime) ?? 0 },
+    startTimeMs: ms(p.status?.startTime),
   };
 }
 
@@ -1454,12 +1464,13 @@ export class Explainer {
     chain: Chain,
   ): void {
     const tolerance = this.#o.tolerance ?? DEFAULT_TOLERANCE;
+    const tolerances = symmetricTolerances(tolerance);
     const current = h.scale.replicas;
     const min = h.hpa.spec.minReplicas ?? 1;
     const max = h.hpa.spec.maxReplicas;
     const t = this.#targetOf(h.spec);
     if (!t) return;
-    let calc;
+    let calc: Proposal;
     try {
       if (h.spec.pods) {
         if (t.type !== "AverageValue") {
@@ -1472,42 +1483,58 @@ export class Explainer {
           );
           return;
         }
-        calc = podsMetricReplicas(
-          pods.map(podFacts),
-          answer.values,
-          milli(t.averageValue ?? "0"),
-          current,
-          tolerance,
+        const nowMs = Date.now();
+        // The sample time and window only matter for cpu, which a Pods metric never is.
+        const metrics = new Map<string, PodSample>(
+          [...answer.values].map(([pod, v]) => [
+            pod,
+            { valueMilli: v, timestampMs: nowMs, windowMs: 0 },
+          ]),
         );
+        calc = plainMetricReplicas({
+          metrics,
+          pods: pods.map(podFacts),
+          current,
+          targetMilli: milli(t.averageValue ?? "0"),
+          tolerances,
+          nowMs,
+        });
       } else {
+        // Object: the object's value; External: the sum of the values.
         let usage = 0;
         for (const v of answer.values.values()) usage += v;
-        const ready = pods.filter((p) => p.status?.phase === "Running" && podReady(p)).length;
-        const type = t.type === "Value" ? "Value" : "AverageValue";
-        calc = totalMetricReplicas(
-          usage,
-          { type, milli: milli((type === "Value" ? t.value : t.averageValue) ?? "0") },
-          ready,
-          current,
-          tolerance,
-        );
+        calc =
+          t.type === "Value"
+            ? valueReplicas({
+                valueMilli: usage,
+                targetMilli: milli(t.value ?? "0"),
+                current,
+                pods: pods.map(podFacts),
+                tolerances,
+              })
+            : averageValueReplicas({
+                valueMilli: usage,
+                targetMilli: milli(t.averageValue ?? "0"),
+                statusReplicas: current,
+                tolerances,
+              });
       }
     } catch (e) {
+      if (e instanceof ReplicaError) {
+        chain.fail(
+          "hpa-controller",
+          `HPA controller: ${e.message}`,
+          /no pods/.test(e.message) ? "no-pods" : "pods-without-samples",
+          e.message,
+          "see the objects and query links above",
+          { details: [...e.steps] },
+        );
+        return;
+      }
       chain.add("hpa-controller", "skip", `HPA controller: not computed (${errorText(e)})`);
       return;
     }
-    if (calc.replicas === undefined) {
-      chain.fail(
-        "hpa-controller",
-        `HPA controller: ${calc.error ?? "fails"}`,
-        /no pods/.test(calc.error ?? "") ? "no-pods" : "pods-without-samples",
-        calc.error ?? "",
-        "see the objects and query links above",
-        { details: [...calc.steps] },
-      );
-      return;
-    }
-    const c = clampReplicas(calc.replicas, min, max);
+    const c = hpaDecision({ current, min, max, proposals: [calc.replicas], failed: false });
     chain.add(
       "hpa-controller",
       "ok",
