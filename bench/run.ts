@@ -62,6 +62,20 @@ const previous = existsSync("bench/results.json")
   : {};
 const sections: Record<string, Section> = { ...previous.sections };
 
+/**
+ * Sections other tools write into RESULTS.md between `<!-- name:begin … -->` and
+ * `<!-- name:end -->` (the fault suite, test/chaos/main.ts): kept as they are, after ours.
+ */
+function keptBlocks(): string[] {
+  if (!existsSync("bench/RESULTS.md")) return [];
+  const text = readFileSync("bench/RESULTS.md", "utf8");
+  const out: string[] = [];
+  for (const m of text.matchAll(/<!-- ([\w-]+):begin[^>]*-->[\s\S]*?<!-- \1:end -->/g)) {
+    out.push(`${m[0]}\n`);
+  }
+  return out;
+}
+
 function write(): void {
   const versions = `Node.js ${process.version}, Kubernetes ${KUBE_VERSION}, k8s-custom-metrics v0.1.0 vs prometheus-adapter ${UPSTREAM_VERSION}, ${execFileSync("prometheus", ["--version"], { encoding: "utf8" }).split("\n")[0] ?? ""}`;
   writeFileSync("bench/results.json", JSON.stringify({ versions, sections }, null, 2) + "\n");
@@ -69,7 +83,10 @@ function write(): void {
     const sec = sections[s.name];
     return sec ? [`${sec.markdown.trim()}\n\n_Run ${sec.date} on ${sec.machine}._\n`] : [];
   });
-  writeFileSync("bench/RESULTS.md", `# Benchmark results\n\n${versions}.\n\n${body.join("\n")}`);
+  writeFileSync(
+    "bench/RESULTS.md",
+    `# Benchmark results\n\n${versions}.\n\n${[...body, ...keptBlocks()].join("\n")}`,
+  );
 }
 
 // Measure the compiled adapter, laid out and started as the image does (support/deployed.ts);

@@ -140,6 +140,8 @@ interface Row {
   /** How far behind the scrape cAdvisor's sample of this container is (ms). */
   readonly lagMs: number;
   readonly startSeconds: number;
+  /** A container started during the run: its CPU counter starts at 0 at this time (epoch ms). */
+  readonly cpuFromMs?: number;
 }
 
 function rowsOf(spec: FleetSpec, i: number): { containers: Row[]; pods: Row[] } {
@@ -191,7 +193,10 @@ function renderRows(
       out.push(`${f.name}${r.labels} ${goFloat(value(r, ts))} ${String(ts)}`);
     }
   };
-  const cpu = (r: Row, ts: number) => cpuSeconds(spec.t0, r.millicores, ts);
+  const cpu = (r: Row, ts: number) =>
+    r.cpuFromMs === undefined
+      ? cpuSeconds(spec.t0, r.millicores, ts)
+      : (r.millicores * Math.max(0, ts - r.cpuFromMs)) / 1e6;
   per(
     {
       name: "container_cpu_usage_seconds_total",
@@ -286,6 +291,41 @@ function renderRows(
   return out.join("\n") + "\n";
 }
 
+/**
+ * Rows of a pod that starts at `startMs` (epoch ms), to add to a node's body: its containers'
+ * counters start at 0 then, and container_start_time_seconds says so.
+ */
+function newPodRows(p: SimPod, startMs: number): { containers: Row[]; pod: Row } {
+  const containers = p.containers.map((c) => ({
+    labels: `{container="${c.name}",namespace="${p.namespace}",pod="${p.name}"}`,
+    millicores: c.millicores,
+    memoryBytes: c.memoryBytes,
+    lagMs: 0,
+    startSeconds: startMs / 1000,
+    cpuFromMs: startMs,
+  }));
+  return {
+    containers,
+    pod: {
+      labels: `{namespace="${p.namespace}",pod="${p.name}"}`,
+      millicores: containers.reduce((a, c) => a + c.millicores, 0),
+      memoryBytes: containers.reduce((a, c) => a + c.memoryBytes, 0),
+      lagMs: 0,
+      startSeconds: 0,
+      cpuFromMs: startMs,
+    },
+  };
+}
+
+/** Who scraped, from the User-Agent: metrics-server (client-go's) or anything else (ours). */
+export type Scraper = "metrics-server" | "k8s-custom-metrics";
+
+function scraperOf(req: IncomingMessage): Scraper {
+  return (req.headers["user-agent"] ?? "").startsWith("metrics-server")
+    ? "metrics-server"
+    : "k8s-custom-metrics";
+}
+
 /** One scrape round as the kubelets saw it: first request in, last response out. */
 export interface ObservedRound {
   readonly startMs: number;
@@ -302,6 +342,7 @@ interface Served {
   readonly bytes: number;
   /** The request came on a connection that had not served one before. */
   readonly fresh: boolean;
+  readonly scraper: Scraper;
 }
 
 /** Requests more than 3 s apart belong to different rounds (the resolution is 15 s). */
@@ -332,9 +373,17 @@ function rounds(served: readonly Served[]): ObservedRound[] {
 
 const SPEC_ENV = "K8SCM_SYNTHETIC_KUBELETS";
 
-type ToChild = { readonly type: "rounds" };
+type ToChild =
+  | { readonly type: "rounds"; readonly scraper?: Scraper | undefined }
+  | {
+      readonly type: "add-pod";
+      readonly node: number;
+      readonly pod: SimPod;
+      readonly startMs: number;
+    };
 type FromChild =
   | { readonly type: "ready" }
+  | { readonly type: "added" }
   | { readonly type: "error"; readonly message: string }
   | { readonly type: "rounds"; readonly rounds: ObservedRound[] };
 
@@ -342,9 +391,11 @@ type FromChild =
 async function serveFleet(spec: FleetSpec): Promise<void> {
   const served: Served[] = [];
   const usedSockets = new WeakSet<object>();
+  const rowsByNode = new Map<number, { containers: Row[]; pods: Row[] }>();
   for (let i = 0; i < spec.nodes; i++) {
-    const rows = rowsOf(spec, i);
+    rowsByNode.set(i, rowsOf(spec, i));
     const handle = (req: IncomingMessage, res: ServerResponse) => {
+      const rows = rowsByNode.get(i) ?? { containers: [], pods: [] };
       const arrival = Date.now();
       const fresh = !usedSockets.has(req.socket);
       usedSockets.add(req.socket);
@@ -357,7 +408,13 @@ async function serveFleet(spec: FleetSpec): Promise<void> {
       const body = renderRows(spec, i, rows, Date.now());
       res.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       res.end(body, () => {
-        served.push({ arrival, finish: Date.now(), bytes: Buffer.byteLength(body), fresh });
+        served.push({
+          arrival,
+          finish: Date.now(),
+          bytes: Buffer.byteLength(body),
+          fresh,
+          scraper: scraperOf(req),
+        });
       });
     };
     // As a kubelet: client certificates are requested (the adapter presents its own), and
@@ -381,9 +438,23 @@ async function serveFleet(spec: FleetSpec): Promise<void> {
       });
     });
   }
-  // The only request is ToChild "rounds".
-  process.on("message", () => {
-    process.send?.({ type: "rounds", rounds: rounds(served) } satisfies FromChild);
+  process.on("message", (m: ToChild) => {
+    if (m.type === "add-pod") {
+      const rows = rowsByNode.get(m.node);
+      if (rows) {
+        const added = newPodRows(m.pod, m.startMs);
+        const byLabels = (a: Row, b: Row) =>
+          a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0;
+        rowsByNode.set(m.node, {
+          containers: [...rows.containers, ...added.containers].sort(byLabels),
+          pods: [...rows.pods, added.pod].sort(byLabels),
+        });
+      }
+      process.send?.({ type: "added" } satisfies FromChild);
+      return;
+    }
+    const mine = m.scraper === undefined ? served : served.filter((s) => s.scraper === m.scraper);
+    process.send?.({ type: "rounds", rounds: rounds(mine) } satisfies FromChild);
   });
   process.on("disconnect", () => process.exit(0));
   process.send?.({ type: "ready" } satisfies FromChild);
@@ -391,8 +462,13 @@ async function serveFleet(spec: FleetSpec): Promise<void> {
 
 export interface RunningFleet {
   readonly pid: number;
-  /** Scrape rounds seen so far. */
-  rounds(): Promise<ObservedRound[]>;
+  /** Scrape rounds seen so far (of one scraper, by its User-Agent, or of all). */
+  rounds(scraper?: Scraper): Promise<ObservedRound[]>;
+  /**
+   * Adds a pod whose containers start at `startMs` to node `node`'s body (its counters start at 0
+   * then): a new pod, for time to first metrics.
+   */
+  addPod(node: number, pod: SimPod, startMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -425,11 +501,16 @@ export async function startSyntheticKubelets(spec: FleetSpec): Promise<RunningFl
   await next("ready");
   return {
     pid: child.pid ?? 0,
-    async rounds() {
+    async rounds(scraper) {
       const reply = next("rounds");
-      child.send({ type: "rounds" } satisfies ToChild);
+      child.send({ type: "rounds", scraper } satisfies ToChild);
       const m = await reply;
       return m.type === "rounds" ? m.rounds : [];
+    },
+    async addPod(node, pod, startMs) {
+      const reply = next("added");
+      child.send({ type: "add-pod", node, pod, startMs } satisfies ToChild);
+      await reply;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
