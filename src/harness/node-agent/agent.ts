@@ -732,7 +732,7 @@ export class NodeAgent {
     // Mount namespaces need root (CAP_SYS_ADMIN); without it volumes stay unmounted, as before.
     if (mounts.length > 0 && process.getuid?.() === 0) {
       const script = join(dir, "mounts.sh");
-      writeFileSync(script, mountScript(mounts, cwd), { mode: 0o755 });
+      writeFileSync(script, mountScript(mounts, cwd, cmd.keep ?? []), { mode: 0o755 });
       args = ["--mount", "--propagation", "private", "bash", script, command, ...args];
       command = "unshare";
     }

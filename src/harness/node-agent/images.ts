@@ -25,6 +25,8 @@ export interface LocalCommand {
   readonly env?: Readonly<Record<string, string>>;
   /** The image's working directory; default: the container's own folder. */
   readonly cwd?: string;
+  /** Folders the command needs that a volume must not hide (the "image" itself). */
+  readonly keep?: readonly string[];
 }
 
 interface ImageMapping {
@@ -107,6 +109,7 @@ const MAPPINGS: readonly ImageMapping[] = [
         args: [CLI, ...entry, ...req.args, `--bind-address=${req.podIp}`],
         // The image's WORKDIR (/app) is the checkout here.
         cwd: REPO_ROOT,
+        keep: [REPO_ROOT],
       };
     },
   },

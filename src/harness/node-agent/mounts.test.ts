@@ -32,3 +32,16 @@ test("sources are opened before any mount, targets mounted parents first, read-o
   assert.ok(s.includes(`exec 11<'/state/it'\\''s'`), "quoted");
   assert.deepEqual(lines.slice(-3), ["cd '/app'", 'exec "$@"', ""]);
 });
+
+test("a folder of the image under a volume's mountPath is bound back last", () => {
+  const s = mountScript([{ source: "/state/tmp", target: "/tmp", readOnly: false }], "/tmp/clone", [
+    "/tmp/clone",
+    "/work/elsewhere",
+  ]);
+  const order = s
+    .split("\n")
+    .filter((l) => l.startsWith("mount --no"))
+    .map((l) => l.split(" ").at(-1));
+  assert.deepEqual(order, ["'/tmp'", "'/tmp/clone'"]);
+  assert.ok(s.includes("exec 11<'/tmp/clone'"));
+});
