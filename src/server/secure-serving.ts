@@ -8,7 +8,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { STATUS_CODES } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
+import {
+  constants as http2,
+  createSecureServer,
+  type Http2SecureServer,
+  type ServerHttp2Session,
+} from "node:http2";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -58,6 +63,11 @@ export interface SecureServer {
  * open stream holds memory.
  */
 export const DEFAULT_HTTP2_MAX_STREAMS = 100;
+
+/** The largest HTTP/2 stream identifier (2^31-1): the first GOAWAY of a graceful shutdown. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** Time between the two GOAWAY frames: more than a round trip on any cluster network. */
+const GOAWAY_NOTICE_MS = 1_000;
 
 /**
  * The largest request header list accepted, HTTP/2 and HTTP/1.1 alike (RFC 7541 size: name +
@@ -282,7 +292,18 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
           resolve();
         }),
       );
-      // HTTP/2 clients get a GOAWAY: no new streams; a session closes once its streams are done.
+      // HTTP/2 shuts down in two steps (RFC 9113 section 6.8): a first GOAWAY naming the highest
+      // stream ID tells clients to open no more streams here while those already on the wire are
+      // still served; the final one (close) names the last stream taken, a round trip later. With
+      // only the final one, requests the aggregator had just sent on the old pod's connection
+      // (its availability checks among them) failed with "unexpected EOF" in a rolling update.
+      for (const session of sessions) {
+        if (!session.closed && !session.destroyed) {
+          session.goaway(http2.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+        }
+      }
+      if (sessions.size > 0) await sleep(Math.min(GOAWAY_NOTICE_MS, graceMs));
+      // A session closes once its streams are done.
       for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
       while (inFlight > 0 && Date.now() < deadline) await sleep(50);
