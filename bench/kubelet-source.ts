@@ -300,6 +300,8 @@ interface Server {
   /** Rounds the server logged: when the line came and how long the round took. */
   readonly rounds: { at: number; ms: number; scraped?: number }[];
   tail(): string;
+  /** Why the process ended ("exit code 1", "signal SIGABRT"), or undefined while it runs. */
+  exited(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -424,6 +426,12 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
       command: `${who === "ours" ? `NODE_OPTIONS="${env["NODE_OPTIONS"] ?? ""}" ` : ""}${[cmd, ...args].join(" ")}`,
       rounds,
       tail: () => tail.join("\n"),
+      exited: () =>
+        child.exitCode !== null
+          ? `exit code ${String(child.exitCode)}`
+          : child.signalCode !== null
+            ? `signal ${child.signalCode}`
+            : undefined,
       async stop() {
         await stopChild(child);
         rmSync(certDir, { recursive: true, force: true });
@@ -746,10 +754,22 @@ async function measureSize(
     const w0 = Date.now();
     const rss = servers.map(() => [] as number[]);
     ctx.log(`${String(spec.nodes)} nodes: measuring both for ${String(o.windowS)} s`);
+    const alive = () => {
+      for (const s of servers) {
+        const why = s.exited();
+        if (why) {
+          throw new Error(
+            `${s.who} ended (${why}) at ${String(spec.nodes)} nodes; its last log lines:\n${s.tail().split("\n").slice(-12).join("\n").slice(-3000)}`,
+          );
+        }
+      }
+    };
     while (Date.now() - w0 < o.windowS * 1000) {
+      alive();
       servers.forEach((s, k) => rss[k]?.push(statusKb(s.pid, "VmRSS") / 1024));
       await sleep(Math.min(5000, o.windowS * 1000 - (Date.now() - w0)));
     }
+    alive();
     const cpu1 = servers.map((s) => cpuSeconds(s.pid));
     const w1 = Date.now();
     const load1 = loadavg()[0] ?? NaN;
@@ -840,7 +860,7 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "—");
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "—");
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : "—");
 
-function markdown(results: readonly SizeResult[], note: string): string {
+function markdown(results: readonly SizeResult[], note: string, failure: string): string {
   const head = [
     "| |",
     ...results.map(
@@ -957,7 +977,7 @@ ${rows.join("\n")}
 Goals:
 
 ${goals.map((g) => `- ${g}`).join("\n")}
-`;
+${failure ? `\nThe failed size's error:\n\n\`\`\`\n${failure.slice(0, 3000)}\n\`\`\`\n` : ""}`;
 }
 
 export const kubeletSource: Scenario = {
@@ -999,6 +1019,7 @@ export const kubeletSource: Scenario = {
     const deadline = deadlineText ? Date.parse(deadlineText) : Infinity;
     const fallback = Number(process.env["BENCH_KUBELET_FALLBACK"] ?? 0);
     let note = "";
+    let failure = "";
     let msPerNode = NaN;
     let measureMs = NaN;
     try {
@@ -1027,7 +1048,17 @@ export const kubeletSource: Scenario = {
           `${String(nodes)} nodes: objects ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
         );
         const t1 = Date.now();
-        const r = await measureSize(ctx, core, spec, { windowS, loadS, newPodCount });
+        let r: SizeResult;
+        try {
+          r = await measureSize(ctx, core, spec, { windowS, loadS, newPodCount });
+        } catch (e) {
+          // Keep the sizes measured so far; say what failed.
+          const text = e instanceof Error ? e.message : String(e);
+          ctx.log(text);
+          note += ` ${nodes.toLocaleString("en")} nodes failed: ${text.split("\n")[0] ?? ""}`;
+          failure = text;
+          break;
+        }
         measureMs = Date.now() - t1;
         results.push(r);
         if (nodes !== wanted) break;
@@ -1039,6 +1070,10 @@ export const kubeletSource: Scenario = {
       if (agent) process.kill(agent, "SIGCONT");
       await deleteObjects(core, ctx.log);
     }
-    return { json: results, markdown: markdown(results, note) };
+    if (results.length === 0) throw new Error(failure || "kubelet: no size was measured");
+    return {
+      json: { results, note, failure },
+      markdown: markdown(results, note, failure),
+    };
   },
 };
