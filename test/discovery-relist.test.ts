@@ -29,9 +29,10 @@ import { freePort } from "./support/prometheus.ts";
 const PROMETHEUS = process.env["K8SCM_PROMETHEUS_BIN"] ?? "prometheus";
 const T = { timeout: 180_000 };
 // Max age above the interval, as the adapter requires; the confirming pass comes one interval
-// (under a minute) after a held one, so the scrape job has that long to come back.
-const RELIST_S = 4;
-const MAX_AGE_S = 5;
+// (under a minute) after a held one, so the scrape job has that long to come back: 4 s was too
+// short on a loaded 2-core machine (Prometheus' reload and first scrape took longer).
+const RELIST_S = 8;
+const MAX_AGE_S = 9;
 const CUSTOM = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns1/pods/web-1/requests";
 const EXTERNAL = "/apis/external.metrics.k8s.io/v1beta1/namespaces/ns1/kcmrl_queue_depth";
 
@@ -52,6 +53,16 @@ externalRules:
         namespace: { resource: namespace }
     metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (queue)"
 `;
+
+/** The adapter's discovery lines, for a failure message. */
+function discoveryLog(a: RunningAdapter): string {
+  return a
+    .logs()
+    .split("\n")
+    .filter((l) => /discover/i.test(l))
+    .slice(-20)
+    .join("\n");
+}
 
 let dir: string;
 let target: Server;
@@ -252,7 +263,8 @@ test(
     assert.equal(
       notFound.length,
       0,
-      `${String(notFound.length)} answers 404 around the restart, first:\n${notFound.slice(0, 4).join("\n")}`,
+      `${String(notFound.length)} answers 404 around the restart, first:\n${notFound.slice(0, 4).join("\n")}\n` +
+        `the adapter's discovery log:\n${discoveryLog(a)}`,
     );
     assert.ok(
       (await adapterSample("k8s_custom_metrics_discovery_unconfirmed_total", 'reason="empty"')) >=
