@@ -7,7 +7,6 @@
  * errors.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { runCompare } from "../compare/compare.ts";
 import { buildOurAdapter } from "../compare/our-adapter.ts";
 import { formatReport, formatReportJson } from "../compare/report.ts";
@@ -16,17 +15,10 @@ import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
 import { isKcmError, KcmError } from "../errors.ts";
 import { KubeApiError, KubeClient } from "../kube/client.ts";
 import { createLogger, silentLogger } from "../observability/logger.ts";
+import { duration, header } from "../server/options/parsers.ts";
 
 /** Usage and connection errors: kept apart from 1 (something differs) for CI gates. */
 const EXIT_ERROR = 2;
-
-function duration(v: string): number {
-  try {
-    return parseGoDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
 
 function fraction(v: string): number {
   const n = Number(v);
@@ -40,12 +32,6 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("expected a port");
   return n;
-}
-
-function header(v: string, prev: Record<string, string>): Record<string, string> {
-  const eq = v.indexOf("=");
-  if (eq <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(v)}`);
-  return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
 }
 
 /** One readable line for anything that stops the comparison. */

@@ -5,18 +5,10 @@
  * Prometheus. Exit code: 0 clean, 1 warnings only under `--strict`, 2 errors.
  */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { exitCodeFor } from "../diagnostics/findings.ts";
 import { formatValidateJson, formatValidateText } from "../diagnostics/format-validate.ts";
 import { runValidate } from "../diagnostics/validate.ts";
-
-function duration(v: string): number {
-  try {
-    return parseGoDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
+import { duration, header } from "../server/options/parsers.ts";
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -24,12 +16,6 @@ function positiveInt(v: string): number {
     throw new InvalidArgumentError("expected a positive integer");
   }
   return n;
-}
-
-function header(v: string, prev: Record<string, string>): Record<string, string> {
-  const eq = v.indexOf("=");
-  if (eq <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(v)}`);
-  return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
 }
 
 export function validateCommand(): Command {
