@@ -4,6 +4,14 @@
  * names so existing dashboards for aggregated API servers work.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import {
+  currentDiscoveredByServer,
+  currentPrometheusServer,
+  DEFAULT_SERVER,
+  type DiscoveredByServer,
+} from "./server-label.ts";
+
+export { DEFAULT_SERVER };
 
 /** Which per-rule data option answered (config `k8sCustomMetrics`). */
 export type DataOptionAnswer = "last_good_value" | "value_when_missing";
@@ -25,7 +33,11 @@ export function countDataAnswer(
 export interface AdapterMetrics {
   readonly registry: Registry;
   request(group: string, verb: string, code: number, seconds: number): void;
-  prometheusRequest(endpoint: string, seconds: number, outcome: string): void;
+  /**
+   * One request to a Prometheus server. `server`: its short name (`default` for
+   * `--prometheus-url`); when left out, the one the client set around its hook, else `default`.
+   */
+  prometheusRequest(endpoint: string, seconds: number, outcome: string, server?: string): void;
   /**
    * Custom-metrics requests answered by a Prometheus query, one request's own (`single`) or
    * `grouped`; `queries` 0 for requests that joined an identical one in flight.
@@ -43,6 +55,7 @@ export interface AdapterMetrics {
     outcome: "success" | "error" | "unconfirmed-empty" | "unconfirmed-shrink",
     seconds: number,
     counts?: { custom: number; external: number },
+    byServer?: DiscoveredByServer,
   ): void;
   /** Warnings of the config in use (problems prometheus-adapter would meet only at query time). */
   configWarnings(count: number): void;
@@ -75,15 +88,15 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
   });
   const promLatency = new Histogram({
     name: "k8s_custom_metrics_prometheus_request_duration_seconds",
-    help: "Time of requests to Prometheus, by endpoint and outcome.",
-    labelNames: ["endpoint", "outcome"] as const,
+    help: "Time of requests to Prometheus, by endpoint, outcome and server (default: --prometheus-url; else a rule's k8sCustomMetrics.server host).",
+    labelNames: ["endpoint", "outcome", "server"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
   const promErrors = new Counter({
     name: "k8s_custom_metrics_prometheus_request_errors_total",
-    help: "Failed requests to Prometheus, by endpoint and kind of failure.",
-    labelNames: ["endpoint", "outcome"] as const,
+    help: "Failed requests to Prometheus, by endpoint, kind of failure and server (default: --prometheus-url; else a rule's k8sCustomMetrics.server host).",
+    labelNames: ["endpoint", "outcome", "server"] as const,
     registers,
   });
   const customQueries = new Counter({
@@ -123,8 +136,8 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
   });
   const metricCount = new Gauge({
     name: "k8s_custom_metrics_discovered_metrics",
-    help: "Metrics the last successful discovery found, by API.",
-    labelNames: ["api"] as const,
+    help: "Metrics the last successful discovery found, by API and by the server whose rules give them (default: --prometheus-url; else a rule's k8sCustomMetrics.server host). With tenants, a metric several tenants have counts once.",
+    labelNames: ["api", "server"] as const,
     registers,
   });
   const podCacheEvents = new Counter({
@@ -186,9 +199,14 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
       requests.inc({ group, verb, code: String(code) });
       latency.observe({ group, verb }, seconds);
     },
-    prometheusRequest(endpoint, seconds, outcome) {
-      promLatency.observe({ endpoint, outcome }, seconds);
-      if (outcome !== "success") promErrors.inc({ endpoint, outcome });
+    prometheusRequest(endpoint, seconds, outcome, server) {
+      const labels = {
+        endpoint,
+        outcome,
+        server: server ?? currentPrometheusServer() ?? DEFAULT_SERVER,
+      };
+      promLatency.observe(labels, seconds);
+      if (outcome !== "success") promErrors.inc(labels);
     },
     customQuery(mode, n, queries) {
       customQueries.inc({ mode }, queries);
@@ -197,7 +215,7 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
     configWarnings(count) {
       configWarnings.set(count);
     },
-    relist(outcome, seconds, counts) {
+    relist(outcome, seconds, counts, byServer) {
       if (outcome === "unconfirmed-empty" || outcome === "unconfirmed-shrink") {
         unconfirmed.inc({ reason: outcome === "unconfirmed-empty" ? "empty" : "shrink" });
         relists.inc({ outcome: "success" });
@@ -206,8 +224,14 @@ export function createAdapterMetrics(version: string): AdapterMetrics {
       }
       relistSeconds.set(seconds);
       if (counts) {
-        metricCount.set({ api: "custom" }, counts.custom);
-        metricCount.set({ api: "external" }, counts.external);
+        // Every server of the pass, a server without metrics at 0; servers a reloaded config
+        // dropped go away.
+        const per = byServer ?? currentDiscoveredByServer() ?? { [DEFAULT_SERVER]: counts };
+        metricCount.reset();
+        for (const [server, n] of Object.entries(per)) {
+          metricCount.set({ api: "custom", server }, n.custom);
+          metricCount.set({ api: "external", server }, n.external);
+        }
       }
     },
   };

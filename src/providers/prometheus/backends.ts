@@ -47,6 +47,11 @@ export interface ServerSpec {
   readonly key: string;
   /** The URL without credentials, for logs. */
   readonly name: string;
+  /**
+   * Its short name in the adapter's metrics (`server` label): host and port, and the path when
+   * there is one (`mimir.svc:8080/prometheus`). From the config only, so bounded.
+   */
+  readonly label: string;
   readonly options: Omit<PrometheusClientOptions, "onRequest">;
 }
 
@@ -71,13 +76,20 @@ export function readServer(cfg: PrometheusServerConfig | undefined): ServerSpec 
     ...(timeoutMs === undefined || timeoutMs <= 0 ? {} : { timeoutMs }),
   };
   let name = cfg.url;
+  let label = cfg.url;
   try {
     const u = new URL(cfg.url);
     name = `${u.origin}${u.pathname}`.replace(/\/+$/, "");
+    label = `${u.host}${u.pathname}`.replace(/\/+$/, "");
   } catch {
     // Kept as written; the client refuses it with a usage error.
   }
-  return { key: JSON.stringify(options), name, options };
+  return {
+    key: JSON.stringify(options),
+    name,
+    label,
+    options: { ...options, serverLabel: label },
+  };
 }
 
 /** What a rule needs from here: where it came from and its own server, if any. */

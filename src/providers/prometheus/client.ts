@@ -14,6 +14,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
+import { withPrometheusServer } from "../../observability/server-label.ts";
 import {
   decodeQueryData,
   decodeSeries,
@@ -24,6 +25,7 @@ import {
 } from "./api-types.ts";
 import { BearerTokenSource } from "./bearer-token.ts";
 import { InFlight } from "./coalesce.ts";
+import { maskHeaders } from "./mask.ts";
 import { hintForStatus, isPrometheusError, PrometheusError } from "./errors.ts";
 import {
   resolveOptions,
@@ -156,6 +158,22 @@ export class PrometheusClient {
     return this.#target;
   }
 
+  /** The server's short name in the adapter's metrics: `default`, or a rule's server's host. */
+  get serverLabel(): string {
+    return this.#o.serverLabel;
+  }
+
+  /**
+   * Headers sent on every request, with secret values masked (authorization, cookies, tokens,
+   * keys, passwords): for `explain` and the debug routes. The bearer token file is not read here.
+   */
+  get shownHeaders(): Record<string, string> {
+    return maskHeaders({
+      ...this.#headers,
+      ...(this.#token ? { authorization: "Bearer ***" } : {}),
+    });
+  }
+
   /**
    * The same server and connections, sending `header: tenant` on every request. Views are cached
    * per (header, tenant); each has its own coalescing, so requests of different tenants never
@@ -260,7 +278,14 @@ export class PrometheusClient {
       throw e;
     } finally {
       try {
-        this.#o.onRequest?.(endpoint, performance.now() - started, outcome);
+        const hook = this.#o.onRequest;
+        const server = this.#o.serverLabel;
+        // The label is also set around the call for hooks that take three arguments.
+        if (hook) {
+          withPrometheusServer(server, () => {
+            hook(endpoint, performance.now() - started, outcome, server);
+          });
+        }
       } catch {
         // A metrics hook must never fail a query.
       }

@@ -40,6 +40,15 @@ export interface DiscoveryResult {
   readonly ruleErrors: readonly RuleDiscoveryError[];
   /** Prometheus requests this run made, by endpoint. */
   readonly requests: Readonly<Record<string, number>>;
+  /** The same requests by server (its URL without credentials), then endpoint. */
+  readonly serverRequests?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+const failedServers = new WeakMap<Error, string>();
+
+/** The server (URL without credentials) whose request failed a discovery pass, if known. */
+export function failedServerOf(e: unknown): string | undefined {
+  return e instanceof Error ? failedServers.get(e) : undefined;
 }
 
 export const DEFAULT_DISCOVERY_CONCURRENCY = 16;
@@ -173,19 +182,27 @@ export async function discover(
   const limited = limiter(Math.max(1, o.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY));
   // After the first failure the pass is lost: requests still queued are not sent.
   let failure: Error | undefined;
-  const limit = <R>(fn: () => Promise<R>): Promise<R> =>
+  const fail = (e: unknown, server: string) => {
+    if (failure !== undefined) return;
+    failure = e instanceof Error ? e : new Error(String(e));
+    if (!failedServers.has(failure)) failedServers.set(failure, server);
+  };
+  const limit = <R>(server: string, fn: () => Promise<R>): Promise<R> =>
     limited(async () => {
       if (failure !== undefined) throw failure;
       try {
         return await fn();
       } catch (e) {
-        if (!isRuleRejection(e)) failure ??= e instanceof Error ? e : new Error(String(e));
+        if (!isRuleRejection(e)) fail(e, server);
         throw e;
       }
     });
   const requests: Record<string, number> = {};
-  const count = (endpoint: string) => {
+  const serverRequests: Record<string, Record<string, number>> = {};
+  const count = (endpoint: string, client: PrometheusClient) => {
     requests[endpoint] = (requests[endpoint] ?? 0) + 1;
+    const per = (serverRequests[client.server] ??= {});
+    per[endpoint] = (per[endpoint] ?? 0) + 1;
   };
   // Each request is asked once and may be awaited by several rules, or by none if the pass fails
   // first: mark it handled so a failure is reported once, by whoever awaits it.
@@ -203,11 +220,11 @@ export async function discover(
   const namesByQuery = new Map<string, Promise<string[]>>();
   const namesFor = (rule: CompiledRule) =>
     once(namesByQuery, keyOf(rule), () => {
-      count("label_values");
       const client = clientOf(rule);
-      return limit(() => client.labelValues("__name__", [rule.seriesQuery], start)).then((n) =>
-        [...n].sort(),
-      );
+      count("label_values", client);
+      return limit(client.server, () =>
+        client.labelValues("__name__", [rule.seriesQuery], start),
+      ).then((n) => [...n].sort());
     });
   const ruleErrors: RuleDiscoveryError[] = [];
   const asked = (r: CompiledRule) => r.seriesQuery.trim() !== "";
@@ -242,9 +259,9 @@ export async function discover(
     const selectors = names.map((n) => selectorForName(rule.seriesQuery, n));
     if (selectors.some((s) => s === undefined)) {
       const p = once(seriesFallback, keyOf(rule), () => {
-        count("series");
         const client = clientOf(rule);
-        return limit(() => client.series([rule.seriesQuery], start)).then((list) =>
+        count("series", client);
+        return limit(client.server, () => client.series([rule.seriesQuery], start)).then((list) =>
           list.map((l) => ({
             name: l["__name__"] ?? "",
             labels: Object.keys(l).filter((k) => k !== "__name__"),
@@ -256,10 +273,10 @@ export async function discover(
     return Promise.all(
       names.map(async (name, i) => {
         const labels = await once(labelsByKey, keyOf(rule, name), () => {
-          count("labels");
           const client = clientOf(rule);
-          return limit(() => client.labelNames([selectors[i] ?? ""], start)).then((ls) =>
-            ls.filter((l) => l !== "__name__"),
+          count("labels", client);
+          return limit(client.server, () => client.labelNames([selectors[i] ?? ""], start)).then(
+            (ls) => ls.filter((l) => l !== "__name__"),
           );
         });
         return { name, labels };
@@ -285,5 +302,5 @@ export async function discover(
       if (metric !== undefined) external.add(metric, { seriesName: name, rule });
     }
   }
-  return { custom, external, requests, ruleErrors };
+  return { custom, external, requests, serverRequests, ruleErrors };
 }

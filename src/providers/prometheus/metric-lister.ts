@@ -11,9 +11,14 @@
  * for a whole relist interval.
  */
 import type { Logger } from "../../observability/logger.ts";
+import {
+  DEFAULT_SERVER,
+  withDiscoveredByServer,
+  type DiscoveredByServer,
+} from "../../observability/server-label.ts";
 import type { Backends } from "./backends.ts";
 import type { PrometheusClient } from "./client.ts";
-import { discover, type DiscoveryResult } from "./discovery.ts";
+import { discover, failedServerOf, type DiscoveryResult } from "./discovery.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
 
@@ -47,6 +52,8 @@ export interface MetricListerOptions {
     outcome: RelistOutcome,
     durationMs: number,
     result?: DiscoveryResult,
+    /** With `result`: its metrics per API by the `server` label of the adapter's metrics. */
+    byServer?: DiscoveredByServer,
   ) => void;
   /** One discovery pass (tests replace it). */
   readonly discover?: typeof discover;
@@ -63,7 +70,12 @@ function union(results: readonly DiscoveryResult[]): DiscoveryResult {
   const custom = new CustomRegistry();
   const external = new ExternalRegistry();
   const requests: Record<string, number> = {};
+  const serverRequests: Record<string, Record<string, number>> = {};
   for (const r of results) {
+    for (const [server, per] of Object.entries(r.serverRequests ?? {})) {
+      const into = (serverRequests[server] ??= {});
+      for (const [k, n] of Object.entries(per)) into[k] = (into[k] ?? 0) + n;
+    }
     for (const info of r.custom.list()) {
       const e = r.custom.get(info);
       if (e) custom.add(info.groupResource, info.namespaced, info.metric, e);
@@ -74,7 +86,36 @@ function union(results: readonly DiscoveryResult[]): DiscoveryResult {
     }
     for (const [k, n] of Object.entries(r.requests)) requests[k] = (requests[k] ?? 0) + n;
   }
-  return { custom, external, requests, ruleErrors: results.flatMap((r) => r.ruleErrors) };
+  return {
+    custom,
+    external,
+    requests,
+    serverRequests,
+    ruleErrors: results.flatMap((r) => r.ruleErrors),
+  };
+}
+
+/**
+ * Metrics per API by the `server` label of the adapter's metrics (`default`: --prometheus-url),
+ * every configured server present (at 0 when it gives nothing).
+ */
+function perServerLabel(
+  r: DiscoveryResult,
+  rules: { readonly custom: readonly CompiledRule[]; readonly external: readonly CompiledRule[] },
+): Record<string, { custom: number; external: number }> {
+  const out: Record<string, { custom: number; external: number }> = {};
+  const of = (rule: CompiledRule) =>
+    (out[rule.server?.label ?? DEFAULT_SERVER] ??= { custom: 0, external: 0 });
+  for (const rule of [...rules.custom, ...rules.external]) of(rule);
+  for (const info of r.custom.list()) {
+    const e = r.custom.get(info);
+    if (e) of(e.rule).custom++;
+  }
+  for (const { metric } of r.external.list()) {
+    const e = r.external.get(metric);
+    if (e) of(e.rule).external++;
+  }
+  return out;
 }
 
 /** Metric names per server that answers them, for the log: which server discovery found what on. */
@@ -291,8 +332,9 @@ export class MetricLister {
       // A held result is confirmed only by the very next pass: after a failure Prometheus may
       // have restarted again, so the next drop is held anew.
       this.#held = undefined;
+      const server = failedServerOf(e);
       this.#o.log.error(
-        { err: this.#lastError },
+        { err: this.#lastError, ...(server === undefined ? {} : { server }) },
         "metric discovery failed; keeping the last good list",
       );
       this.#o.onRelist?.("error", performance.now() - t0);
@@ -306,6 +348,7 @@ export class MetricLister {
       durationMs: Math.round(ms),
       requests: r.requests,
       servers: perServer(r),
+      ...(r.serverRequests === undefined ? {} : { serverRequests: r.serverRequests }),
       ...(byTenant.size > 0 ? { tenants: [...byTenant.keys()] } : {}),
     };
     this.#logRuleErrors(r);
@@ -338,7 +381,8 @@ export class MetricLister {
     );
     this.#ready = true;
     this.#o.log.info(fields, "discovered metrics");
-    this.#o.onRelist?.("success", ms, r);
+    const byServer = perServerLabel(r, this.#rules);
+    withDiscoveredByServer(byServer, () => this.#o.onRelist?.("success", ms, r, byServer));
     return true;
   }
 

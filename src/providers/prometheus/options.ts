@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { KcmError } from "../../errors.ts";
+import { DEFAULT_SERVER } from "../../observability/server-label.ts";
 import type { PrometheusErrorKind } from "./errors.ts";
 import type { HttpVerb } from "./request-url.ts";
 
@@ -39,8 +40,22 @@ export interface PrometheusClientOptions {
    * in-flight request. Default 1000; 0 turns coalescing off.
    */
   readonly coalesceWindowMs?: number;
-  /** Called once per HTTP request, for latency metrics. `endpoint` is a path template. */
-  readonly onRequest?: (endpoint: string, durationMs: number, outcome: RequestOutcome) => void;
+  /**
+   * The server's short name in the adapter's own metrics (`server` label): `default` for
+   * `--prometheus-url`, a rule's server's host (and path) otherwise. Comes from the config only, so
+   * its values are bounded.
+   */
+  readonly serverLabel?: string;
+  /**
+   * Called once per HTTP request, for latency metrics. `endpoint` is a path template; `server` is
+   * {@link serverLabel}.
+   */
+  readonly onRequest?: (
+    endpoint: string,
+    durationMs: number,
+    outcome: RequestOutcome,
+    server: string,
+  ) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -67,6 +82,7 @@ export interface ResolvedOptions {
   readonly maxConnections: number;
   readonly coalesceWindowMs: number;
   readonly onRequest: PrometheusClientOptions["onRequest"];
+  readonly serverLabel: string;
 }
 
 function usage(message: string, cause?: unknown): KcmError {
@@ -149,5 +165,7 @@ export async function resolveOptions(o: PrometheusClientOptions): Promise<Resolv
       true,
     ),
     onRequest: o.onRequest,
+    serverLabel:
+      o.serverLabel === undefined || o.serverLabel === "" ? DEFAULT_SERVER : o.serverLabel,
   };
 }
