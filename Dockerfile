@@ -4,13 +4,15 @@
 # Multi-platform: docker buildx build --platform linux/amd64,linux/arm64 … (each platform runs its
 # own npm ci, so esbuild's platform package matches).
 
-# 1. Compile src/ to dist/ (tsc -p tsconfig.build.json).
+# 1. Compile src/ to dist/ (tsc -p tsconfig.build.json), then bundle it to dist/bundle/ (esbuild,
+#    scripts/bundle.mjs), which `serve` starts from.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 # 2. Production dependencies only.

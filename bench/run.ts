@@ -94,6 +94,7 @@ function write(): void {
 execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", OUR_DIST], {
   stdio: "inherit",
 });
+execFileSync(process.execPath, ["scripts/bundle.mjs", OUR_DIST], { stdio: "inherit" });
 mkdirSync(dirname(OUR_BIN), { recursive: true });
 copyFileSync("bin/k8s-custom-metrics.js", OUR_BIN);
 process.stderr.write(

@@ -12,7 +12,11 @@ setFlagsFromString("--no-wasm-tier-up");
 setFlagsFromString("--no-wasm-dynamic-tiering");
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
-if (existsSync(fileURLToPath(compiled))) {
+// `serve` starts from the bundle (scripts/bundle.mjs): a quarter second sooner than from dist/.
+const bundled = new URL("../dist/bundle/main.js", import.meta.url);
+if (process.argv[2] === "serve" && existsSync(fileURLToPath(bundled))) {
+  await import(bundled.href);
+} else if (existsSync(fileURLToPath(compiled))) {
   await import(compiled.href);
 } else {
   await import("tsx/esm");

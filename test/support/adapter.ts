@@ -26,6 +26,8 @@ export interface AdapterOptions {
   readonly extraArgs?: readonly string[];
   /** Wait for /readyz 200 (default true); false for tests of startup failures. */
   readonly waitReady?: boolean;
+  /** Another `bin/k8s-custom-metrics.js` (a built layout); default: this checkout's, from src/. */
+  readonly bin?: string;
 }
 
 export interface RunningAdapter {
@@ -44,7 +46,7 @@ export async function startAdapter(o: AdapterOptions): Promise<RunningAdapter> {
     const port = await freePort();
     const url = `http://127.0.0.1:${String(port)}`;
     const args = [
-      BIN,
+      o.bin ?? BIN,
       "serve",
       `--prometheus-url=${o.prometheusUrl}`,
       `--lister-kubeconfig=${o.kubeconfig}`,
