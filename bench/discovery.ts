@@ -3,7 +3,7 @@
  * Discovery side by side: a real Prometheus backfilled with N series over a few hundred metric
  * names, our adapter and prometheus-adapter v0.12.0 with the same (default) rules against it and
  * the same local API server. For each: time from process start to a complete metric list, the
- * number of metrics listed, and peak RSS (VmHWM). Sizes: BENCH_SIZES (default 10000,100000,1000000).
+ * number of metrics listed, and peak RSS (VmHWM). Sizes: BENCH_SIZES (default 0,10000,100000,1000000).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,7 +21,8 @@ const NAMES = 300;
 
 /** OpenMetrics text: N series spread over NAMES metric names, labelled like cAdvisor and apps. */
 export function seriesText(n: number, at: number): string {
-  const perName = Math.max(1, Math.floor(n / NAMES));
+  // 0 series: time to ready is start-up alone (issue #17 item 3).
+  const perName = n === 0 ? 0 : Math.max(1, Math.floor(n / NAMES));
   const lines: string[] = [];
   for (let m = 0; m < NAMES; m++) {
     const name =
@@ -207,7 +208,7 @@ function table(results: readonly DiscoveryResult[]): string {
 export const discovery: Scenario = {
   name: "discovery",
   async run(ctx) {
-    const sizes = (process.env["BENCH_SIZES"] ?? "10000,100000,1000000").split(",").map(Number);
+    const sizes = (process.env["BENCH_SIZES"] ?? "0,10000,100000,1000000").split(",").map(Number);
     const results = await benchDiscovery(ctx.stateDir, ctx.kubeconfig, sizes);
     return {
       json: results,
