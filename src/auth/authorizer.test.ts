@@ -236,3 +236,196 @@ describe("DelegatingAuthorizer", () => {
     assert.equal(server.sent.length, 2);
   });
 });
+
+describe("refresh ahead (injected clock; refreshDue driven by the test)", () => {
+  /** A server whose answers wait until the test releases them. */
+  function heldServer(answer: () => Answer) {
+    const waiting: (() => void)[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const server: KubeJson & { sent: number } = {
+      sent: 0,
+      json<T>(): Promise<T> {
+        server.sent++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        return new Promise<T>((resolve, reject) => {
+          waiting.push(() => {
+            inFlight--;
+            const a = answer();
+            if (a instanceof Error) reject(a);
+            else resolve({ status: a } as T);
+          });
+        });
+      },
+    };
+    return {
+      server,
+      release: () => {
+        for (const w of waiting.splice(0)) w();
+      },
+      get waiting() {
+        return waiting.length;
+      },
+      get maxInFlight() {
+        return maxInFlight;
+      },
+    };
+  }
+
+  const hpa = (refreshAhead: boolean) => {
+    let now = 0;
+    const server = fakeServer(() => ({ allowed: true }));
+    const a = new DelegatingAuthorizer({ client: server, now: () => now, refreshAhead });
+    return { a, server, at: (t: number) => (now = t) };
+  };
+
+  for (const refreshAhead of [true, false]) {
+    test(`a caller every 15 s with a 10 s TTL, refresh ahead ${refreshAhead ? "on: no request waits after the first" : "off: every request waits"}`, async () => {
+      const { a, at } = hpa(refreshAhead);
+      const decidedBy: string[] = [];
+      for (let t = 0; t <= 60_000; t += 500) {
+        at(t);
+        if (t % 15_000 === 0) decidedBy.push((await a.authorize(alice, podMetric)).decidedBy);
+        if (t % 1_000 === 0) await a.refreshDue(); // the timer's 1 s period
+      }
+      if (refreshAhead) {
+        assert.deepEqual(decidedBy, ["review", "cache", "cache", "cache", "cache"]);
+        assert.equal(a.reviews.get("request"), 1);
+        // About one refresh per 8-9 s, in the background.
+        assert.ok(a.reviews.get("refresh") >= 6 && a.reviews.get("refresh") <= 8);
+      } else {
+        assert.deepEqual(decidedBy, ["review", "review", "review", "review", "review"]);
+        assert.equal(a.reviews.get("request"), 5);
+        assert.equal(a.reviews.get("refresh"), 0);
+      }
+    });
+  }
+
+  test("an answer not asked for within two TTLs is not refreshed and expires as before", async () => {
+    const { a, at } = hpa(true);
+    await a.authorize(alice, podMetric); // at 0
+    for (let t = 1_000; t <= 40_000; t += 1_000) {
+      at(t);
+      await a.refreshDue();
+    }
+    // Refreshed at 8 s and 16 s (last asked at 0, within 20 s), not at 24 s: expired at 26 s.
+    assert.equal(a.reviews.get("refresh"), 2);
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "review");
+  });
+
+  test("a refresh never extends an answer: a revocation is seen within the TTL", async () => {
+    let now = 0;
+    let allow = true;
+    const server = fakeServer(() => ({ allowed: allow }));
+    const a = new DelegatingAuthorizer({ client: server, now: () => now });
+    assert.equal((await a.authorize(alice, podMetric)).allowed, true);
+    let revokedAt: number | undefined;
+    let deniedAt: number | undefined;
+    for (let t = 500; t <= 40_000 && deniedAt === undefined; t += 500) {
+      now = t;
+      if (t === 9_000) {
+        allow = false;
+        revokedAt = t;
+      }
+      if (t % 1_000 === 0) await a.refreshDue();
+      if (!(await a.authorize(alice, podMetric)).allowed) deniedAt = t;
+    }
+    assert.ok(revokedAt !== undefined && deniedAt !== undefined);
+    // The answer refreshed at 8 s (allowed) is the last one given before the revocation: it is
+    // used until 18 s at most. The refresh at 16 s already brings the denial.
+    assert.ok(deniedAt - revokedAt <= 10_000, `denied ${String(deniedAt - revokedAt)} ms after`);
+    assert.equal(deniedAt, 16_000);
+    assert.equal(a.reviews.get("request"), 1);
+  });
+
+  test("an entry whose refresh is late expires; the next request waits for that refresh, no second review", async () => {
+    let now = 0;
+    const held = heldServer(() => ({ allowed: true }));
+    const a = new DelegatingAuthorizer({ client: held.server, now: () => now });
+    const first = a.authorize(alice, podMetric);
+    held.release();
+    await first;
+    now = 8_500;
+    const pass = a.refreshDue(); // sent, not answered
+    assert.equal(held.waiting, 1);
+    now = 9_999;
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "cache");
+    now = 10_000; // expired: the old answer is no longer used
+    const late = a.authorize(alice, podMetric);
+    assert.equal(held.server.sent, 2);
+    held.release();
+    assert.equal(await pass, 1);
+    const d = await late;
+    assert.deepEqual([d.allowed, d.decidedBy], [true, "review"]);
+    assert.equal(held.server.sent, 2);
+    // Stored when it arrived, with the request's use: live until 20 s.
+    now = 19_999;
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "cache");
+  });
+
+  test("a failed refresh is not cached: the entry expires and the next request asks", async () => {
+    let now = 0;
+    let fail = false;
+    const server = fakeServer(() => (fail ? new Error("connection reset") : { allowed: true }));
+    const a = new DelegatingAuthorizer({ client: server, now: () => now, backoff: NO_RETRY });
+    await a.authorize(alice, podMetric);
+    fail = true;
+    now = 8_500;
+    assert.equal(await a.refreshDue(), 1);
+    now = 9_999;
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "cache");
+    now = 10_000;
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "error");
+    assert.deepEqual([a.reviews.get("request"), a.reviews.get("refresh")], [2, 1]);
+  });
+
+  test("denials are refreshed too, for the unauthorized TTL", async () => {
+    let now = 0;
+    const server = fakeServer(() => ({ allowed: false }));
+    const a = new DelegatingAuthorizer({
+      client: server,
+      now: () => now,
+      authorizedTtlMs: 60_000,
+      unauthorizedTtlMs: 5_000,
+    });
+    await a.authorize(alice, podMetric);
+    now = 3_999;
+    assert.equal(await a.refreshDue(), 0);
+    now = 4_000; // lead: 1 s of 5 s
+    assert.equal(await a.refreshDue(), 1);
+    now = 8_999;
+    assert.equal((await a.authorize(alice, podMetric)).decidedBy, "cache");
+  });
+
+  test("refreshes run at most refreshConcurrency at a time", async () => {
+    let now = 0;
+    const held = heldServer(() => ({ allowed: true }));
+    const a = new DelegatingAuthorizer({
+      client: held.server,
+      now: () => now,
+      refreshConcurrency: 3,
+    });
+    const users = Array.from({ length: 10 }, (_, i) => ({ ...alice, name: `u${String(i)}` }));
+    const firsts = users.map((u) => a.authorize(u, podMetric));
+    held.release();
+    await Promise.all(firsts);
+    now = 8_500;
+    const pass = a.refreshDue();
+    for (let i = 0; i < 20 && held.waiting > 0; i++) {
+      assert.ok(held.waiting <= 3, `${String(held.waiting)} refreshes at once`);
+      held.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await pass, 10);
+    assert.equal(held.maxInFlight, 10); // the first requests, not the refreshes
+    assert.equal(a.reviews.get("refresh"), 10);
+  });
+
+  test("refreshAhead false: refreshDue sends nothing", async () => {
+    const { a, at } = hpa(false);
+    await a.authorize(alice, podMetric);
+    at(8_500);
+    assert.equal(await a.refreshDue(), 0);
+  });
+});

@@ -5,7 +5,7 @@
  *
  * - {@link DelegatedAuth.create}`(options)` → reads the auth ConfigMap (unless skipped), builds
  *   the authenticators and the authorizer; `.authenticateAndAuthorize(req)` is the whole filter
- *   chain for one request; `.close()` stops the ConfigMap refresh.
+ *   chain for one request; `.close()` stops the ConfigMap refresh and the authorizer's refresh.
  * - auth/types: `UserInfo`, `AuthRequest` (headers, peer certificates, method, parsed target).
  * - auth/headers: `headersFromRaw(rawHeaders)` keeps repeated headers apart.
  * - auth/peer-certificates: `peerCertificates(tlsSocket)` → the client chain, leaf first.
@@ -43,6 +43,7 @@ import {
   type RequestAttributes,
 } from "./request-attributes.ts";
 import type { Backoff } from "./retry.ts";
+import type { ReviewCounter } from "./review-counter.ts";
 import { TokenReviewAuthenticator } from "./token-review-authenticator.ts";
 import type { AuthRequest, Clock, KubeJson, UserInfo } from "./types.ts";
 
@@ -66,6 +67,15 @@ export interface DelegatedAuthOptions {
   readonly authorizedTtlMs?: number | undefined;
   /** `--authorization-webhook-cache-unauthorized-ttl`, default 10 s. */
   readonly unauthorizedTtlMs?: number | undefined;
+  /**
+   * Refresh cached authorization answers in use before they expire (auth/authorizer); default
+   * true.
+   */
+  readonly authorizationRefreshAhead?: boolean | undefined;
+  /** Counts SubjectAccessReviews sent; default the authorizer's own. */
+  readonly subjectAccessReviews?: ReviewCounter | undefined;
+  /** Counts TokenReviews sent; default the authenticator's own. */
+  readonly tokenReviews?: ReviewCounter | undefined;
   /** ConfigMap re-read period, default 30 s. */
   readonly configRefreshMs?: number | undefined;
   readonly log?: Logger | undefined;
@@ -148,6 +158,7 @@ export class DelegatedAuth {
     const tokenReview = new TokenReviewAuthenticator({
       client: o.authenticationClient,
       cacheTtlMs: o.tokenCacheTtlMs,
+      counter: o.tokenReviews,
       now: o.now,
       backoff: o.backoff,
     });
@@ -163,6 +174,8 @@ export class DelegatedAuth {
       alwaysAllowPaths: o.alwaysAllowPaths,
       authorizedTtlMs: o.authorizedTtlMs,
       unauthorizedTtlMs: o.unauthorizedTtlMs,
+      refreshAhead: o.authorizationRefreshAhead,
+      counter: o.subjectAccessReviews,
       now: o.now,
       backoff: o.backoff,
     });
@@ -205,7 +218,9 @@ export class DelegatedAuth {
     return { ok: true, user: authn.user, attributes, method: authn.method, decision };
   }
 
+  /** Stops the ConfigMap refresh and the authorizer's refresh timer. */
   close(): void {
     this.config.stop();
+    this.authorizer.close();
   }
 }

@@ -4,10 +4,16 @@
  * cached by token: both verdicts for the same TTL, errors not at all. Mirrors k8s.io/apiserver
  * pkg/authentication/request/bearertoken/bearertoken.go,
  * plugin/pkg/authenticator/token/webhook/webhook.go and pkg/authentication/token/cache.
+ *
+ * No refresh ahead here (unlike the authorizer's cache): refreshing a token's review in the
+ * background would need the raw token kept in memory for as long as its entry lives, and the
+ * cache is keyed by a hash so that it is not. The aggregator's requests (the HPA path) carry a
+ * front-proxy certificate, not a token, so they never reach this cache.
  */
 import { createHash } from "node:crypto";
 import { firstHeaderValue } from "./headers.ts";
 import { DEFAULT_WEBHOOK_BACKOFF, withRetry, type Backoff } from "./retry.ts";
+import { ReviewCounter } from "./review-counter.ts";
 import { TtlCache } from "./ttl-cache.ts";
 import type { AuthHeaders, AuthenticatorAttempt, Clock, KubeJson, UserInfo } from "./types.ts";
 
@@ -26,6 +32,8 @@ export interface TokenReviewAuthenticatorOptions {
   readonly cacheTtlMs?: number | undefined;
   /** Audiences to ask for; empty means the API server's own. */
   readonly audiences?: readonly string[] | undefined;
+  /** Counts the TokenReviews sent (all `request`); default a counter of its own. */
+  readonly counter?: ReviewCounter | undefined;
   readonly now?: Clock | undefined;
   readonly backoff?: Backoff | undefined;
 }
@@ -49,17 +57,18 @@ export class TokenReviewAuthenticator {
   readonly #o: TokenReviewAuthenticatorOptions;
   readonly #cache: TtlCache<Verdict>;
   readonly #ttlMs: number;
-  #reviews = 0;
+  readonly #counter: ReviewCounter;
 
   constructor(o: TokenReviewAuthenticatorOptions) {
     this.#o = o;
     this.#ttlMs = o.cacheTtlMs ?? 10_000;
     this.#cache = new TtlCache<Verdict>(4096, o.now ?? Date.now);
+    this.#counter = o.counter ?? new ReviewCounter();
   }
 
   /** How many TokenReviews were sent (cache misses), for tests and metrics. */
   get reviewsSent(): number {
-    return this.#reviews;
+    return this.#counter.total;
   }
 
   async authenticate(headers: AuthHeaders): Promise<AuthenticatorAttempt> {
@@ -89,7 +98,7 @@ export class TokenReviewAuthenticator {
   }
 
   async #send(token: string): Promise<TokenReviewStatus> {
-    this.#reviews++;
+    this.#counter.inc("request");
     const spec: { token: string; audiences?: string[] } = { token };
     if (this.#o.audiences && this.#o.audiences.length > 0) spec.audiences = [...this.#o.audiences];
     const body = { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec };

@@ -19,6 +19,7 @@ test("defaults: health paths open, 10s caches, the lister's kubeconfig", () => {
     alwaysAllowPaths: ["/healthz", "/readyz", "/livez"],
     authorizedTtlMs: 10_000,
     unauthorizedTtlMs: 10_000,
+    refreshAhead: true,
   });
   const own = values("/lister", "--authorization-kubeconfig=/authz");
   assert.equal(validateAuthorization(own, true).kubeconfig, "/authz");
@@ -37,4 +38,14 @@ test("a * before the end of a path is refused when authorization is in use", () 
   assert.deepEqual(validateAuthorization(bad, false).alwaysAllowPaths, ["/healthz", "/a*b"]);
   const prefix = values(undefined, "--authorization-always-allow-paths=/debug/*");
   assert.deepEqual(validateAuthorization(prefix, true).alwaysAllowPaths, ["/debug/*"]);
+});
+
+test("refresh ahead is on by default; --authorization-webhook-cache-refresh-ahead=false turns it off", () => {
+  const off = values(undefined, "--authorization-webhook-cache-refresh-ahead=false");
+  assert.equal(validateAuthorization(off, true).refreshAhead, false);
+  const on = values(undefined, "--authorization-webhook-cache-refresh-ahead");
+  assert.equal(validateAuthorization(on, true).refreshAhead, true);
+  // A `serve` that does not declare the flag: on.
+  const undeclared = { ...values(undefined), authorizationWebhookCacheRefreshAhead: undefined };
+  assert.equal(validateAuthorization(undeclared, true).refreshAhead, true);
 });

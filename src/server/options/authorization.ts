@@ -6,7 +6,7 @@
 import { Option } from "@commander-js/extra-typings";
 import { alwaysAllowPathMatcher } from "../../auth/always-allow-paths.ts";
 import { KcmError } from "../../errors.ts";
-import { duration, list } from "./parsers.ts";
+import { bool, duration, list } from "./parsers.ts";
 
 export const authorizationFlags = {
   kubeconfig: () =>
@@ -32,6 +32,13 @@ export const authorizationFlags = {
     )
       .argParser(duration)
       .default(10_000, "10s"),
+  refreshAhead: () =>
+    new Option(
+      "--authorization-webhook-cache-refresh-ahead [bool]",
+      "ours: ask again, in the background, for cached answers still in use shortly before they expire (each answer is still used at most its TTL); --authorization-webhook-cache-refresh-ahead=false: only on a miss",
+    )
+      .argParser(bool)
+      .default(true),
 };
 
 export interface AuthorizationFlagValues {
@@ -39,6 +46,8 @@ export interface AuthorizationFlagValues {
   readonly authorizationAlwaysAllowPaths: readonly string[];
   readonly authorizationWebhookCacheAuthorizedTtl: number;
   readonly authorizationWebhookCacheUnauthorizedTtl: number;
+  /** Absent where `serve` does not declare the flag: on. */
+  readonly authorizationWebhookCacheRefreshAhead?: boolean | undefined;
   /** Shared with the kube group: the fallback kubeconfig. */
   readonly listerKubeconfig?: string | undefined;
 }
@@ -49,6 +58,8 @@ export interface AuthorizationConfig {
   readonly alwaysAllowPaths: readonly string[];
   readonly authorizedTtlMs: number;
   readonly unauthorizedTtlMs: number;
+  /** Refresh cached answers in use before they expire (auth/authorizer). */
+  readonly refreshAhead: boolean;
 }
 
 /**
@@ -76,5 +87,6 @@ export function validateAuthorization(
     alwaysAllowPaths: v.authorizationAlwaysAllowPaths,
     authorizedTtlMs: v.authorizationWebhookCacheAuthorizedTtl,
     unauthorizedTtlMs: v.authorizationWebhookCacheUnauthorizedTtl,
+    refreshAhead: v.authorizationWebhookCacheRefreshAhead ?? true,
   };
 }
