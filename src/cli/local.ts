@@ -11,6 +11,41 @@ import { KUBE_VERSION, ensureKubeBinaries } from "../harness/kube-binaries.ts";
 // The harness (and @kubernetes/client-node, which the node agent uses) loads only when a
 // `local` command runs, so `serve` starts without it.
 const cluster = () => import("../harness/cluster.ts");
+const playground = () => import("../harness/playground.ts");
+
+const KINDS =
+  "ours (k8s-custom-metrics), upstream (prometheus-adapter v0.12.0, built from source once and cached) or none";
+
+function adapterKind(v: string): "ours" | "upstream" | "none" {
+  if (v === "ours" || v === "upstream" || v === "none") return v;
+  throw new InvalidArgumentError("expected ours, upstream or none");
+}
+
+function number(min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a number from ${String(min)} to ${String(max)}`);
+    }
+    return n;
+  };
+}
+
+/**
+ * `--adapter` and `--config` of `local up`: `--config` alone means ours; an adapter without a
+ * config takes examples/adapter-config.yaml. Refused as KCM_ERR_USAGE before anything starts.
+ */
+function upAdapterChoice(
+  adapter: "ours" | "upstream" | "none" | undefined,
+  config: string | undefined,
+  defaultConfig: string,
+): { kind: "ours" | "upstream" | "none"; config?: string } {
+  if (adapter === "none" && config !== undefined) {
+    throw new KcmError("KCM_ERR_USAGE", "--config goes with --adapter ours or upstream, not none");
+  }
+  const kind = adapter ?? (config === undefined ? "none" : "ours");
+  return kind === "none" ? { kind } : { kind, config: config ?? defaultConfig };
+}
 
 function int(min: number, max: number) {
   return (v: string): number => {
@@ -67,9 +102,35 @@ export function localCommand(): Command {
       300,
     )
     .option("--scrape-interval <seconds>", "Prometheus scrape interval", int(1, 60), 5)
+    .option(
+      "--adapter <kind>",
+      `the adapter registered behind the aggregator once the cluster is up: ${KINDS}; default none, or ours when --config is given`,
+      adapterKind,
+    )
+    .option(
+      "--config <file>",
+      "the adapter's prometheus-adapter config file (default with --adapter: examples/adapter-config.yaml); checked before the cluster starts",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  local up                                          # the cluster alone, no adapter (as before)
+  local up --config my-adapter-config.yaml          # and k8s-custom-metrics with your config
+  local up --adapter upstream --config my.yaml      # and prometheus-adapter v0.12.0 instead
+Swap it later without taking the cluster down: local adapter --help`,
+    )
     .action(async (o) => {
       const t0 = Date.now();
-      const { up, envLines } = await cluster();
+      const [{ up, envLines }, pg, { DEFAULT_ADAPTER_CONFIG }] = await Promise.all([
+        cluster(),
+        playground(),
+        import("../harness/adapter-process.ts"),
+      ]);
+      const choice = upAdapterChoice(o.adapter, o.config, DEFAULT_ADAPTER_CONFIG);
+      // A bad config (or a failing upstream build) stops here, before anything starts.
+      if (choice.config !== undefined) await pg.checkConfig(choice.config);
+      if (choice.kind === "upstream") await pg.ensureUpstreamBinary(progress);
       const info = await up(
         {
           stateDir: o.stateDir,
@@ -84,6 +145,17 @@ export function localCommand(): Command {
       progress(
         `local cluster (Kubernetes ${info.kubernetesVersion}) is up in ${((Date.now() - t0) / 1000).toFixed(1)}s`,
       );
+      await pg.clearAdapterChoice(o.stateDir);
+      if (choice.kind !== "none") {
+        try {
+          progress(pg.describeChoice(await pg.swapAdapter(info, choice, progress)));
+        } catch (e) {
+          progress(
+            `the cluster stays up without an adapter: try again with local adapter, or stop it with local down --state-dir ${o.stateDir}`,
+          );
+          throw e;
+        }
+      }
       process.stdout.write(`${envLines(info).join("\n")}\n`);
     });
 
@@ -104,9 +176,10 @@ export function localCommand(): Command {
     .option(...stateDirOption())
     .option("-o, --output <format>", "text or json", "text")
     .action(async (o) => {
-      const [{ status }, { componentLine }] = await Promise.all([
+      const [{ status }, { componentLine }, pg] = await Promise.all([
         cluster(),
         import("../harness/status-view.ts"),
+        playground(),
       ]);
       const s = await status(o.stateDir);
       if (o.output === "json") {
@@ -120,8 +193,10 @@ export function localCommand(): Command {
       }
       const now = Date.now();
       for (const c of s.components) process.stdout.write(`${componentLine(c, now)}\n`);
-      if (s.info)
+      if (s.info) {
         process.stdout.write(`apiserver ${s.info.server}\nprometheus ${s.info.prometheusUrl}\n`);
+        process.stdout.write(`${pg.describeChoice(await pg.readAdapterChoice(o.stateDir))}\n`);
+      }
       process.stdout.write(`logs: ${s.logs}\n`);
       if (s.components.some((c) => !c.alive)) process.exitCode = 1;
     });
@@ -164,6 +239,165 @@ export function localCommand(): Command {
         { stateDir: o.stateDir, portBase: o.portBase, exitAfterSeconds: o.exitAfter, keep: o.keep },
         progress,
       );
+    });
+
+  local
+    .command("adapter")
+    .description(
+      "swap the adapter registered behind the aggregator of the running cluster (ours, prometheus-adapter, none) or restart it with another config; the rest of the cluster keeps running",
+    )
+    .option(...stateDirOption())
+    .option(
+      "--adapter <kind>",
+      `${KINDS}; default: the one running now (ours if none runs)`,
+      adapterKind,
+    )
+    .option(
+      "--config <file>",
+      "its prometheus-adapter config file; default: the one it runs with now (examples/adapter-config.yaml if none); checked first, a bad one changes nothing",
+    )
+    .option("--show", "only print which adapter serves, with which config", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  local adapter --config my-adapter-config.yaml     # ours, restarted with this config
+  local adapter --adapter upstream                  # prometheus-adapter v0.12.0, same config
+  local adapter --adapter none                      # unregister: no metrics APIs served
+  local adapter --show
+Exit status: 0 once every APIService the config serves is Available; 1 with one error line.`,
+    )
+    .action(async (o) => {
+      const [{ readClusterInfo }, pg, { DEFAULT_ADAPTER_CONFIG }] = await Promise.all([
+        cluster(),
+        playground(),
+        import("../harness/adapter-process.ts"),
+      ]);
+      const info = await readClusterInfo(o.stateDir);
+      if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
+      const now = await pg.readAdapterChoice(o.stateDir);
+      if (o.show) {
+        process.stdout.write(`${pg.describeChoice(now)}\n`);
+        return;
+      }
+      const kind = o.adapter ?? (now === undefined || now.kind === "none" ? "ours" : now.kind);
+      if (kind === "none" && o.config !== undefined) {
+        throw new KcmError(
+          "KCM_ERR_USAGE",
+          "--config goes with --adapter ours or upstream, not none",
+        );
+      }
+      const config =
+        kind === "none" ? undefined : (o.config ?? now?.config ?? DEFAULT_ADAPTER_CONFIG);
+      const t0 = Date.now();
+      const c = await pg.swapAdapter(
+        info,
+        { kind, ...(config === undefined ? {} : { config }) },
+        progress,
+      );
+      progress(`done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      process.stdout.write(`${pg.describeChoice(c)}\n`);
+    });
+
+  local
+    .command("watch")
+    .description(
+      "live view of every HPA in the running cluster: metric against target in human units, replicas, conditions, with sparklines over time",
+    )
+    .option(...stateDirOption())
+    .option("-n, --namespace <ns>", "only this namespace (default: all)")
+    .option("--interval <seconds>", "seconds between redraws", int(1, 300), 2)
+    .option(
+      "--exit-after <seconds>",
+      "stop by itself after this many seconds (0: run until Ctrl-C)",
+      int(0, 86400),
+      0,
+    )
+    .option("--pods", "list the pods too", false)
+    .addHelpText(
+      "after",
+      "\nOn a terminal the view redraws in place; piped, each frame follows the last after a `--- <time>` line.",
+    )
+    .action(async (o) => {
+      const { runWatch } = await import("../harness/playground-watch.ts");
+      await runWatch({
+        stateDir: o.stateDir,
+        ...(o.namespace === undefined ? {} : { namespace: o.namespace }),
+        intervalSeconds: o.interval,
+        exitAfterSeconds: o.exitAfter,
+        pods: o.pods,
+      });
+    });
+
+  local
+    .command("gauge")
+    .description(
+      "set a gauge of the demo workload (image k8s-custom-metrics/demo-app) so its sum over a Deployment's pods is VALUE: VALUE on the oldest Ready pod, 0 on the others",
+    )
+    .argument("<name>", "the gauge: queue_depth (the External metric of examples/external)")
+    .argument("<value>", "its value (a number, 0 or more)", number(0, 1e12))
+    .option(...stateDirOption())
+    .option("-n, --namespace <ns>", "the Deployment's namespace", "default")
+    .option("--deployment <name>", "the demo-app Deployment", "queue-worker")
+    .addHelpText(
+      "after",
+      `
+Example: local gauge queue_depth 25     # examples/external's HPA (10 per pod) goes to 3 replicas
+         local gauge queue_depth 0      # and back to 1 after its downscale stabilization`,
+    )
+    .action(async (name, value, o) => {
+      const [{ readClusterInfo }, pg] = await Promise.all([cluster(), playground()]);
+      const info = await readClusterInfo(o.stateDir);
+      if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
+      const set = await pg.setGauge(info, {
+        namespace: o.namespace,
+        deployment: o.deployment,
+        gauge: name,
+        value,
+      });
+      for (const s of set) {
+        process.stdout.write(`${o.namespace}/${s.pod} ${name}=${String(s.value)}\n`);
+      }
+    });
+
+  local
+    .command("load")
+    .description(
+      "send bounded HTTP load to a Deployment's Ready pods (loopback only): a fixed rate for a fixed time, then it stops by itself",
+    )
+    .argument("<deployment>", "the Deployment whose pods get the requests")
+    .option(...stateDirOption())
+    .option("-n, --namespace <ns>", "the Deployment's namespace", "default")
+    .option("--rate <n>", "requests per second, round-robin over the pods", number(0.1, 1000), 20)
+    .option("--duration <seconds>", "how long; it stops by itself then", int(1, 600), 60)
+    .option("--port <n>", "the pods' port", int(1, 65535), 8080)
+    .option("--path <path>", "the request path", "/")
+    .addHelpText(
+      "after",
+      `
+Example: local load demo-app --rate 20 --duration 90   # examples/requests-per-second's HPA scales up
+Ctrl-C stops it early. Prints the requests sent and failed; exit 0.`,
+    )
+    .action(async (deployment, o) => {
+      const [{ readClusterInfo }, pg] = await Promise.all([cluster(), playground()]);
+      const info = await readClusterInfo(o.stateDir);
+      if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
+      if (!o.path.startsWith("/")) {
+        throw new KcmError("KCM_ERR_USAGE", `--path ${o.path}: expected a path starting with /`);
+      }
+      const r = await pg.loadDeployment(
+        info,
+        {
+          namespace: o.namespace,
+          deployment,
+          ratePerSecond: o.rate,
+          durationSeconds: o.duration,
+          port: o.port,
+          path: o.path,
+        },
+        progress,
+      );
+      process.stdout.write(`sent ${String(r.sent)} requests, ${String(r.failed)} failed\n`);
     });
 
   local

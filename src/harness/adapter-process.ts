@@ -82,6 +82,36 @@ export async function apiServiceAvailability(
   return out;
 }
 
+/**
+ * Waits until the aggregator's availability controller reports every one of `apiServices`
+ * Available (it probes each); `context` ends the timeout's message (where the log is).
+ */
+export async function waitForApiServices(
+  info: ClusterInfo,
+  apiServices: readonly ApiServiceSpec[],
+  context: string,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const avail = await apiServiceAvailability(info);
+    const ours = apiServices.map(
+      (a) => [`${a.version}.${a.group}`, avail.get(`${a.version}.${a.group}`)] as const,
+    );
+    if (ours.every(([, s]) => s?.status === "True")) return;
+    if (Date.now() > deadline) {
+      const why = ours
+        .map(([n, s]) => `${n}: ${s?.status ?? "missing"} ${s?.reason ?? ""} ${s?.message ?? ""}`)
+        .join("; ");
+      throw new KcmError(
+        "KCM_ERR_COMPONENT_TIMEOUT",
+        `the adapter's APIServices did not become Available: ${why}; ${context}`,
+      );
+    }
+    await sleep(500);
+  }
+}
+
 export async function startAdapter(
   info: ClusterInfo,
   o: AdapterProcessOptions = {},
@@ -127,24 +157,6 @@ export async function startAdapter(
   });
   const published = o.apiServices ?? API_SERVICES;
   await publishApiServices(info, reg, o.apiServices);
-  // The aggregator's availability controller probes every APIService; wait for all of them.
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const avail = await apiServiceAvailability(info);
-    const ours = published.map(
-      (a) => [`${a.version}.${a.group}`, avail.get(`${a.version}.${a.group}`)] as const,
-    );
-    if (ours.every(([, s]) => s?.status === "True")) break;
-    if (Date.now() > deadline) {
-      const why = ours
-        .map(([n, s]) => `${n}: ${s?.status ?? "missing"} ${s?.reason ?? ""} ${s?.message ?? ""}`)
-        .join("; ");
-      throw new KcmError(
-        "KCM_ERR_COMPONENT_TIMEOUT",
-        `the adapter's APIServices did not become Available: ${why}; adapter log ${running.log}`,
-      );
-    }
-    await sleep(500);
-  }
+  await waitForApiServices(info, published, `adapter log ${running.log}`);
   return { ...reg, pid: running.pid, log: running.log };
 }

@@ -9,12 +9,19 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseQuantity } from "../apimachinery/quantity.ts";
 import { KcmError } from "../errors.ts";
 import { KubeClient } from "../kube/client.ts";
 import { startAdapter } from "./adapter-process.ts";
 import { down, readClusterInfo, up } from "./cluster.ts";
-import { renderDemo, type HpaSnapshot, type PodSnapshot } from "./demo-view.ts";
+import {
+  hpaSnapshot,
+  recordHistory,
+  renderDemo,
+  type History,
+  type HpaJson,
+  type HpaSnapshot,
+  type PodSnapshot,
+} from "./demo-view.ts";
 import type { Progress } from "./kube-binaries.ts";
 import { startLoad, type LoadRun } from "./load.ts";
 
@@ -50,62 +57,41 @@ export function missingPrerequisites(): string[] {
   }).map(([cmd, how]) => `${cmd}: ${how}`);
 }
 
-interface HpaJson {
-  metadata: { namespace: string; name: string };
-  spec: {
-    scaleTargetRef: { kind: string; name: string };
-    minReplicas?: number;
-    maxReplicas: number;
-    metrics?: {
-      type: string;
-      pods?: { metric: { name: string }; target: { averageValue?: string } };
-      external?: { metric: { name: string }; target: { averageValue?: string; value?: string } };
-    }[];
-  };
+export interface PodJson {
+  metadata: { namespace: string; name: string; labels?: Record<string, string> };
   status: {
-    currentReplicas?: number;
-    desiredReplicas?: number;
-    currentMetrics?: {
-      type: string;
-      pods?: { current: { averageValue?: string } };
-      external?: { current: { averageValue?: string; value?: string } };
-    }[];
-    conditions?: { type: string; status: string; reason: string }[];
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
   };
 }
 
-function quantityNumber(q: string | undefined): number {
-  try {
-    return q ? parseQuantity(q).toNumber() : 0;
-  } catch {
-    return 0;
-  }
+/**
+ * One read of the cluster for the live views: every HPA (of `namespace`, or all) and every pod.
+ * A failed read is an empty list: the view keeps redrawing while the API server restarts.
+ */
+export async function pollCluster(
+  api: KubeClient,
+  namespace?: string,
+): Promise<{ hpas: HpaSnapshot[]; pods: PodJson[] }> {
+  const ns = namespace === undefined ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
+  const [hpas, pods] = await Promise.all([
+    api
+      .json<{ items: HpaJson[] }>("GET", `/apis/autoscaling/v2${ns}/horizontalpodautoscalers`)
+      .catch(() => ({ items: [] })),
+    api.json<{ items: PodJson[] }>("GET", `/api/v1${ns}/pods`).catch(() => ({ items: [] })),
+  ]);
+  return { hpas: hpas.items.map(hpaSnapshot), pods: pods.items };
 }
 
-function snapshot(h: HpaJson): HpaSnapshot {
-  const spec = h.spec.metrics?.[0];
-  const cur = h.status.currentMetrics?.[0];
-  return {
-    namespace: h.metadata.namespace,
-    name: h.metadata.name,
-    target: `${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`,
-    metric: spec?.pods?.metric.name ?? spec?.external?.metric.name ?? spec?.type ?? "",
-    current:
-      cur?.pods?.current.averageValue ??
-      cur?.external?.current.averageValue ??
-      cur?.external?.current.value ??
-      "",
-    targetValue:
-      spec?.pods?.target.averageValue ??
-      spec?.external?.target.averageValue ??
-      spec?.external?.target.value ??
-      "",
-    replicas: h.status.currentReplicas ?? 0,
-    desired: h.status.desiredReplicas ?? 0,
-    min: h.spec.minReplicas ?? 1,
-    max: h.spec.maxReplicas,
-    conditions: (h.status.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.reason}`),
-  };
+export function podSnapshots(pods: readonly PodJson[]): PodSnapshot[] {
+  return pods.map((p) => ({
+    namespace: p.metadata.namespace,
+    name: p.metadata.name,
+    phase: p.status.phase ?? "",
+    ready: p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+    ip: p.status.podIP ?? "",
+  }));
 }
 
 /** The queue-depth scenario: set on one queue-worker pod; the External metric sums all pods. */
@@ -160,7 +146,7 @@ class QueueDriver {
 }
 
 /** Whether a stream can still be written to; its EPIPE no longer ends the process. */
-function guardOutput(stream: NodeJS.WriteStream): { open: () => boolean } {
+export function guardOutput(stream: NodeJS.WriteStream): { open: () => boolean } {
   let open = true;
   stream.removeAllListeners("error");
   stream.on("error", () => {
@@ -246,7 +232,7 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
       ]);
     }
     say(`ready in ${String(Math.round((Date.now() - t0) / 1000))}s; live view follows`);
-    const history = new Map<string, { value: number; replicas: number }[]>();
+    const history: History = new Map();
     const started = Date.now();
     let loadState =
       "starts 30s after the demo comes up: 20 requests/s to the demo-app pods for 90s";
@@ -259,7 +245,7 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
       'kubectl get --raw "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth"',
       "kubectl get apiservices | grep metrics",
       `Prometheus: ${cluster.prometheusUrl}/graph?g0.expr=memory_usage_bytes`,
-      `queue depth by hand: curl -X PUT "http://<queue-worker pod IP>:8080/queue?depth=25"`,
+      `queue depth by hand: k8s-custom-metrics local gauge queue_depth 25 --state-dir ${cluster.stateDir}`,
     ];
     let queueState = `queue depth ${String(QUEUE_DEPTH)} from ${String(QUEUE_AT_S)}s for ${String(QUEUE_FOR_S)}s (the External HPA's target is 10 per pod)`;
     for (;;) {
@@ -286,25 +272,9 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
           loadState = `stopped after ${String(load?.sent() ?? 0)} requests; demo-app scales down after its 30s stabilization window`;
         });
       }
-      const [hpas, pods] = await Promise.all([
-        api
-          .json<{ items: HpaJson[] }>("GET", "/apis/autoscaling/v2/horizontalpodautoscalers")
-          .catch(() => ({ items: [] })),
-        api
-          .json<{
-            items: {
-              metadata: { namespace: string; name: string; labels?: Record<string, string> };
-              status: {
-                phase?: string;
-                podIP?: string;
-                conditions?: { type: string; status: string }[];
-              };
-            }[];
-          }>("GET", "/api/v1/pods")
-          .catch(() => ({ items: [] })),
-      ]);
+      const { hpas: snaps, pods } = await pollCluster(api);
       const ips = (app: string) =>
-        pods.items
+        pods
           .filter(
             (p) =>
               p.metadata.labels?.["app"] === app &&
@@ -314,20 +284,8 @@ export async function runDemo(o: DemoOptions, progress: Progress): Promise<void>
           .map((p) => p.status.podIP ?? "");
       podIps = ips("demo-app");
       queueIps = ips("queue-worker");
-      const snaps = hpas.items.map(snapshot);
-      for (const s of snaps) {
-        const key = `${s.namespace}/${s.name}`;
-        const h = history.get(key) ?? [];
-        h.push({ value: quantityNumber(s.current), replicas: s.replicas });
-        history.set(key, h.slice(-60));
-      }
-      const podSnaps: PodSnapshot[] = pods.items.map((p) => ({
-        namespace: p.metadata.namespace,
-        name: p.metadata.name,
-        phase: p.status.phase ?? "",
-        ready: p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
-        ip: p.status.podIP ?? "",
-      }));
+      recordHistory(history, snaps);
+      const podSnaps = podSnapshots(pods);
       const text = renderDemo({
         kubernetesVersion: cluster.kubernetesVersion,
         elapsedSeconds: elapsed,

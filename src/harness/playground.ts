@@ -1,0 +1,408 @@
+/**
+ * @module harness/playground
+ * "Try your prometheus-adapter config locally": which adapter the local cluster's aggregator sends
+ * the metrics APIs to (ours, prometheus-adapter v0.12.0, or none), swapped in a running cluster;
+ * the demo workload's gauges set by hand; bounded HTTP load at a Deployment's pods.
+ *
+ * Either adapter runs as the supervised component `adapter` on the cluster's adapter port, with
+ * the registration's serving certificate and service-account kubeconfig (deploy/base's
+ * permissions), so `local status` shows it and `local down` stops it. The APIServices of the API
+ * groups the adapter does not serve with this config are deleted, as a real deployment would not
+ * register them (no `rules`: no custom.metrics.k8s.io; prometheus-adapter without
+ * `resourceRules`: no metrics.k8s.io).
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import type { AdapterConfig } from "../config/schema.ts";
+import { loadConfig } from "../config/load.ts";
+import { KcmError } from "../errors.ts";
+import { startAdapter, waitForApiServices } from "./adapter-process.ts";
+import {
+  API_SERVICES,
+  loopbackObjects,
+  publishApiServices,
+  registerAdapter,
+  type ApiServiceSpec,
+} from "./adapter-registration.ts";
+import type { ClusterInfo } from "./cluster.ts";
+import { ensureGoBinary, goBinaryPath, type GoProgram } from "./go-build.ts";
+import type { Progress } from "./kube-binaries.ts";
+import { isLoopback, startLoad } from "./load.ts";
+import { statePaths } from "./paths.ts";
+import { returns200 } from "./probe.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const exec = promisify(execFile);
+
+export const ADAPTER_KINDS = ["ours", "upstream", "none"] as const;
+export type AdapterKind = (typeof ADAPTER_KINDS)[number];
+
+/** The component name both adapters run under (the one `local down` and the tests know). */
+const COMPONENT = "adapter";
+
+export const UPSTREAM_PROGRAM: GoProgram = {
+  name: "prometheus-adapter",
+  module: "sigs.k8s.io/prometheus-adapter",
+  pkg: "cmd/adapter",
+  version: "v0.12.0",
+  binary: "adapter",
+  goVersion: "1.22.1",
+};
+
+/** What runs behind the aggregator, as recorded by the last `local up --adapter`/`local adapter`. */
+export interface AdapterChoice {
+  readonly kind: AdapterKind;
+  /** Absolute path of the config file; absent for `none`. */
+  readonly config?: string;
+  /** The APIServices pointed at it. */
+  readonly apiServices: readonly string[];
+  readonly since: string;
+}
+
+function choiceFile(stateDir: string): string {
+  return join(statePaths(stateDir).root, "adapter", "playground.json");
+}
+
+export async function readAdapterChoice(stateDir: string): Promise<AdapterChoice | undefined> {
+  const f = choiceFile(stateDir);
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(await readFile(f, "utf8")) as AdapterChoice;
+}
+
+/** One line for `local status` and `local adapter`. */
+export function describeChoice(c: AdapterChoice | undefined): string {
+  if (!c || c.kind === "none") return "adapter: none registered";
+  const who =
+    c.kind === "ours" ? "k8s-custom-metrics" : `prometheus-adapter ${UPSTREAM_PROGRAM.version}`;
+  return `adapter: ${who} with ${c.config ?? "?"}; serves ${c.apiServices.join(", ") || "nothing"}`;
+}
+
+export function parseAdapterKind(v: string): AdapterKind {
+  if ((ADAPTER_KINDS as readonly string[]).includes(v)) return v as AdapterKind;
+  throw new KcmError(
+    "KCM_ERR_USAGE",
+    `--adapter ${v}: expected one of ${ADAPTER_KINDS.join(", ")}`,
+  );
+}
+
+/**
+ * The config checked before anything is stopped or started: a file that does not load is a
+ * `file:line:col` KCM_ERR_CONFIG, and the running adapter is left as it is.
+ */
+export async function checkConfig(path: string): Promise<AdapterConfig> {
+  return loadConfig(resolve(path));
+}
+
+/** The APIServices an adapter of `kind` serves with `cfg` (upstream's rules, which ours follows). */
+export function servedApiServices(kind: AdapterKind, cfg: AdapterConfig): ApiServiceSpec[] {
+  if (kind === "none") return [];
+  return API_SERVICES.filter((a) => {
+    if (a.group === "custom.metrics.k8s.io") return (cfg.rules?.length ?? 0) > 0;
+    if (a.group === "external.metrics.k8s.io") return (cfg.externalRules?.length ?? 0) > 0;
+    // Ours serves metrics.k8s.io from the kubelets when the config has no resourceRules.
+    return kind === "ours" || cfg.resourceRules !== undefined;
+  });
+}
+
+/** Builds prometheus-adapter v0.12.0 unless cached (the differential tests' binary). */
+export async function ensureUpstreamBinary(progress: Progress): Promise<string> {
+  try {
+    return await ensureGoBinary(UPSTREAM_PROGRAM, (l) => {
+      progress(`[prometheus-adapter] ${l}`);
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new KcmError(
+        "KCM_ERR_PREREQ_MISSING",
+        "go is not installed; prometheus-adapter is built from source (https://go.dev/dl/)",
+        { cause: e },
+      );
+    }
+    throw new KcmError(
+      "KCM_ERR_KUBE_BUILD",
+      `building prometheus-adapter ${UPSTREAM_PROGRAM.version} (${goBinaryPath(UPSTREAM_PROGRAM)}) failed: ${
+        e instanceof Error ? e.message.split("\n")[0] : String(e)
+      }`,
+      { cause: e },
+    );
+  }
+}
+
+async function kubectl(info: ClusterInfo, args: string[], input?: string): Promise<string> {
+  const p = exec("kubectl", [`--kubeconfig=${info.kubeconfig}`, ...args]);
+  if (input !== undefined) p.child.stdin?.end(input);
+  return (await p).stdout;
+}
+
+/** The loopback Service the APIServices name (publishApiServices with a subset leaves it out). */
+async function applyService(info: ClusterInfo, port: number, caPem: string): Promise<void> {
+  const svc = loopbackObjects(port, caPem).filter(
+    (o) => (o as { kind: string }).kind === "Service",
+  );
+  await kubectl(info, ["apply", "-f", "-"], svc.map((o) => stringify(o)).join("---\n"));
+}
+
+/** Forgets the recorded choice (a cluster started without an adapter). */
+export async function clearAdapterChoice(stateDir: string): Promise<void> {
+  await rm(choiceFile(stateDir), { force: true });
+}
+
+export interface SwapOptions {
+  readonly kind: AdapterKind;
+  /** Required for ours and upstream. */
+  readonly config?: string;
+}
+
+/**
+ * Replaces whatever adapter runs behind the aggregator with `o`, without touching the rest of the
+ * cluster. The config is checked (and upstream built) first: when that fails, nothing changes.
+ */
+export async function swapAdapter(
+  info: ClusterInfo,
+  o: SwapOptions,
+  progress: Progress,
+): Promise<AdapterChoice> {
+  let config: string | undefined;
+  let served: ApiServiceSpec[] = [];
+  let upstreamBin: string | undefined;
+  if (o.kind !== "none") {
+    if (o.config === undefined) {
+      throw new KcmError("KCM_ERR_USAGE", `--adapter ${o.kind} needs --config FILE`);
+    }
+    config = resolve(o.config);
+    const cfg = await checkConfig(config);
+    served = servedApiServices(o.kind, cfg);
+    if (o.kind === "upstream") upstreamBin = await ensureUpstreamBinary(progress);
+  }
+
+  const p = statePaths(info.stateDir);
+  const sup = new Supervisor(p.logs, p.run);
+  if ((await sup.list()).some((c) => c.name === COMPONENT)) {
+    progress("stopping the current adapter…");
+    await sup.stop(COMPONENT);
+  }
+  await rm(choiceFile(info.stateDir), { force: true });
+
+  const unserved = API_SERVICES.filter((a) => !served.includes(a)).map(
+    (a) => `${a.version}.${a.group}`,
+  );
+  if (unserved.length > 0) {
+    await kubectl(info, ["delete", "apiservice", "--ignore-not-found", ...unserved]);
+  }
+
+  if (o.kind === "ours" && config !== undefined && served.length > 0) {
+    progress(`starting k8s-custom-metrics with ${config}…`);
+    const reg = await registerAdapter(info, info.ports.adapter);
+    await applyService(info, reg.port, reg.caPem);
+    const cfg = await checkConfig(config);
+    const a = await startAdapter(info, {
+      config,
+      apiServices: served,
+      resourceMetricsSource: cfg.resourceRules !== undefined ? "prometheus" : "kubelet",
+    });
+    progress(`k8s-custom-metrics serves on 127.0.0.1:${String(reg.port)} (pid ${String(a.pid)})`);
+  } else if (o.kind === "upstream" && config !== undefined && upstreamBin !== undefined) {
+    progress(`starting prometheus-adapter ${UPSTREAM_PROGRAM.version} with ${config}…`);
+    const reg = await registerAdapter(info, info.ports.adapter);
+    await applyService(info, reg.port, reg.caPem);
+    const url = `https://127.0.0.1:${String(reg.port)}`;
+    const running = await sup.start({
+      name: COMPONENT,
+      command: upstreamBin,
+      args: [
+        `--config=${config}`,
+        `--prometheus-url=${info.prometheusUrl}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${String(reg.port)}`,
+        `--tls-cert-file=${reg.certFile}`,
+        `--tls-private-key-file=${reg.keyFile}`,
+        `--lister-kubeconfig=${reg.kubeconfig}`,
+        `--authentication-kubeconfig=${reg.kubeconfig}`,
+        `--authorization-kubeconfig=${reg.kubeconfig}`,
+        "--metrics-relist-interval=10s",
+      ],
+      ready: () => returns200(`${url}/readyz`, { insecure: true }),
+      timeoutMs: 60_000,
+    });
+    if (served.length > 0) {
+      await publishApiServices(info, reg, served);
+      await waitForApiServices(info, served, `adapter log ${running.log}`);
+    }
+    progress(
+      `prometheus-adapter serves on 127.0.0.1:${String(reg.port)} (pid ${String(running.pid)})`,
+    );
+  }
+
+  const choice: AdapterChoice = {
+    kind: o.kind,
+    ...(config === undefined ? {} : { config }),
+    apiServices: served.map((a) => `${a.version}.${a.group}`),
+    since: new Date().toISOString(),
+  };
+  await mkdir(join(p.root, "adapter"), { recursive: true });
+  await writeFile(choiceFile(info.stateDir), `${JSON.stringify(choice, null, 2)}\n`);
+  return choice;
+}
+
+interface PodJson {
+  metadata: { name: string; creationTimestamp?: string; deletionTimestamp?: string };
+  status: { podIP?: string; conditions?: { type: string; status: string }[] };
+}
+
+/** The Ready pods of a Deployment (by its selector), oldest first. */
+export async function readyPods(
+  info: ClusterInfo,
+  namespace: string,
+  deployment: string,
+): Promise<{ name: string; ip: string }[]> {
+  let dep: { spec: { selector: { matchLabels?: Record<string, string> } } };
+  try {
+    dep = JSON.parse(
+      await kubectl(info, ["-n", namespace, "get", "deployment", deployment, "-o", "json"]),
+    ) as typeof dep;
+  } catch {
+    throw new KcmError(
+      "KCM_ERR_USAGE",
+      `no Deployment ${namespace}/${deployment} in the local cluster (kubectl get deploy -A lists them)`,
+    );
+  }
+  const selector = Object.entries(dep.spec.selector.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const pods = JSON.parse(
+    await kubectl(info, ["-n", namespace, "get", "pods", "-l", selector, "-o", "json"]),
+  ) as { items: PodJson[] };
+  return pods.items
+    .filter(
+      (p) =>
+        p.metadata.deletionTimestamp === undefined &&
+        p.status.podIP !== undefined &&
+        p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true,
+    )
+    .sort((a, b) =>
+      (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""),
+    )
+    .map((p) => ({ name: p.metadata.name, ip: p.status.podIP ?? "" }));
+}
+
+/** The demo app's settable gauges: name → its HTTP endpoint (src/demo-app/server.ts). */
+export const DEMO_GAUGES: Readonly<Record<string, (v: number) => string>> = {
+  queue_depth: (v) => `/queue?depth=${String(v)}`,
+};
+
+export interface GaugeOptions {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly gauge: string;
+  readonly value: number;
+}
+
+/**
+ * Sets a demo-app gauge so that its sum over the Deployment's pods is `value`: the value on the
+ * oldest Ready pod (the one a scale-down keeps longest), 0 on the others. Returns the pods set.
+ */
+export async function setGauge(
+  info: ClusterInfo,
+  o: GaugeOptions,
+): Promise<{ pod: string; value: number }[]> {
+  const path = DEMO_GAUGES[o.gauge];
+  if (path === undefined) {
+    throw new KcmError(
+      "KCM_ERR_USAGE",
+      `gauge ${o.gauge}: the demo app's settable gauges are ${Object.keys(DEMO_GAUGES).join(", ")}`,
+    );
+  }
+  const pods = await readyPods(info, o.namespace, o.deployment);
+  if (pods.length === 0) {
+    throw new KcmError(
+      "KCM_ERR_NOT_RUNNING",
+      `Deployment ${o.namespace}/${o.deployment} has no Ready pod to set ${o.gauge} on`,
+    );
+  }
+  const out: { pod: string; value: number }[] = [];
+  for (const [i, pod] of pods.entries()) {
+    const v = i === 0 ? o.value : 0;
+    if (!isLoopback(pod.ip)) continue;
+    const res = await fetch(`http://${pod.ip}:8080${path(v)}`, {
+      method: "PUT",
+      signal: AbortSignal.timeout(3000),
+    }).catch((e: unknown) => {
+      throw new KcmError(
+        "KCM_ERR_NOT_RUNNING",
+        `pod ${o.namespace}/${pod.name} (${pod.ip}:8080) did not answer: ${e instanceof Error ? e.message : String(e)}; is it the demo app (image k8s-custom-metrics/demo-app)?`,
+      );
+    });
+    if (!res.ok) {
+      throw new KcmError(
+        "KCM_ERR_USAGE",
+        `pod ${o.namespace}/${pod.name} refused ${o.gauge}=${String(v)} (HTTP ${String(res.status)}); is it the demo app (image k8s-custom-metrics/demo-app)?`,
+      );
+    }
+    out.push({ pod: pod.name, value: v });
+  }
+  return out;
+}
+
+export interface LoadCliOptions {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly ratePerSecond: number;
+  readonly durationSeconds: number;
+  readonly port: number;
+  readonly path: string;
+}
+
+/**
+ * Bounded HTTP load at a Deployment's Ready pods (round-robin, the pod list refreshed every
+ * second): loopback only, a fixed rate for a fixed time, then it stops by itself.
+ */
+export async function loadDeployment(
+  info: ClusterInfo,
+  o: LoadCliOptions,
+  progress: Progress,
+): Promise<{ sent: number; failed: number }> {
+  let urls = (await readyPods(info, o.namespace, o.deployment)).map(
+    (p) => `http://${p.ip}:${String(o.port)}${o.path}`,
+  );
+  if (urls.length === 0) {
+    throw new KcmError(
+      "KCM_ERR_NOT_RUNNING",
+      `Deployment ${o.namespace}/${o.deployment} has no Ready pod to send load to`,
+    );
+  }
+  progress(
+    `${String(o.ratePerSecond)} requests/s to ${o.namespace}/${o.deployment} (${String(urls.length)} pods) for ${String(o.durationSeconds)}s…`,
+  );
+  const run = startLoad({
+    urls: () => urls,
+    ratePerSecond: o.ratePerSecond,
+    durationMs: o.durationSeconds * 1000,
+  });
+  const stop = () => {
+    run.stop();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const refresh = setInterval(() => {
+    void readyPods(info, o.namespace, o.deployment)
+      .then((pods) => {
+        if (pods.length > 0) urls = pods.map((p) => `http://${p.ip}:${String(o.port)}${o.path}`);
+        progress(
+          `  ${String(run.sent())} sent, ${String(run.failed())} failed, ${String(urls.length)} pods`,
+        );
+      })
+      .catch(() => undefined);
+  }, 5000);
+  try {
+    await run.done;
+  } finally {
+    clearInterval(refresh);
+    process.removeListener("SIGINT", stop);
+    process.removeListener("SIGTERM", stop);
+  }
+  return { sent: run.sent(), failed: run.failed() };
+}
