@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { LabelSelectorError, parseLabelSelector } from "../apimachinery/label-selector.ts";
 import type { KubeClient } from "./client.ts";
 import { backoffMs, PodCache, PodStore, WatchGoneError, type PodJson } from "./pod-cache.ts";
@@ -105,6 +106,77 @@ describe("PodStore", () => {
     assert.deepEqual(sel("app in (web,db),tier notin (3)"), ["ns/a"]);
     assert.deepEqual(sel("tier>2"), ["ns/b"]);
     assert.deepEqual(sel("app=web,app=db"), []);
+  });
+});
+
+describe("PodStore.select (remembered selections)", () => {
+  const NS = ["a", "b", "c"];
+  const NAMES = ["p1", "p2", "p3", "p4"];
+  const SELECTORS = ["", "app=web", "app!=web", "app in (web,db),tier", "!tier"];
+  const event = fc.record({
+    type: fc.constantFrom("ADDED", "MODIFIED", "DELETED"),
+    ns: fc.constantFrom(...NS),
+    name: fc.constantFrom(...NAMES),
+    app: fc.constantFrom("web", "db"),
+    tier: fc.boolean(),
+    phase: fc.constantFrom("Running", "Pending"),
+  });
+  const read = fc.record({
+    ns: fc.constantFrom("", ...NS),
+    selector: fc.constantFrom(...SELECTORS),
+    phase: fc.constantFrom(undefined, "Running"),
+  });
+
+  test("always answers what list answers, through any events, relists and reads", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            event.map((e) => ({ e })),
+            read.map((r) => ({ r })),
+            fc.constant({}),
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
+        (steps) => {
+          const s = new PodStore();
+          s.replace([pod("a", "p1", { app: "web" })], "1");
+          for (const step of steps) {
+            if ("e" in step) {
+              const { type, ns, name, app, tier, phase } = step.e;
+              const labels: Record<string, string> = tier ? { app, tier: "x" } : { app };
+              s.apply({ type, object: pod(ns, name, labels, phase) });
+            } else if ("r" in step) {
+              const { ns, selector, phase } = step.r;
+              const filter = phase === undefined ? {} : { phase };
+              const expected = s.list(ns, parseLabelSelector(selector), filter);
+              // Twice: the second one is the remembered answer.
+              assert.deepEqual(s.select(ns, selector, filter), expected);
+              assert.deepEqual(s.select(ns, selector, filter), expected);
+            } else {
+              s.replace([pod("b", "p2", { app: "db" })], "2");
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test("the answer is the caller's: changing it changes no later answer", () => {
+    const s = new PodStore();
+    s.replace([pod("a", "p1", { app: "web" }), pod("a", "p2", { app: "web" })], "1");
+    const first = s.select("a", "app=web");
+    first.pop();
+    assert.equal(s.select("a", "app=web").length, 2);
+  });
+
+  test("a bad selector still throws each time", () => {
+    const s = new PodStore();
+    assert.throws(() => s.select("a", "app in ("), LabelSelectorError);
+    assert.throws(() => s.select("a", "app in ("), LabelSelectorError);
   });
 });
 

@@ -84,6 +84,9 @@ export interface PodFilter {
   readonly phase?: string;
 }
 
+/** Selections kept by {@link PodStore.select}: one a distinct HPA selector, 10,000 HPAs fit. */
+const MAX_SELECTIONS = 16_384;
+
 /**
  * The pure part: pods by namespace and name, updated from a list and from watch events, listed in
  * API server order. Sorted arrays are kept per namespace and rebuilt lazily after a change, so
@@ -93,6 +96,11 @@ export class PodStore {
   readonly #byNamespace = new Map<string, Map<string, CachedPod>>();
   readonly #sorted = new Map<string, CachedPod[]>();
   #namespaces: string[] | undefined;
+  /** Bumped by every change, per namespace and in all: a selection made before is stale. */
+  readonly #generation = new Map<string, number>();
+  #allGeneration = 0;
+  /** Recent selections by namespace, phase and selector text; an HPA asks the same every sync. */
+  readonly #selections = new Map<string, { generation: number; pods: readonly CachedPod[] }>();
   resourceVersion = "";
 
   get size(): number {
@@ -111,6 +119,7 @@ export class PodStore {
     this.#byNamespace.clear();
     this.#sorted.clear();
     this.#namespaces = undefined;
+    this.#selections.clear();
     for (const p of pods) this.#put(p);
     this.resourceVersion = resourceVersion;
   }
@@ -143,6 +152,35 @@ export class PodStore {
   }
 
   /**
+   * {@link list} with the selector as text (upstream grammar; throws LabelSelectorError), reusing
+   * the answer of an identical earlier call while nothing in the namespace changed since. The
+   * array is the caller's own (a copy): callers may sort or extend it.
+   */
+  select(namespace: string, selectorText: string, filter: PodFilter = {}): CachedPod[] {
+    const key = `${namespace}\u0000${filter.phase ?? ""}\u0000${selectorText}`;
+    const generation = this.#generationOf(namespace);
+    const hit = this.#selections.get(key);
+    if (hit?.generation === generation) return hit.pods.slice();
+    const pods = this.list(namespace, parseLabelSelector(selectorText), filter);
+    // Bounded: the oldest selection goes first (Map keeps insertion order).
+    if (this.#selections.size >= MAX_SELECTIONS && !hit) {
+      const oldest = this.#selections.keys().next();
+      if (oldest.done !== true) this.#selections.delete(oldest.value);
+    }
+    this.#selections.set(key, { generation, pods });
+    return pods.slice();
+  }
+
+  #generationOf(namespace: string): number {
+    return namespace === "" ? this.#allGeneration : (this.#generation.get(namespace) ?? 0);
+  }
+
+  #changed(namespace: string): void {
+    this.#allGeneration++;
+    this.#generation.set(namespace, (this.#generation.get(namespace) ?? 0) + 1);
+  }
+
+  /**
    * Pods of `namespace` ("" for all) that the selector and filter pick, in API server order.
    */
   list(namespace: string, selector: LabelSelector, filter: PodFilter = {}): CachedPod[] {
@@ -160,6 +198,7 @@ export class PodStore {
   }
 
   #put(p: CachedPod): void {
+    this.#changed(p.namespace);
     let m = this.#byNamespace.get(p.namespace);
     if (!m) {
       m = new Map();
@@ -179,6 +218,7 @@ export class PodStore {
   #delete(namespace: string, name: string): void {
     const m = this.#byNamespace.get(namespace);
     if (!m?.delete(name)) return;
+    this.#changed(namespace);
     this.#sorted.delete(namespace);
     if (m.size === 0) {
       this.#byNamespace.delete(namespace);
@@ -298,7 +338,7 @@ export class PodCache {
    */
   list(namespace: string, labelSelector: string, filter: PodFilter = {}): CachedPod[] | undefined {
     if (!this.#use()) return undefined;
-    return this.store.list(namespace, parseLabelSelector(labelSelector), filter);
+    return this.store.select(namespace, labelSelector, filter);
   }
 
   /** One pod: `null` if the (usable) cache has no such pod, undefined when it must not be used. */
