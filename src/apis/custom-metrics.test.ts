@@ -137,6 +137,28 @@ describe("metricValueList", () => {
     }
   });
 
+  test("items with different timestamps and selectors each keep their own", () => {
+    const x = parseRequirements("a=1");
+    const y = parseRequirements("b=2");
+    const later = new Date("2024-05-06T07:08:10Z");
+    for (const version of ["v1beta1", "v1beta2"]) {
+      const items = [
+        value({ selector: x }),
+        value({ selector: x, timestamp: later }),
+        value({ selector: y, timestamp: later }),
+        value({ selector: x }),
+      ];
+      // Each item alone is the reference: a one-item list has nothing to share.
+      const alone = items.map(
+        (i) => (metricValueList(version, [i]) as { items: unknown[] }).items[0],
+      );
+      assert.equal(
+        JSON.stringify((metricValueList(version, items) as { items: unknown[] }).items),
+        JSON.stringify(alone),
+      );
+    }
+  });
+
   test("an empty list is items: []", () => {
     assert.equal(
       JSON.stringify(metricValueList("v1beta2", [])),

@@ -80,28 +80,51 @@ function selectorJson(reqs: readonly Requirement[]): unknown {
   return reqs.length === 0 ? null : toLabelSelectorJson(reqs);
 }
 
-function itemJson(version: string, v: CustomMetricValue): unknown {
-  const ref: Record<string, string> = { kind: v.describedObject.kind };
-  if (v.describedObject.namespace) ref["namespace"] = v.describedObject.namespace;
-  ref["name"] = v.describedObject.name;
-  ref["apiVersion"] = v.describedObject.apiVersion;
-  const timestamp = formatRfc3339(v.timestamp);
-  const value = fromFloatMilli(v.value).toString();
-  if (version === "v1beta1") {
-    const item: Record<string, unknown> = { describedObject: ref, metricName: v.metric, timestamp };
-    if (v.windowSeconds !== undefined) item["window"] = v.windowSeconds;
+/**
+ * Shapes items for one answer. The items of a list usually share their timestamp (one query's
+ * evaluation time) and metric selector (the request's), so each is formatted once per answer.
+ */
+function itemShaper(version: string): (v: CustomMetricValue) => unknown {
+  let lastTime = Number.NaN;
+  let lastTimestamp = "";
+  let lastSelector: readonly Requirement[] | undefined;
+  let lastSelectorJson: unknown = null;
+  return (v) => {
+    const ref: Record<string, string> = { kind: v.describedObject.kind };
+    if (v.describedObject.namespace) ref["namespace"] = v.describedObject.namespace;
+    ref["name"] = v.describedObject.name;
+    ref["apiVersion"] = v.describedObject.apiVersion;
+    const time = v.timestamp.getTime();
+    if (time !== lastTime) {
+      lastTime = time;
+      lastTimestamp = formatRfc3339(v.timestamp);
+    }
+    if (v.selector !== lastSelector) {
+      lastSelector = v.selector;
+      lastSelectorJson = selectorJson(v.selector);
+    }
+    const timestamp = lastTimestamp;
+    const value = fromFloatMilli(v.value).toString();
+    if (version === "v1beta1") {
+      const item: Record<string, unknown> = {
+        describedObject: ref,
+        metricName: v.metric,
+        timestamp,
+      };
+      if (v.windowSeconds !== undefined) item["window"] = v.windowSeconds;
+      item["value"] = value;
+      item["selector"] = lastSelectorJson;
+      return item;
+    }
+    const item: Record<string, unknown> = {
+      describedObject: ref,
+      metric: { name: v.metric, selector: lastSelectorJson },
+      timestamp,
+    };
+    if (v.windowSeconds !== undefined) item["windowSeconds"] = v.windowSeconds;
     item["value"] = value;
-    item["selector"] = selectorJson(v.selector);
     return item;
-  }
-  const item: Record<string, unknown> = {
-    describedObject: ref,
-    metric: { name: v.metric, selector: selectorJson(v.selector) },
-    timestamp,
   };
-  if (v.windowSeconds !== undefined) item["windowSeconds"] = v.windowSeconds;
-  item["value"] = value;
-  return item;
 }
 
 export function metricValueList(version: string, items: readonly CustomMetricValue[]): unknown {
@@ -109,7 +132,7 @@ export function metricValueList(version: string, items: readonly CustomMetricVal
     kind: "MetricValueList",
     apiVersion: `${CUSTOM_METRICS_GROUP}/${version}`,
     metadata: {},
-    items: items.map((i) => itemJson(version, i)),
+    items: items.map(itemShaper(version)),
   };
 }
 
