@@ -19,6 +19,26 @@ export interface Link {
   readonly fix?: string;
   /** A stable identifier of the failure, for `-o json` consumers and tests. */
   readonly kind?: string;
+  /** Which server the link asked, and as which tenant (rule, query links). */
+  readonly backend?: Backend;
+}
+
+/** A Prometheus server as a rule reaches it; secret header values are masked. */
+export interface Backend {
+  /** `default` (--prometheus-url) or the rule's server's host: the `server` label of /metrics. */
+  readonly server: string;
+  /** Its URL without credentials. */
+  readonly url: string;
+  /** With `k8sCustomMetrics.tenants`: the tenant sent, and in which header. */
+  readonly tenant?: string;
+  readonly tenantHeader?: string;
+  /** Headers sent on every request, secrets masked (`Authorization: Bearer ***`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** `server prom-b:9090 (http://prom-b:9090), tenant team-a (X-Scope-OrgID)`. */
+export function backendText(b: Backend): string {
+  return `server ${b.server} (${b.url})${b.tenant === undefined ? "" : `, tenant ${b.tenant} (${b.tenantHeader ?? "X-Scope-OrgID"})`}`;
 }
 
 export interface Section {
@@ -62,6 +82,13 @@ export function formatExplain(r: ExplainReport): string {
     out.push(s.title);
     for (const l of s.links) {
       out.push(`  ${MARK[l.status]} ${l.title}`);
+      if (l.backend) {
+        out.push(`      asks ${backendText(l.backend)}`);
+        const h = Object.entries(l.backend.headers ?? {}).filter(
+          ([k]) => k.toLowerCase() !== "user-agent",
+        );
+        if (h.length > 0) out.push(`      headers: ${h.map(([k, v]) => `${k}: ${v}`).join(", ")}`);
+      }
       for (const d of l.details ?? []) out.push(`      ${d}`);
       if (l.cause !== undefined) out.push(`      cause: ${l.cause}`);
       if (l.fix !== undefined) out.push(`      fix: ${l.fix}`);

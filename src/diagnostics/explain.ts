@@ -21,10 +21,15 @@ import { isPrometheusError } from "../providers/prometheus/errors.ts";
 import type { PrometheusClientOptions } from "../providers/prometheus/options.ts";
 import { buildCustomQuery, buildExternalQuery } from "../providers/prometheus/query-builder.ts";
 import { compileRule, namingMapper } from "../providers/prometheus/rules.ts";
+import { Backends, readTenancy } from "../providers/prometheus/backends.ts";
+import { maskHeaders } from "../providers/prometheus/mask.ts";
+import { StatusError } from "../providers/types.ts";
+import { DEFAULT_SERVER } from "../observability/server-label.ts";
 import { decodeApiServiceFailure } from "./apiservice-failure.ts";
 import type { ConfigDocument } from "./config-document.ts";
 import {
   firstBroken,
+  type Backend,
   type ExplainReport,
   type Link,
   type LinkStatus,
@@ -87,6 +92,9 @@ interface QueryRule {
   readonly origin: string;
   readonly template: string;
   readonly nsLabel: string | undefined;
+  /** The client its queries go through (its server, the tenant) and how to name it. */
+  readonly client?: PrometheusClient | undefined;
+  readonly backend?: Backend | undefined;
 }
 
 /** The adapter's own view of a request (server/debug-routes.ts), when it serves it. */
@@ -97,6 +105,15 @@ interface DebugQuery {
   readonly namespaceLabel?: string;
   readonly template: string;
   readonly query: string;
+}
+
+/** A metric in the adapter's debug/metrics: its rule, series and server (older adapters: none). */
+interface DebugRule {
+  readonly rule: string;
+  readonly series: string;
+  readonly server?: string;
+  readonly url?: string;
+  readonly headers?: Record<string, string>;
 }
 
 /** One request as the HPA controller (or a user) sends it. */
@@ -270,6 +287,9 @@ export class Explainer {
   readonly #now: Date;
   #mapper: RestMapper | undefined;
   #rules: { custom: RuleInput[]; external: RuleInput[] } | undefined;
+  #backends: Promise<Backends | undefined> | undefined;
+  /** Rules whose own server's client cannot be made (a TLS file unreadable), with why. */
+  readonly #serverErrors = new Map<string, string>();
 
   constructor(o: ExplainOptions) {
     this.#o = o;
@@ -749,6 +769,91 @@ export class Explainer {
     return this.#rules;
   }
 
+  /**
+   * Rules' own servers and the config's tenants, as the adapter reaches them (backends.ts): a
+   * rule's server is asked even without --prometheus-url. Namespace labels are read with the
+   * caller's credentials.
+   */
+  #backendsReady(): Promise<Backends | undefined> {
+    this.#backends ??= (async () => {
+      const c = this.#o.config;
+      const rules = await this.#ruleInputs();
+      if (!c || !rules) return undefined;
+      type Ns = { metadata?: { labels?: Record<string, string> } };
+      const b = new Backends({
+        main: this.#o.prometheus,
+        tenancy: readTenancy(c.config.k8sCustomMetrics?.tenants),
+        namespaceLabels: async (ns) => {
+          try {
+            const n = await this.kube.json<Ns>(
+              "GET",
+              `/api/v1/namespaces/${encodeURIComponent(ns)}`,
+            );
+            return n.metadata?.labels ?? {};
+          } catch (e) {
+            if (e instanceof KubeApiError && e.status === 404) return undefined;
+            throw e;
+          }
+        },
+        allNamespaceLabels: async () => {
+          const l = await this.kube.json<{ items?: Ns[] }>("GET", "/api/v1/namespaces");
+          return (l.items ?? []).map((i) => i.metadata?.labels ?? {});
+        },
+      });
+      for (const r of [...rules.custom, ...rules.external]) {
+        try {
+          await b.prepare([r.compiled]);
+        } catch (e) {
+          this.#serverErrors.set(r.origin, errorText(e));
+        }
+      }
+      return b;
+    })();
+    return this.#backends;
+  }
+
+  /** The clients `explain` made for rules' own servers. */
+  async close(): Promise<void> {
+    await (await this.#backends)?.close();
+  }
+
+  /** The client a rule's requests go through for `tenant`, as in the adapter; undefined: none. */
+  #clientOf(
+    b: Backends | undefined,
+    rule: RuleInput,
+    tenant: string | undefined,
+  ): PrometheusClient | undefined {
+    if (!b) return rule.compiled.server ? undefined : this.#o.prometheus;
+    if (this.#serverErrors.has(rule.origin)) return undefined;
+    try {
+      return b.client(rule.compiled, tenant);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Which server a rule asks and as which tenant; secret header values masked. */
+  #backendOf(
+    b: Backends | undefined,
+    rule: RuleInput | undefined,
+    tenant: string | undefined,
+  ): Backend {
+    const s = rule?.compiled.server;
+    const client = rule ? this.#clientOf(b, rule, tenant) : this.#o.prometheus;
+    const t = b?.tenancy;
+    const shown =
+      client?.shownHeaders ?? (s?.options.headers ? maskHeaders(s.options.headers) : {});
+    const headers = Object.fromEntries(
+      Object.entries(shown).filter(([k]) => k.toLowerCase() !== "user-agent"),
+    );
+    return {
+      server: s?.label ?? DEFAULT_SERVER,
+      url: s?.name ?? this.#o.prometheus?.server ?? "--prometheus-url",
+      ...(t !== undefined && tenant !== undefined ? { tenant, tenantHeader: t.header } : {}),
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    };
+  }
+
   async #walk(
     ask: Ask,
     chain: Chain,
@@ -800,31 +905,104 @@ export class Explainer {
     const rules = await this.#ruleInputs();
     const ruleList = rules ? (ask.api === "external" ? rules.external : rules.custom) : undefined;
     const prom = this.#o.prometheus;
+    const backends = ruleList ? await this.#backendsReady() : undefined;
+    // The tenant of the request's namespace, as the adapter works it out (the config's mapping,
+    // the namespace's label, the default); none: the adapter answers 404 and asks nothing.
+    let tenant: string | undefined;
+    let noTenant: string | undefined;
+    let tenantUnread: string | undefined;
+    if (backends?.tenancy) {
+      try {
+        tenant = await backends.tenantOf(ask.namespace);
+      } catch (e) {
+        if (e instanceof StatusError && e.status.code === 404) noTenant = e.message;
+        else tenantUnread = errorText(e instanceof StatusError && e.cause ? e.cause : e);
+      }
+    }
+    const clientOf = (r: RuleInput) => this.#clientOf(backends, r, tenant);
     const since = new Date(this.#now.getTime() - this.#o.maxAgeMs);
     const whyTarget =
       ask.api === "external"
         ? ({ kind: "external" } as const)
         : ({ kind: "custom", groupResource: ask.groupResource } as const);
     let verdicts: RuleWhy[] | undefined;
-    // Prometheus down is named where the adapter meets it, at the query; the rule verdicts, which
-    // need its series, are then not worked out.
-    let promDown: string | undefined;
-    if (prom) {
-      try {
-        await prom.query("vector(1)", this.#now);
-      } catch (e) {
-        if (isPrometheusError(e) && (e.kind === "unreachable" || e.kind === "timeout")) {
-          promDown = errorText(e);
+    // A server that does not answer is named where the adapter meets it, at the query; the
+    // verdicts of its rules, which need its series, are then not worked out. Each rule asks its
+    // own server (or --prometheus-url) as the request's tenant.
+    const clients = ruleList
+      ? [...new Set(ruleList.map(clientOf).filter((c) => c !== undefined))]
+      : prom
+        ? [prom]
+        : [];
+    const down = new Map<PrometheusClient, string>();
+    await Promise.all(
+      clients.map(async (c) => {
+        try {
+          await c.query("vector(1)", this.#now);
+        } catch (e) {
+          if (isPrometheusError(e) && (e.kind === "unreachable" || e.kind === "timeout")) {
+            down.set(c, errorText(e));
+          }
         }
-      }
-    }
-    if (ruleList && prom && promDown === undefined) {
+      }),
+    );
+    const allDown = clients.length > 0 && clients.every((c) => down.has(c));
+    const firstDown = allDown ? clients[0] : undefined;
+    const promDown = firstDown ? down.get(firstDown) : undefined;
+    // Which rule's server that is, to name it (undefined: --prometheus-url).
+    const downRule = firstDown
+      ? ruleList?.find((r) => clientOf(r) === firstDown && r.compiled.server)
+      : undefined;
+    const judge = (t: string | undefined) => (r: RuleInput) => {
+      const c = this.#clientOf(backends, r, t);
+      return c === undefined || down.has(c) ? undefined : c;
+    };
+    if (ruleList && clients.length > 0 && !allDown) {
       try {
-        verdicts = await whyNotListed(ruleList, prom, ask.metric, whyTarget, since);
+        verdicts = await whyNotListed(ruleList, judge(tenant), ask.metric, whyTarget, since);
+        for (const r of ruleList) {
+          const c = clientOf(r);
+          const why =
+            this.#serverErrors.get(r.origin) ??
+            (c && down.has(c) ? `does not answer: ${down.get(c) ?? ""}` : undefined);
+          if (why === undefined) continue;
+          verdicts.push({
+            origin: r.origin,
+            at: r.at,
+            verdict: "unreachable",
+            message: `its server ${r.compiled.server?.name ?? c?.server ?? "--prometheus-url"} ${why}`,
+          });
+        }
       } catch {
         verdicts = undefined;
       }
     }
+    // With tenants: the tenants whose discovery would give the metric when this one's does not.
+    const otherTenants: string[] = [];
+    if (
+      backends?.tenancy &&
+      ruleList &&
+      verdicts !== undefined &&
+      !verdicts.some((w) => w.verdict === "gives")
+    ) {
+      const t = backends.tenancy;
+      let all: (string | undefined)[];
+      try {
+        all = await backends.tenants();
+      } catch {
+        all = [...new Set([...t.namespaces.values(), ...(t.default ? [t.default] : [])])];
+      }
+      for (const other of all) {
+        if (other === undefined || other === tenant) continue;
+        try {
+          const w = await whyNotListed(ruleList, judge(other), ask.metric, whyTarget, since);
+          if (w.some((x) => x.verdict === "gives")) otherTenants.push(other);
+        } catch {
+          // That tenant is not judged.
+        }
+      }
+    }
+    const tenantHeader = backends?.tenancy?.header ?? "X-Scope-OrgID";
     if (!listed.includes(listedName)) {
       const same = listed
         .filter((n) =>
@@ -858,18 +1036,59 @@ export class Explainer {
         } else if (top.closest !== undefined && top.closest !== ask.metric) {
           fix = `use the metric name ${JSON.stringify(top.closest)}, or change ${top.origin}.name so it gives ${JSON.stringify(ask.metric)}`;
         }
-      } else if (!ruleList || !prom) {
+      } else if (!ruleList || clients.length === 0) {
         details.push(
           "pass --config (the adapter's config) and --prometheus-url to see which rule could give it and why none does",
         );
       }
+      if (otherTenants.length > 0) {
+        cause += `; tenant ${otherTenants.join(", ")} has its series, not tenant ${tenant ?? ""} of ${ask.namespace === "" ? "cluster-scoped objects" : `namespace ${ask.namespace}`}`;
+        kind = "metric-other-tenant";
+      }
+      if (noTenant !== undefined) details.push(noTenant);
       chain.fail("listed", `not listed: ${listedName} in ${group}/${version}`, kind, cause, fix, {
         details,
       });
       chain.rest(steps);
       return;
     }
-    chain.add("listed", "ok", `listed: ${listedName} in ${group}/${version}`);
+    // Listed (the documents list every tenant's metrics), but not for this namespace's tenant.
+    if (noTenant !== undefined) {
+      chain.add("listed", "ok", `listed: ${listedName} in ${group}/${version}`);
+      chain.fail(
+        "rule",
+        `tenant: none for ${ask.namespace === "" ? "cluster-scoped objects" : `namespace ${ask.namespace}`}`,
+        "no-tenant",
+        `${noTenant}; the adapter answers 404 and sends nothing to the backend`,
+        `map the namespace in k8sCustomMetrics.tenants.namespaces${backends?.tenancy?.namespaceLabel === undefined ? "" : `, label it ${backends.tenancy.namespaceLabel}=<tenant>`} or set k8sCustomMetrics.tenants.default`,
+      );
+      chain.rest(steps);
+      return;
+    }
+    if (otherTenants.length > 0 && tenant !== undefined) {
+      const where = ask.namespace === "" ? "cluster-scoped objects" : `namespace ${ask.namespace}`;
+      chain.fail(
+        "listed",
+        `listed: ${listedName} in ${group}/${version}, but not for tenant ${tenant} (${where})`,
+        "metric-other-tenant",
+        `the adapter answers ${where} from tenant ${tenant}'s discovery (${tenantHeader}: ${tenant}), which has no series for ${JSON.stringify(ask.metric)}; only tenant ${otherTenants.join(", ")} has them, so the request is 404 "the server could not find the metric"`,
+        `ask from a namespace of tenant ${otherTenants.join(", ")}, map ${ask.namespace || "it"} to that tenant (k8sCustomMetrics.tenants.namespaces${backends?.tenancy?.namespaceLabel === undefined ? "" : ` or the namespace label ${backends.tenancy.namespaceLabel}`}), or make tenant ${tenant}'s backend have the series`,
+        {
+          backend: this.#backendOf(backends, undefined, tenant),
+          details: (verdicts ?? []).map((w) => `${w.origin} at ${w.at}: ${w.message}`),
+        },
+      );
+      chain.rest(steps);
+      return;
+    }
+    chain.add(
+      "listed",
+      "ok",
+      `listed: ${listedName} in ${group}/${version}`,
+      tenantUnread === undefined
+        ? {}
+        : { details: [`tenant of ${ask.namespace}: not worked out (${tenantUnread})`] },
+    );
 
     // The rule that answers it: the last rule giving it wins, as in the registry.
     const giving = (verdicts ?? []).filter((w) => w.verdict === "gives");
@@ -880,7 +1099,7 @@ export class Explainer {
     const entrySeries = giving[giving.length - 1]?.series;
     const seriesName = entrySeries?.[entrySeries.length - 1];
     let label: string | undefined;
-    let debugRule: { rule: string; series: string } | undefined;
+    let debugRule: DebugRule | undefined;
     if ((!rule || seriesName === undefined) && !ruleList && promDown === undefined) {
       debugRule = await this.#debugRule(ask);
     }
@@ -889,6 +1108,15 @@ export class Explainer {
         "rule",
         "ok",
         `rule: ${debugRule.rule} gives it from series ${debugRule.series} (the adapter's debug/metrics)`,
+        debugRule.server === undefined
+          ? {}
+          : {
+              backend: {
+                server: debugRule.server,
+                url: debugRule.url ?? "",
+                ...(debugRule.headers ? { headers: debugRule.headers } : {}),
+              },
+            },
       );
     } else if (!rule || seriesName === undefined) {
       chain.add(
@@ -896,8 +1124,13 @@ export class Explainer {
         "skip",
         promDown !== undefined
           ? "rule: not checked (Prometheus does not answer)"
-          : ruleList && prom
-            ? "rule: none of the given config's rules gives it (the adapter runs another config?)"
+          : ruleList && clients.length > 0
+            ? verdicts?.some((w) => w.verdict === "unreachable")
+              ? `rule: not checked (${verdicts
+                  .filter((w) => w.verdict === "unreachable")
+                  .map((w) => `${w.origin}: ${w.message}`)
+                  .join("; ")})`
+              : "rule: none of the given config's rules gives it (the adapter runs another config?)"
             : "rule: not checked (pass --config and --prometheus-url)",
       );
     } else {
@@ -921,6 +1154,7 @@ export class Explainer {
                 .join(", ")}; the last wins)`
             : ""
         }`,
+        { backend: this.#backendOf(backends, rule, tenant) },
       );
     }
 
@@ -939,12 +1173,24 @@ export class Explainer {
 
     // The rendered query and Prometheus' answer.
     if (promDown !== undefined) {
+      const b = this.#backendOf(backends, downRule, tenant);
+      const others = [...new Set([...down.keys()].map((c) => c.server))];
       chain.fail(
         "query",
-        "query: Prometheus does not answer",
+        downRule
+          ? `query: ${downRule.origin}'s server does not answer`
+          : "query: Prometheus does not answer",
         "prometheus-unreachable",
-        `Prometheus cannot be reached: ${promDown}; the adapter's queries fail the same way (HTTP 500 "unable to fetch metrics"), and its discovery keeps the last list until Prometheus is back`,
-        "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)",
+        downRule
+          ? `${downRule.origin}'s server ${b.url} cannot be reached: ${promDown}; the adapter's queries of its rules fail the same way (HTTP 500 "unable to fetch metrics"), and its discovery keeps the last lists (of every server) until it is back`
+          : `Prometheus cannot be reached: ${promDown}; the adapter's queries fail the same way (HTTP 500 "unable to fetch metrics"), and its discovery keeps the last list until Prometheus is back`,
+        downRule
+          ? `start that server, or fix ${downRule.origin}.k8sCustomMetrics.server.url (and the adapter's network path to it)`
+          : "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)",
+        {
+          backend: b,
+          ...(others.length > 1 ? { details: [`not answering: ${others.join(", ")}`] } : {}),
+        },
       );
       chain.rest(steps);
       return;
@@ -955,8 +1201,17 @@ export class Explainer {
         chain.rest(steps);
         return;
       }
-    } else if (rule && seriesName !== undefined && prom) {
-      const ok = await this.#query(ask, rule, seriesName, label, names, chain);
+    } else if (rule && seriesName !== undefined && clientOf(rule)) {
+      const ok = await this.#query(
+        ask,
+        rule,
+        seriesName,
+        label,
+        names,
+        chain,
+        clientOf(rule),
+        this.#backendOf(backends, rule, tenant),
+      );
       if (!ok) {
         chain.rest(steps);
         return;
@@ -990,12 +1245,12 @@ export class Explainer {
   }
 
   /** The rule and series the adapter answers the metric from, from its debug/metrics. */
-  async #debugRule(ask: Ask): Promise<{ rule: string; series: string } | undefined> {
+  async #debugRule(ask: Ask): Promise<DebugRule | undefined> {
     const r = await this.#debug("metrics");
     if (!("ok" in r)) return undefined;
     const body = r.ok as {
-      custom?: { resource: string; metric: string; rule: string; series: string }[];
-      external?: { metric: string; rule: string; series: string }[];
+      custom?: (DebugRule & { resource: string; metric: string })[];
+      external?: (DebugRule & { metric: string })[];
     };
     if (ask.api === "external") return body.external?.find((m) => m.metric === ask.metric);
     const res = groupResourceString(ask.groupResource);
@@ -1151,9 +1406,10 @@ export class Explainer {
     label: string | undefined,
     names: readonly string[],
     chain: Chain,
+    client: PrometheusClient | undefined,
+    backend: Backend,
   ): Promise<boolean> {
-    const prom = this.#o.prometheus;
-    if (!prom) return true;
+    if (!client) return true;
     let query: string;
     let reqs: Requirement[];
     try {
@@ -1192,7 +1448,7 @@ export class Explainer {
     }
     return this.#runQuery(
       ask,
-      { origin: rule.origin, template: rule.config.metricsQuery, nsLabel },
+      { origin: rule.origin, template: rule.config.metricsQuery, nsLabel, client, backend },
       seriesName,
       label,
       names,
@@ -1211,25 +1467,59 @@ export class Explainer {
     query: string,
     chain: Chain,
   ): Promise<boolean> {
-    const prom = this.#o.prometheus;
+    const prom = qr.client ?? this.#o.prometheus;
     if (!prom) return true;
+    const start = chain.links.length;
+    const ok = await this.#judgeQuery(prom, ask, qr, seriesName, label, names, query, chain);
+    // Every link of this step says which server (and tenant) it asked.
+    if (qr.backend) {
+      for (let i = start; i < chain.links.length; i++) {
+        const l = chain.links[i];
+        if (l && l.step === "query" && !l.backend) chain.links[i] = { ...l, backend: qr.backend };
+      }
+    }
+    return ok;
+  }
+
+  async #judgeQuery(
+    prom: PrometheusClient,
+    ask: Ask,
+    qr: QueryRule,
+    seriesName: string,
+    label: string | undefined,
+    names: readonly string[],
+    query: string,
+    chain: Chain,
+  ): Promise<boolean> {
     let result;
     try {
       result = await prom.query(query, this.#now);
     } catch (e) {
       const unreachable =
         isPrometheusError(e) && (e.kind === "unreachable" || e.kind === "timeout");
+      const own = qr.backend !== undefined && qr.backend.server !== DEFAULT_SERVER;
+      const refused = isPrometheusError(e) && (e.httpStatus === 401 || e.httpStatus === 403);
+      const tenantNote =
+        refused && qr.backend?.tenant !== undefined
+          ? ` (sent as tenant ${qr.backend.tenant} in ${qr.backend.tenantHeader ?? "X-Scope-OrgID"}: the backend refuses that tenant)`
+          : "";
       chain.fail(
         "query",
         unreachable
-          ? "query: Prometheus does not answer"
+          ? own
+            ? `query: ${qr.origin}'s server does not answer`
+            : "query: Prometheus does not answer"
           : "query: Prometheus rejects the rendered query",
         unreachable ? "prometheus-unreachable" : "query-rejected",
         unreachable
-          ? `Prometheus cannot be reached: ${errorText(e)}; the adapter's queries fail the same way (HTTP 500 "unable to fetch metrics")`
-          : `Prometheus answers: ${errorText(e)}`,
+          ? own
+            ? `${qr.origin}'s server ${qr.backend.url} cannot be reached: ${errorText(e)}; the adapter's queries of its rules fail the same way (HTTP 500 "unable to fetch metrics")`
+            : `Prometheus cannot be reached: ${errorText(e)}; the adapter's queries fail the same way (HTTP 500 "unable to fetch metrics")`
+          : `Prometheus answers: ${errorText(e)}${tenantNote}`,
         unreachable
-          ? "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)"
+          ? own
+            ? `start that server, or fix ${qr.origin}.k8sCustomMetrics.server.url (and the adapter's network path to it)`
+            : "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)"
           : `fix ${qr.origin}.metricsQuery (or the selector that rendered into it)`,
         { details: [query] },
       );
@@ -1617,5 +1907,10 @@ export class Explainer {
 }
 
 export async function runExplain(o: ExplainOptions, target: ExplainTarget): Promise<ExplainReport> {
-  return new Explainer(o).run(target);
+  const e = new Explainer(o);
+  try {
+    return await e.run(target);
+  } finally {
+    await e.close();
+  }
 }

@@ -25,7 +25,14 @@ export interface RuleInput {
 }
 
 export type RuleVerdict =
-  "gives" | "missing-label" | "no-mapping" | "filtered" | "name" | "no-series" | "rejected";
+  | "gives"
+  | "missing-label"
+  | "no-mapping"
+  | "filtered"
+  | "name"
+  | "no-series"
+  | "rejected"
+  | "unreachable";
 
 export interface RuleWhy {
   readonly origin: string;
@@ -50,6 +57,7 @@ const RANK: Readonly<Record<RuleVerdict, number>> = {
   name: 4,
   "no-series": 5,
   rejected: 6,
+  unreachable: 7,
 };
 
 function sample(xs: readonly string[], n = 3): string {
@@ -74,6 +82,13 @@ async function one(
   try {
     series = await prometheus.series([r.config.seriesQuery], since);
   } catch (e) {
+    if (isPrometheusError(e) && (e.kind === "unreachable" || e.kind === "timeout")) {
+      return {
+        ...base,
+        verdict: "unreachable",
+        message: `its server ${prometheus.server} does not answer: ${errorText(e)}`,
+      };
+    }
     return {
       ...base,
       verdict: "rejected",
@@ -184,12 +199,19 @@ async function one(
 /** Every rule's verdict, the most relevant first (one that gives it, then the nearest miss). */
 export async function whyNotListed(
   rules: readonly RuleInput[],
-  prometheus: PrometheusClient,
+  prometheus: PrometheusClient | ((rule: RuleInput) => PrometheusClient | undefined),
   metric: string,
   target: WhyTarget,
   since: Date,
 ): Promise<RuleWhy[]> {
-  const out = await Promise.all(rules.map((r) => one(r, prometheus, metric, target, since)));
+  // Each rule on its own server (and tenant); a rule without a client is not judged.
+  const clientOf = typeof prometheus === "function" ? prometheus : () => prometheus;
+  const out = await Promise.all(
+    rules.flatMap((r) => {
+      const c = clientOf(r);
+      return c === undefined ? [] : [one(r, c, metric, target, since)];
+    }),
+  );
   const distance = (w: RuleWhy) =>
     w.verdict === "name" && w.closest !== undefined ? levenshtein(w.closest, metric) : 1e9;
   return out

@@ -56,6 +56,8 @@ test("debug/metrics: each listed metric with its rule and series, no value", () 
       metric: "http_requests_per_second",
       rule: "rules[0]",
       series: "http_requests_total",
+      server: "default",
+      url: "--prometheus-url",
     },
   );
 });
@@ -149,4 +151,61 @@ test("through the authenticated filter: get on resource debug is reviewed, and a
   const ok = await send(url);
   assert.equal(ok.status, 200);
   assert.match(ok.body, /"rule":"rules\[0\]"/);
+});
+
+test("the server a rule asks (secrets masked) and the tenant the config gives a namespace", () => {
+  const gpu = compileRule(
+    {
+      seriesQuery: '{__name__="gpu_load",namespace!="",pod!=""}',
+      resources: { overrides: { namespace: { resource: "namespace" }, pod: { resource: "pod" } } },
+      metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+      k8sCustomMetrics: {
+        server: {
+          url: "https://user:pw@prom-gpu.monitoring.svc:9091/",
+          headers: { Authorization: "Bearer s3cr3t", "X-Team": "gpu" },
+        },
+      },
+    },
+    "rules[1]",
+    nm,
+  );
+  const reg = customRegistry([gpu], [[{ name: "gpu_load", labels: ["namespace", "pod"] }]]);
+  const withServer: DebugSources = {
+    ...src,
+    custom: () => reg,
+    prometheusUrl: "http://prometheus:9090",
+    tenancy: () => ({
+      header: "X-Scope-OrgID",
+      namespaceLabel: "tenant",
+      namespaces: new Map([["payments", "finance"]]),
+      default: undefined,
+    }),
+  };
+  const at = (path: string) => serveDebug(withServer, "GET", parseRequestTarget(path));
+  const m = at("/apis/custom.metrics.k8s.io/v1beta2/debug/metrics").body as {
+    custom: Record<string, unknown>[];
+  };
+  const listed = m.custom.find((c) => c["metric"] === "gpu_load");
+  assert.equal(listed?.["server"], "prom-gpu.monitoring.svc:9091");
+  assert.equal(listed?.["url"], "https://prom-gpu.monitoring.svc:9091");
+  assert.deepEqual(listed?.["headers"], { Authorization: "Bearer ***", "X-Team": "gpu" });
+  assert.ok(!JSON.stringify(m).includes("s3cr3t") && !JSON.stringify(m).includes("pw@"));
+  const q = at(
+    "/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=gpu_load&resource=pods&namespace=payments&names=a",
+  );
+  assert.equal(q.status, 200);
+  const body = q.body as Record<string, unknown>;
+  assert.equal(body["server"], "prom-gpu.monitoring.svc:9091");
+  assert.deepEqual(body["tenant"], {
+    tenant: "finance",
+    header: "X-Scope-OrgID",
+    from: "namespaces",
+  });
+  const other = at(
+    "/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=gpu_load&resource=pods&namespace=web&names=a",
+  ).body as Record<string, unknown>;
+  assert.deepEqual(other["tenant"], {
+    header: "X-Scope-OrgID",
+    from: "the namespace's label tenant",
+  });
 });

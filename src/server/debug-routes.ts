@@ -9,6 +9,12 @@
  *   [&metricLabelSelector=S]` (or `external=true&metric=M&namespace=NS[&labelSelector=S]`): the
  *   rule and the PromQL the adapter would send for that request, or why it cannot build one.
  *
+ * Each metric names the server its rule asks (`server`: `default` for --prometheus-url, else the
+ * rule's `k8sCustomMetrics.server` host, as the `server` label of /metrics; `url`; the headers of
+ * a rule's server with secret values masked). With tenants, debug/query names the tenant the
+ * request's namespace is asked as, when the config decides it (mapping or default); a tenant that
+ * comes from a namespace label is named as such, not read here.
+ *
  * Both are resource requests (`get` on resource `debug`, name `metrics` or `query`, in
  * custom.metrics.k8s.io), authorized by the same filter as every request: grant them with
  * `{apiGroups: ["custom.metrics.k8s.io"], resources: ["debug"], verbs: ["get"]}` (a role that
@@ -20,8 +26,12 @@ import { groupResourceString, parseGroupResource } from "../apimachinery/group-r
 import { parseRequirements } from "../apimachinery/label-selector.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import { badRequest, methodNotAllowed, notFound, type Status } from "../apimachinery/status.ts";
+import type { Tenancy } from "../providers/prometheus/backends.ts";
+import { maskHeaders } from "../providers/prometheus/mask.ts";
 import { buildCustomQuery, buildExternalQuery } from "../providers/prometheus/query-builder.ts";
 import type { CustomRegistry, ExternalRegistry } from "../providers/prometheus/registry.ts";
+import type { CompiledRule } from "../providers/prometheus/rules.ts";
+import { DEFAULT_SERVER } from "../observability/server-label.ts";
 
 export const DEBUG_GROUP = "custom.metrics.k8s.io";
 const NAMESPACES = { group: "", resource: "namespaces" };
@@ -31,6 +41,35 @@ export interface DebugSources {
   readonly external: () => ExternalRegistry;
   readonly ready: () => boolean;
   readonly lastError: () => string | undefined;
+  /** The config's tenants (`k8sCustomMetrics.tenants`), when the caller wires them. */
+  readonly tenancy?: () => Tenancy | undefined;
+  /** `--prometheus-url` without credentials, to name the default server. */
+  readonly prometheusUrl?: string;
+}
+
+/** The server a rule asks, as explain shows it; header values that are credentials masked. */
+function serverOf(
+  src: DebugSources,
+  rule: CompiledRule,
+): { server: string; url: string; headers?: Record<string, string> } {
+  const s = rule.server;
+  if (!s) return { server: DEFAULT_SERVER, url: src.prometheusUrl ?? "--prometheus-url" };
+  const h = s.options.headers;
+  return { server: s.label, url: s.name, ...(h ? { headers: maskHeaders(h) } : {}) };
+}
+
+/** The tenant a namespace is asked as, as far as the config alone decides it. */
+function tenantOf(src: DebugSources, namespace: string): Record<string, string> | undefined {
+  const t = src.tenancy?.();
+  if (!t) return undefined;
+  const mapped = namespace === "" ? undefined : t.namespaces.get(namespace);
+  if (mapped !== undefined) return { tenant: mapped, header: t.header, from: "namespaces" };
+  if (namespace !== "" && t.namespaceLabel !== undefined) {
+    const fallback = t.default === undefined ? {} : { default: t.default };
+    return { header: t.header, from: `the namespace's label ${t.namespaceLabel}`, ...fallback };
+  }
+  if (t.default !== undefined) return { tenant: t.default, header: t.header, from: "default" };
+  return { header: t.header, from: "none: the adapter answers 404 for this namespace" };
 }
 
 export interface DebugAnswer {
@@ -65,6 +104,7 @@ function metricsView(src: DebugSources): unknown {
           metric: info.metric,
           rule: e?.rule.origin ?? "",
           series: e?.seriesName ?? "",
+          ...(e ? serverOf(src, e.rule) : {}),
         };
       })
       .sort((a, b) => `${a.resource}/${a.metric}`.localeCompare(`${b.resource}/${b.metric}`)),
@@ -72,7 +112,12 @@ function metricsView(src: DebugSources): unknown {
       .list()
       .map(({ metric }) => {
         const e = external.get(metric);
-        return { metric, rule: e?.rule.origin ?? "", series: e?.seriesName ?? "" };
+        return {
+          metric,
+          rule: e?.rule.origin ?? "",
+          series: e?.seriesName ?? "",
+          ...(e ? serverOf(src, e.rule) : {}),
+        };
       })
       .sort((a, b) => a.metric.localeCompare(b.metric)),
   };
@@ -102,6 +147,8 @@ function queryView(src: DebugSources, q: URLSearchParams): DebugAnswer {
           series: e.seriesName,
           template: e.rule.metricsQuery.text,
           query,
+          ...serverOf(src, e.rule),
+          ...(tenantOf(src, namespace) ? { tenant: tenantOf(src, namespace) } : {}),
         },
       };
     }
@@ -137,6 +184,8 @@ function queryView(src: DebugSources, q: URLSearchParams): DebugAnswer {
         namespaceLabel: namespaced ? e.rule.resources.labelForResource(NAMESPACES) : undefined,
         template: e.rule.metricsQuery.text,
         query,
+        ...serverOf(src, e.rule),
+        ...(tenantOf(src, namespace) ? { tenant: tenantOf(src, namespace) } : {}),
       },
     };
   } catch (err) {

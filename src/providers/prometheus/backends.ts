@@ -99,7 +99,8 @@ export interface RuleServer {
 }
 
 export interface BackendsOptions {
-  readonly main: PrometheusClient;
+  /** `--prometheus-url`'s client; `explain` may have none and still reach rules' own servers. */
+  readonly main: PrometheusClient | undefined;
   readonly tenancy?: Tenancy | undefined;
   /** A namespace's labels, or undefined when it does not exist. */
   readonly namespaceLabels?: (
@@ -158,7 +159,12 @@ export class Backends {
 
   /** The rule's server client without a tenant. */
   server(rule: RuleServer): PrometheusClient {
-    if (rule.server === undefined) return this.#o.main;
+    if (rule.server === undefined) {
+      if (this.#o.main) return this.#o.main;
+      throw new StatusError(internalError("unable to fetch metrics"), {
+        cause: new Error(`${rule.origin}: no --prometheus-url to ask`),
+      });
+    }
     const c = this.#servers.get(rule.server.key);
     if (!c) {
       throw new StatusError(internalError("unable to fetch metrics"), {
