@@ -169,6 +169,7 @@ export async function swapAdapter(
   let config: string | undefined;
   let served: ApiServiceSpec[] = [];
   let upstreamBin: string | undefined;
+  let resourceRules = false;
   if (o.kind !== "none") {
     if (o.config === undefined) {
       throw new KcmError("KCM_ERR_USAGE", `--adapter ${o.kind} needs --config FILE`);
@@ -176,6 +177,7 @@ export async function swapAdapter(
     config = resolve(o.config);
     const cfg = await checkConfig(config);
     served = servedApiServices(o.kind, cfg);
+    resourceRules = cfg.resourceRules !== undefined;
     if (o.kind === "upstream") upstreamBin = await ensureUpstreamBinary(progress);
   }
 
@@ -194,47 +196,59 @@ export async function swapAdapter(
     await kubectl(info, ["delete", "apiservice", "--ignore-not-found", ...unserved]);
   }
 
-  if (o.kind === "ours" && config !== undefined && served.length > 0) {
-    progress(`starting k8s-custom-metrics with ${config}…`);
-    const reg = await registerAdapter(info, info.ports.adapter);
-    await applyService(info, reg.port, reg.caPem);
-    const cfg = await checkConfig(config);
-    const a = await startAdapter(info, {
-      config,
-      apiServices: served,
-      resourceMetricsSource: cfg.resourceRules !== undefined ? "prometheus" : "kubelet",
-    });
-    progress(`k8s-custom-metrics serves on 127.0.0.1:${String(reg.port)} (pid ${String(a.pid)})`);
-  } else if (o.kind === "upstream" && config !== undefined && upstreamBin !== undefined) {
-    progress(`starting prometheus-adapter ${UPSTREAM_PROGRAM.version} with ${config}…`);
-    const reg = await registerAdapter(info, info.ports.adapter);
-    await applyService(info, reg.port, reg.caPem);
-    const url = `https://127.0.0.1:${String(reg.port)}`;
-    const running = await sup.start({
-      name: COMPONENT,
-      command: upstreamBin,
-      args: [
-        `--config=${config}`,
-        `--prometheus-url=${info.prometheusUrl}`,
-        "--bind-address=127.0.0.1",
-        `--secure-port=${String(reg.port)}`,
-        `--tls-cert-file=${reg.certFile}`,
-        `--tls-private-key-file=${reg.keyFile}`,
-        `--lister-kubeconfig=${reg.kubeconfig}`,
-        `--authentication-kubeconfig=${reg.kubeconfig}`,
-        `--authorization-kubeconfig=${reg.kubeconfig}`,
-        "--metrics-relist-interval=10s",
-      ],
-      ready: () => returns200(`${url}/readyz`, { insecure: true }),
-      timeoutMs: 60_000,
-    });
-    if (served.length > 0) {
-      await publishApiServices(info, reg, served);
-      await waitForApiServices(info, served, `adapter log ${running.log}`);
+  try {
+    if (o.kind === "ours" && config !== undefined && served.length > 0) {
+      progress(`starting k8s-custom-metrics with ${config}…`);
+      const reg = await registerAdapter(info, info.ports.adapter);
+      await applyService(info, reg.port, reg.caPem);
+      const a = await startAdapter(info, {
+        config,
+        apiServices: served,
+        resourceMetricsSource: resourceRules ? "prometheus" : "kubelet",
+      });
+      progress(`k8s-custom-metrics serves on 127.0.0.1:${String(reg.port)} (pid ${String(a.pid)})`);
+    } else if (o.kind === "upstream" && config !== undefined && upstreamBin !== undefined) {
+      progress(`starting prometheus-adapter ${UPSTREAM_PROGRAM.version} with ${config}…`);
+      const reg = await registerAdapter(info, info.ports.adapter);
+      await applyService(info, reg.port, reg.caPem);
+      const url = `https://127.0.0.1:${String(reg.port)}`;
+      const running = await sup.start({
+        name: COMPONENT,
+        command: upstreamBin,
+        args: [
+          `--config=${config}`,
+          `--prometheus-url=${info.prometheusUrl}`,
+          "--bind-address=127.0.0.1",
+          `--secure-port=${String(reg.port)}`,
+          `--tls-cert-file=${reg.certFile}`,
+          `--tls-private-key-file=${reg.keyFile}`,
+          `--lister-kubeconfig=${reg.kubeconfig}`,
+          `--authentication-kubeconfig=${reg.kubeconfig}`,
+          `--authorization-kubeconfig=${reg.kubeconfig}`,
+          "--metrics-relist-interval=10s",
+        ],
+        ready: () => returns200(`${url}/readyz`, { insecure: true }),
+        timeoutMs: 60_000,
+      });
+      if (served.length > 0) {
+        await publishApiServices(info, reg, served);
+        await waitForApiServices(info, served, `adapter log ${running.log}`);
+      }
+      progress(
+        `prometheus-adapter serves on 127.0.0.1:${String(reg.port)} (pid ${String(running.pid)})`,
+      );
     }
-    progress(
-      `prometheus-adapter serves on 127.0.0.1:${String(reg.port)} (pid ${String(running.pid)})`,
-    );
+  } catch (e) {
+    // Nothing half-registered: no adapter, no APIService pointing at one.
+    await sup.stop(COMPONENT, 5000).catch(() => undefined);
+    await kubectl(info, [
+      "delete",
+      "apiservice",
+      "--ignore-not-found",
+      ...API_SERVICES.map((a) => `${a.version}.${a.group}`),
+    ]).catch(() => undefined);
+    progress("no adapter is registered now; fix the cause and run local adapter again");
+    throw e;
   }
 
   const choice: AdapterChoice = {
