@@ -8,12 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { STATUS_CODES } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import {
-  constants as http2,
-  createSecureServer,
-  type Http2SecureServer,
-  type ServerHttp2Session,
-} from "node:http2";
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -64,10 +59,8 @@ export interface SecureServer {
  */
 export const DEFAULT_HTTP2_MAX_STREAMS = 100;
 
-/** The largest HTTP/2 stream identifier (2^31-1): the first GOAWAY of a graceful shutdown. */
-const MAX_STREAM_ID = 2 ** 31 - 1;
-/** Time between the two GOAWAY frames: more than a round trip on any cluster network. */
-const GOAWAY_NOTICE_MS = 1_000;
+/** Time from a shutdown's GOAWAY to closing the connection, so the client reads it first. */
+const GOAWAY_TIMEOUT_MS = 1_000;
 
 /**
  * The largest request header list accepted, HTTP/2 and HTTP/1.1 alike (RFC 7541 size: name +
@@ -292,17 +285,21 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
           resolve();
         }),
       );
-      // HTTP/2 shuts down in two steps (RFC 9113 section 6.8): a first GOAWAY naming the highest
-      // stream ID tells clients to open no more streams here while those already on the wire are
-      // still served; the final one (close) names the last stream taken, a round trip later. With
-      // only the final one, requests the aggregator had just sent on the old pod's connection
-      // (its availability checks among them) failed with "unexpected EOF" in a rolling update.
+      // HTTP/2: a GOAWAY naming the last stream taken, as Go's http2 server sends on Shutdown
+      // (golang.org/x/net/http2 server.go, startGracefulShutdown): the streams up to it are
+      // served; a stream the client sent after it is one the client knows to retry on a new
+      // connection (RFC 9113 section 6.8), and it has to, since nghttp2 ignores any stream that
+      // arrives after a GOAWAY while the session has none open. Not 2^31-1 (commit 4c3a595):
+      // such a stream is then within the IDs the client was told are served, so it waited for
+      // the connection to end and failed ("http2: server sent GOAWAY and closed the connection;
+      // LastStreamID=2147483647": kube-apiserver's availability check in a rolling update, which
+      // marked the APIServices unavailable). The sessions close a second later, again as Go
+      // (goAwayTimeout): Node.js 20's close() of an idle session ends the connection before its
+      // own GOAWAY is sent, and a request just sent on it failed with "unexpected EOF".
       for (const session of sessions) {
-        if (!session.closed && !session.destroyed) {
-          session.goaway(http2.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-        }
+        if (!session.closed && !session.destroyed) session.goaway();
       }
-      if (sessions.size > 0) await sleep(Math.min(GOAWAY_NOTICE_MS, graceMs));
+      if (sessions.size > 0) await sleep(Math.min(GOAWAY_TIMEOUT_MS, graceMs));
       // A session closes once its streams are done.
       for (const session of sessions) session.close();
       const deadline = Date.now() + graceMs;
