@@ -859,6 +859,232 @@ describe("the secure aggregated API server (real adapter behind the real aggrega
     },
   );
 
+  /** `serve` on a free port against the cluster's Prometheus; resolves once /readyz is 200. */
+  const spawnServe = async (extra: string[]) => {
+    const certDir = await mkdtemp(join(tmpdir(), "kcm-secure-"));
+    const port = await freePort();
+    const out = { log: "" };
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        BIN,
+        "serve",
+        "--config",
+        join(REPO, "examples", "adapter-config.yaml"),
+        "--prometheus-url",
+        info.prometheusUrl,
+        "--lister-kubeconfig",
+        adapter.kubeconfig,
+        "--authentication-kubeconfig",
+        adapter.kubeconfig,
+        "--authorization-kubeconfig",
+        adapter.kubeconfig,
+        "--bind-address",
+        "127.0.0.1",
+        "--secure-port",
+        String(port),
+        "--cert-dir",
+        certDir,
+        ...extra,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout?.on("data", (d: Buffer) => (out.log += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (out.log += d.toString()));
+    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    const url = `https://127.0.0.1:${String(port)}`;
+    const ca = await Promise.race([
+      waitFor(
+        "the adapter's /readyz",
+        async () => {
+          const pem = await readFile(join(certDir, "apiserver.crt"), "utf8");
+          const r = await httpsGet(`${url}/readyz`, pem);
+          return r.status === 200 ? pem : undefined;
+        },
+        60_000,
+        200,
+      ),
+      exited.then(([code, signal]) => {
+        throw new Error(`the adapter exited early (${String(code ?? signal)})`);
+      }),
+    ]).catch((e: unknown) => {
+      child.kill("SIGKILL");
+      throw new Error(`${String(e)}\nadapter log:\n${out.log}`);
+    });
+    const cleanup = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await rm(certDir, { recursive: true, force: true });
+    };
+    return { child, port, url, ca, exited, out, cleanup };
+  };
+
+  test(
+    "SIGTERM with an HTTP/2 connection open: a GOAWAY naming the last stream taken, before the connection ends; a stream sent after it is above it, so the client retries it",
+    T,
+    async () => {
+      const a = await spawnServe([]);
+      try {
+        // A raw HTTP/2 client, so a request can be sent after the GOAWAY arrived but before the
+        // client acted on it, as the aggregator's requests race a pod's shutdown (node:http2's
+        // client would refuse it locally). Frames: RFC 9113 section 4.1.
+        const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
+          const h = Buffer.alloc(9);
+          h.writeUIntBE(payload.length, 0, 3);
+          h[3] = type;
+          h[4] = flags;
+          h.writeUInt32BE(stream, 5);
+          return Buffer.concat([h, payload]);
+        };
+        // GET https://a/healthz, HPACK (RFC 7541): :method GET, :scheme https from the static
+        // table, :path and :authority as literals with indexed names.
+        const path = Buffer.from("/healthz");
+        const get = Buffer.concat([
+          Buffer.from([0x82, 0x87, 0x04, path.length]),
+          path,
+          Buffer.from([0x01, 0x01, 0x61]),
+        ]);
+        const HEADERS = 1;
+        const SETTINGS = 4;
+        const GOAWAY = 7;
+        const END_STREAM_HEADERS = 0x5;
+        const events: string[] = [];
+        let goawayLast: number | undefined;
+        const answered = new Set<number>();
+        let buf = Buffer.alloc(0);
+        const socket = tlsConnect({
+          host: "127.0.0.1",
+          port: a.port,
+          ca: a.ca,
+          servername: "localhost",
+          ALPNProtocols: ["h2"],
+        });
+        let onGoaway: () => void = () => undefined;
+        const ended = new Promise<void>((resolve) => {
+          socket.on("close", () => {
+            events.push("closed");
+            resolve();
+          });
+        });
+        socket.on("error", (e: Error) => events.push(`error ${e.message}`));
+        socket.on("data", (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          while (buf.length >= 9 && buf.length >= 9 + buf.readUIntBE(0, 3)) {
+            const len = buf.readUIntBE(0, 3);
+            const type = buf[3];
+            const flags = buf[4] ?? 0;
+            const stream = buf.readUInt32BE(5) & 0x7fffffff;
+            const payload = buf.subarray(9, 9 + len);
+            buf = buf.subarray(9 + len);
+            if (type === SETTINGS && (flags & 1) === 0)
+              socket.write(frame(SETTINGS, 1, 0, Buffer.alloc(0)));
+            if (type === HEADERS) {
+              answered.add(stream);
+              events.push(`HEADERS ${String(stream)}`);
+            }
+            if (type === GOAWAY) {
+              goawayLast = payload.readUInt32BE(0) & 0x7fffffff;
+              events.push(`GOAWAY last=${String(goawayLast)}`);
+              onGoaway();
+            }
+          }
+        });
+        socket.on("end", () => events.push("EOF"));
+        await once(socket, "secureConnect");
+        assert.equal(socket.alpnProtocol, "h2");
+        socket.write(
+          Buffer.concat([
+            Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+            frame(SETTINGS, 0, 0, Buffer.alloc(0)),
+            frame(HEADERS, END_STREAM_HEADERS, 1, get),
+          ]),
+        );
+        await waitFor(
+          "the first request's answer",
+          () => Promise.resolve(answered.has(1) ? true : undefined),
+          10_000,
+          20,
+        );
+        // The second request goes out the moment the GOAWAY is read: it crossed it on the wire.
+        onGoaway = () => {
+          onGoaway = () => undefined;
+          socket.write(frame(HEADERS, END_STREAM_HEADERS, 3, get));
+          events.push("sent 3");
+        };
+        a.child.kill("SIGTERM");
+        await Promise.race([ended, sleep(10_000)]);
+        const seen = events.join(", ");
+        assert.notEqual(goawayLast, undefined, `no GOAWAY before the connection ended: ${seen}`);
+        assert.ok(
+          events.indexOf("EOF") === -1 ||
+            events.indexOf("EOF") > events.findIndex((e) => e.startsWith("GOAWAY")),
+          seen,
+        );
+        // Stream 3, sent after the GOAWAY, is answered or above the GOAWAY's last stream, which a
+        // client retries elsewhere (RFC 9113 section 6.8). Within it and never answered (a GOAWAY
+        // naming 2^31-1), the client waits for it until the connection ends, and it fails.
+        assert.ok(answered.has(3) || (goawayLast ?? 0) < 3, `stream 3 lost: ${seen}`);
+        assert.equal(goawayLast, 1, `the GOAWAY names the last stream taken: ${seen}`);
+        assert.ok(events.includes("closed"), `the connection ends: ${seen}`);
+        const [code, signal] = await a.exited;
+        assert.deepEqual({ code, signal }, { code: 0, signal: null }, a.out.log);
+      } finally {
+        await a.cleanup();
+      }
+    },
+  );
+
+  test(
+    "--shutdown-delay-duration: after SIGTERM, /readyz fails at once, requests are still served until the delay ends, then connections are refused",
+    T,
+    async () => {
+      const a = await spawnServe(["--shutdown-delay-duration=3s"]);
+      try {
+        const t0 = Date.now();
+        a.child.kill("SIGTERM");
+        const notReady = await waitFor(
+          "/readyz to fail",
+          async () => {
+            const r = await httpsGet(`${a.url}/readyz`, a.ca);
+            return r.status === 503 ? Date.now() - t0 : undefined;
+          },
+          2_000,
+          50,
+        );
+        assert.ok(notReady < 1_000, `/readyz failed ${String(notReady)} ms after SIGTERM`);
+        // Served on new connections for the delay: the health endpoints and the API.
+        await sleep(Math.max(0, 2_000 - (Date.now() - t0)));
+        assert.equal((await httpsGet(`${a.url}/livez`, a.ca)).status, 200);
+        const api = await httpsGet(`${a.url}${CM}/v1beta1`, a.ca, {
+          ...frontProxy,
+          headers: { "x-remote-user": ALLOWED },
+        });
+        assert.equal(api.status, 200, api.text);
+        assert.ok(Date.now() - t0 < 3_000, "the checks above ran within the delay");
+        const refusedAt = await waitFor(
+          "new connections to be refused",
+          async () => {
+            try {
+              await httpsGet(`${a.url}/livez`, a.ca);
+              return undefined;
+            } catch (e) {
+              return (e as NodeJS.ErrnoException).code === "ECONNREFUSED"
+                ? Date.now() - t0
+                : undefined;
+            }
+          },
+          5_000,
+          50,
+        );
+        assert.ok(refusedAt >= 3_000, `refused ${String(refusedAt)} ms after SIGTERM`);
+        const [code, signal] = await a.exited;
+        assert.deepEqual({ code, signal }, { code: 0, signal: null }, a.out.log);
+        assert.match(a.out.log, /shutdown-delay-duration/);
+      } finally {
+        await a.cleanup();
+      }
+    },
+  );
+
   test(
     "loopback latency of authorized requests over HTTP/2 (measured, not asserted)",
     T,

@@ -4,6 +4,7 @@
  * the same names and meanings (docs/flags.md). As metrics-server's command: options (in groups,
  * server/options/) → validated config → the server's builders (server/builders/), in order.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command } from "@commander-js/extra-typings";
 import { createLogger } from "../observability/logger.ts";
 import { createAdapterMetrics } from "../observability/metrics.ts";
@@ -93,6 +94,7 @@ export function serveCommand(): Command {
       .addOption(authz.authorizedTtl())
       .addOption(authz.unauthorizedTtl())
       .addOption(serving.shutdownGracePeriod())
+      .addOption(serving.shutdownDelayDuration())
       .addOption(serving.insecureHttpPort())
       .addOption(kubeFlags.discoveryInterval())
       .addOption(kubeFlags.podCache())
@@ -206,9 +208,11 @@ export function serveCommand(): Command {
         resource?.start();
         providers.start();
 
+        let terminating = false;
         const handler = buildApiHandler({
           groups: resource ? [...providers.groups, resource.group] : providers.groups,
-          ready: () => providers.lister.ready,
+          // Not ready from SIGTERM on (--shutdown-delay-duration), as the generic apiserver's /readyz.
+          ready: () => !terminating && providers.lister.ready,
           version: VERSION,
           serverAddress: servingConfig.serverAddress,
           metrics,
@@ -242,14 +246,32 @@ export function serveCommand(): Command {
                 log,
               })
             : undefined;
+        const stopBackground = () => {
+          watch?.stop();
+          providers.stop();
+          resource?.stop();
+          discovery.stop();
+        };
         stopOnSignals(log, {
           beforeListener: () => {
-            watch?.stop();
-            providers.stop();
-            resource?.stop();
-            discovery.stop();
+            terminating = true;
           },
-          listener: () => listener.stop(),
+          // --shutdown-delay-duration, as k8s.io/apiserver's ShutdownDelayDuration
+          // (pkg/server/genericapiserver.go): on SIGTERM the pod leaves its Service's endpoints
+          // while clients (kube-proxy, the aggregator's connections and availability checks)
+          // still send requests here for a moment; they are all answered, with fresh data, and
+          // /readyz fails, until the delay ends and the graceful shutdown starts.
+          listener: async () => {
+            if (servingConfig.shutdownDelayMs > 0) {
+              log.info(
+                { delayMs: servingConfig.shutdownDelayMs },
+                "not ready; serving on until --shutdown-delay-duration ends",
+              );
+              await sleep(servingConfig.shutdownDelayMs);
+            }
+            stopBackground();
+            await listener.stop();
+          },
           afterListener: () => {
             void podCache?.stop();
             return prometheus.close();

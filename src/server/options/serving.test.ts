@@ -16,6 +16,7 @@ test("defaults: HTTPS on 0.0.0.0:6443, a self-signed certificate, Node.js' TLS d
   assert.equal(c.ciphers.ciphers, undefined);
   assert.equal(c.insecurePort, undefined);
   assert.equal(c.shutdownGraceMs, 30_000);
+  assert.equal(c.shutdownDelayMs, 0);
   assert.equal(c.http1Only, false);
   assert.equal(c.serverAddress, ":6443");
 });
@@ -42,4 +43,9 @@ test("a wrong TLS version or cipher name is a usage error", () => {
     () => validate("--tls-cipher-suites=FOO"),
     usage(/unknown --tls-cipher-suites entry "FOO"/),
   );
+});
+
+test("--shutdown-delay-duration takes a Go duration, as k8s.io/apiserver's", () => {
+  assert.equal(validate("--shutdown-delay-duration=5s").shutdownDelayMs, 5_000);
+  assert.equal(validate("--shutdown-delay-duration=1m30s").shutdownDelayMs, 90_000);
 });

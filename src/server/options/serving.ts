@@ -46,6 +46,14 @@ export const servingFlags = {
     )
       .argParser(duration)
       .default(30_000, "30s"),
+  // k8s.io/apiserver's flag of the same name and meaning (pkg/server/options/server_run_options.go).
+  shutdownDelayDuration: () =>
+    new Option(
+      "--shutdown-delay-duration <duration>",
+      "time to delay the termination on SIGTERM: requests are still served normally and /healthz and /livez succeed, but /readyz fails at once, so endpoints and the aggregator stop sending traffic here; graceful termination (--shutdown-grace-period) starts after it",
+    )
+      .argParser(duration)
+      .default(0, "0s"),
   insecureHttpPort: () =>
     new Option(
       "--insecure-http-port <port>",
@@ -64,6 +72,7 @@ export interface ServingFlagValues {
   readonly tlsCipherSuites: readonly string[];
   readonly http2MaxStreamsPerConnection: number;
   readonly shutdownGracePeriod: number;
+  readonly shutdownDelayDuration: number;
   readonly insecureHttpPort?: number | undefined;
   readonly disableHttp2: boolean;
 }
@@ -80,6 +89,8 @@ export interface ServingConfig {
   readonly http1Only: boolean;
   readonly http2MaxStreamsPerConnection: number;
   readonly shutdownGraceMs: number;
+  /** `--shutdown-delay-duration`: serving on, not ready, before the graceful shutdown starts. */
+  readonly shutdownDelayMs: number;
   /** Plain HTTP on 127.0.0.1, no authentication; undefined: HTTPS. */
   readonly insecurePort: number | undefined;
   /** `:<port>` of whichever listener serves, for /version's serverAddress. */
@@ -101,6 +112,7 @@ export function validateServing(v: ServingFlagValues): ServingConfig {
     http1Only: v.disableHttp2,
     http2MaxStreamsPerConnection: v.http2MaxStreamsPerConnection,
     shutdownGraceMs: v.shutdownGracePeriod,
+    shutdownDelayMs: v.shutdownDelayDuration,
     insecurePort: v.insecureHttpPort,
     serverAddress: `:${String(v.insecureHttpPort ?? v.securePort)}`,
   };
