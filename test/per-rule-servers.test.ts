@@ -5,7 +5,10 @@
  * behind a recording proxy. Each rule's discovery and queries must go to its own server only, with
  * that server's headers; answers come from it; grouping stays per server; the logs name the server.
  * A third rule reaches the second Prometheus over TLS (a loopback HTTPS proxy with a certificate
- * made here by openssl), verified with the rule's own `caFile`.
+ * made here by openssl), verified with the rule's own `caFile`. The adapter's /metrics count
+ * requests and discovered metrics by server. Then the same config runs in an adapter registered
+ * behind the aggregator, and `explain` names the server each rule asks (its credential masked),
+ * and a rule's server that does not answer.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -17,11 +20,22 @@ import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import type { ClusterInfo } from "../src/harness/cluster.ts";
-import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
-import { freshNamespace, kubectl, testCluster } from "./support/cluster.ts";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { ExplainReport, Link } from "../src/diagnostics/explain-report.ts";
+import { startAdapter as startRegistered } from "../src/harness/adapter-process.ts";
 import {
+  API_SERVICES,
+  existingRegistration,
+  publishApiServices,
+} from "../src/harness/adapter-registration.ts";
+import type { ClusterInfo } from "../src/harness/cluster.ts";
+import { statePaths } from "../src/harness/paths.ts";
+import { Supervisor } from "../src/harness/supervisor.ts";
+import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import {
+  freePort,
   startPrometheus,
   startRecordingProxy,
   type RecordedRequest,
@@ -29,11 +43,14 @@ import {
   type RunningPrometheus,
 } from "./support/prometheus.ts";
 import { constantSeries, type ConstantSeries } from "./support/series.ts";
+import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
 const T = { timeout: 180_000 };
 const CM = "/apis/custom.metrics.k8s.io/v1beta1";
 const EM = "/apis/external.metrics.k8s.io/v1beta1";
 const PODS = 10;
+const SECRET = "rule-b-secret-token";
+const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 let info: ClusterInfo;
 let ns: string;
@@ -119,7 +136,8 @@ function seriesB(): ConstantSeries[] {
   return out;
 }
 
-function config(): string {
+/** `bQueueUrl`: another server for the external rule (explain's config, a server that is down). */
+function config(bQueueUrl?: string): string {
   return `rules:
   - seriesQuery: '{__name__="main_load",namespace!="",pod!=""}'
     resources:
@@ -132,7 +150,7 @@ function config(): string {
     k8sCustomMetrics:
       server:
         url: ${proxyB.url}
-        headers: { X-Rule-Server: b }
+        headers: { X-Rule-Server: b, Authorization: "Bearer ${SECRET}" }
         timeout: 5s
   - seriesQuery: '{__name__="tls_load",namespace!="",pod!=""}'
     resources:
@@ -146,7 +164,7 @@ externalRules:
       overrides: { namespace: { resource: namespace } }
     metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (queue)"
     k8sCustomMetrics:
-      server: { url: ${proxyB.url}, headers: { X-Rule-Server: b } }
+      server: { url: ${bQueueUrl ?? proxyB.url}, headers: { X-Rule-Server: b } }
 `;
 }
 
@@ -283,4 +301,192 @@ test("the logs name the server that answered", T, () => {
     );
   assert.deepEqual([...servers("b_load")], [proxyB.url]);
   assert.deepEqual([...servers("main_load")], [proxyMain.url]);
+});
+
+/** A sample's value in /metrics text: the line of `name` carrying every one of `labels`. */
+function samples(text: string, name: string, ...labels: string[]): number[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)))
+    .map((l) => Number(l.slice(l.lastIndexOf(" ") + 1)));
+}
+
+test(
+  "/metrics: requests and discovered metrics by server; the discovery log per server",
+  T,
+  async () => {
+    const text = await (await fetch(`${adapter.url}/metrics`)).text();
+    const hostB = new URL(proxyB.url).host;
+    const hostTls = new URL(tlsUrl).host;
+    const count = "k8s_custom_metrics_prometheus_request_duration_seconds_count";
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    assert.ok(sum(samples(text, count, 'server="default"')) >= 1, text);
+    assert.ok(sum(samples(text, count, `server="${hostB}"`, 'endpoint="/api/v1/query"')) >= 1);
+    assert.ok(sum(samples(text, count, `server="${hostTls}"`)) >= 1);
+    // No other server value: they come from the config only.
+    const servers = new Set(
+      text
+        .split("\n")
+        .filter((l) => l.startsWith(`${count}{`))
+        .map((l) => /server="([^"]*)"/.exec(l)?.[1]),
+    );
+    assert.deepEqual([...servers].sort(), [hostB, hostTls, "default"].sort());
+    const gauge = "k8s_custom_metrics_discovered_metrics";
+    // Each custom metric is listed for pods and for namespaces.
+    assert.deepEqual(samples(text, gauge, 'api="custom"', 'server="default"'), [2]);
+    assert.deepEqual(samples(text, gauge, 'api="custom"', `server="${hostB}"`), [2]);
+    assert.deepEqual(samples(text, gauge, 'api="external"', `server="${hostB}"`), [1]);
+    assert.deepEqual(samples(text, gauge, 'api="custom"', `server="${hostTls}"`), [2]);
+    assert.deepEqual(samples(text, gauge, 'api="external"', 'server="default"'), [0]);
+    // The discovery log: requests per server, each server's own.
+    const line = adapter
+      .logs()
+      .split("\n")
+      .find((l) => l.includes('"discovered metrics"'));
+    assert.ok(line, adapter.logs());
+    const r = (JSON.parse(line) as { serverRequests: Record<string, Record<string, number>> })
+      .serverRequests;
+    assert.ok((r[proxyB.url]?.["label_values"] ?? 0) >= 1, line);
+    assert.ok((r[proxyMain.url]?.["label_values"] ?? 0) >= 1, line);
+    assert.ok((r[tlsUrl]?.["label_values"] ?? 0) >= 1, line);
+  },
+);
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function explain(...args: string[]): Promise<{ run: Run; report: ExplainReport }> {
+  let run: Run;
+  try {
+    const r = await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "test/fixtures/diagnostics/cli.ts",
+        "explain",
+        ...args,
+        "--kubeconfig",
+        info.kubeconfig,
+        "--prometheus-url",
+        proxyMain.url,
+        "--metrics-max-age",
+        "1h",
+        "-o",
+        "json",
+      ],
+      { cwd: REPO, timeout: 120_000 },
+    );
+    run = { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    if (typeof x.code !== "number") throw e;
+    run = { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+  }
+  assert.ok(run.stdout.startsWith("{"), run.stdout + run.stderr);
+  return { run, report: JSON.parse(run.stdout) as ExplainReport };
+}
+
+function linkOf(r: ExplainReport, step: string): Link {
+  const l = r.sections.flatMap((s) => s.links).find((x) => x.step === step);
+  assert.ok(l, `no ${step} link: ${JSON.stringify(r, null, 2)}`);
+  return l;
+}
+
+describe("explain with the adapter registered", () => {
+  const NAME = "adapter-rule-servers";
+  const APIS = API_SERVICES.filter((a) => a.group !== "metrics.k8s.io");
+  before(async () => {
+    await ensureRegisteredAdapter(info);
+    await startRegistered(info, {
+      name: NAME,
+      port: await freePort(),
+      config: join(dir, "config.yaml"),
+      relistInterval: "1m",
+      extraArgs: [`--prometheus-url=${proxyMain.url}`, "--metrics-max-age=1h"],
+      apiServices: APIS,
+    });
+  });
+  after(async () => {
+    try {
+      await publishApiServices(info, existingRegistration(info), APIS);
+    } finally {
+      const p = statePaths(info.stateDir);
+      await new Supervisor(p.logs, p.run).stop(NAME);
+    }
+  });
+
+  test("names the rule's server and its headers, the credential masked", T, async () => {
+    const { run, report } = await waitFor(
+      "explain to find b_queue listed",
+      async () => {
+        const r = await explain(
+          "metric",
+          "b_queue",
+          "--external",
+          "-n",
+          ns,
+          "--config",
+          join(dir, "config.yaml"),
+        );
+        return r.report.firstBroken?.step === "listed" ||
+          r.report.firstBroken?.step === "apiservice"
+          ? undefined
+          : r;
+      },
+      90_000,
+      2000,
+    );
+    assert.equal(run.code, 0, JSON.stringify(report, null, 2));
+    assert.ok(!run.stdout.includes(SECRET));
+    const rule = linkOf(report, "rule");
+    assert.match(rule.title, /externalRules\[0\]/);
+    assert.deepEqual(rule.backend, {
+      server: new URL(proxyB.url).host,
+      url: proxyB.url,
+      headers: { "X-Rule-Server": "b" },
+    });
+    assert.deepEqual(linkOf(report, "query").backend, rule.backend);
+    // b_load's rule carries the credential: shown masked, in the text output too.
+    const b = await explain(
+      "metric",
+      "b_load",
+      "-n",
+      ns,
+      "--for",
+      "pods/p-0",
+      "--config",
+      join(dir, "config.yaml"),
+    );
+    assert.ok(!b.run.stdout.includes(SECRET), b.run.stdout);
+    assert.deepEqual(linkOf(b.report, "rule").backend?.headers, {
+      "X-Rule-Server": "b",
+      Authorization: "Bearer ***",
+    });
+  });
+
+  test("a rule's server that does not answer is named at the query", T, async () => {
+    const dead = `http://127.0.0.1:${String(await freePort())}`;
+    await writeFile(join(dir, "explain-dead.yaml"), config(dead));
+    const { run, report } = await explain(
+      "metric",
+      "b_queue",
+      "--external",
+      "-n",
+      ns,
+      "--config",
+      join(dir, "explain-dead.yaml"),
+    );
+    assert.equal(run.code, 1);
+    const b = report.firstBroken;
+    assert.equal(b?.step, "query", JSON.stringify(report, null, 2));
+    assert.equal(b.kind, "prometheus-unreachable");
+    assert.match(b.title, /externalRules\[0\]'s server does not answer/);
+    assert.match(b.cause ?? "", new RegExp(`server ${dead} cannot be reached`));
+    assert.match(b.fix ?? "", /externalRules\[0\]\.k8sCustomMetrics\.server\.url/);
+    assert.equal(b.backend?.url, dead);
+  });
 });

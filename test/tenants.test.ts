@@ -14,11 +14,24 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { execFile } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { ExplainReport, Link } from "../src/diagnostics/explain-report.ts";
+import { startAdapter as startRegistered } from "../src/harness/adapter-process.ts";
+import {
+  API_SERVICES,
+  existingRegistration,
+  publishApiServices,
+} from "../src/harness/adapter-registration.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
+import { statePaths } from "../src/harness/paths.ts";
+import { Supervisor } from "../src/harness/supervisor.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
-import { freshNamespace, kubectl, testCluster } from "./support/cluster.ts";
-import { startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
+import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { freePort, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
+import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 import { constantSeries, type ConstantSeries } from "./support/series.ts";
 
 const T = { timeout: 180_000 };
@@ -312,4 +325,124 @@ test("a namespace without a tenant is refused and nothing is queried for it", T,
     [],
   );
   assertAllTenanted();
+});
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+
+async function explain(...args: string[]): Promise<{ code: number; report: ExplainReport }> {
+  let out: { code: number; stdout: string; stderr: string };
+  try {
+    const r = await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "test/fixtures/diagnostics/cli.ts",
+        "explain",
+        ...args,
+        "--config",
+        join(dir, "config.yaml"),
+        "--kubeconfig",
+        info.kubeconfig,
+        "--prometheus-url",
+        router.url,
+        "--metrics-max-age",
+        "1h",
+        "-o",
+        "json",
+      ],
+      { cwd: REPO, timeout: 120_000 },
+    );
+    out = { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    if (typeof x.code !== "number") throw e;
+    out = { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+  }
+  assert.ok(out.stdout.startsWith("{"), out.stdout + out.stderr);
+  return { code: out.code, report: JSON.parse(out.stdout) as ExplainReport };
+}
+
+function linkOf(r: ExplainReport, step: string): Link {
+  const l = r.sections.flatMap((s) => s.links).find((x) => x.step === step);
+  assert.ok(l, `no ${step} link: ${JSON.stringify(r, null, 2)}`);
+  return l;
+}
+
+describe("explain with the adapter registered", () => {
+  const NAME = "adapter-tenants";
+  const APIS = API_SERVICES.filter((a) => a.group !== "metrics.k8s.io");
+  before(async () => {
+    await ensureRegisteredAdapter(info);
+    await startRegistered(info, {
+      name: NAME,
+      port: await freePort(),
+      config: join(dir, "config.yaml"),
+      relistInterval: "1m",
+      extraArgs: [`--prometheus-url=${router.url}`, "--metrics-max-age=1h"],
+      apiServices: APIS,
+    });
+    // Until the aggregator sends to it and its discovery has both tenants.
+    await waitFor(
+      "the registered adapter to list pods/alpha_only",
+      async () => {
+        const l = JSON.parse(
+          await kubectl(info, ["get", "--raw", "/apis/custom.metrics.k8s.io/v1beta2"]),
+        ) as { resources: { name: string }[] };
+        return l.resources.some((r) => r.name === "pods/alpha_only") ? true : undefined;
+      },
+      90_000,
+      1000,
+    );
+  });
+  after(async () => {
+    try {
+      await publishApiServices(info, existingRegistration(info), APIS);
+    } finally {
+      const p = statePaths(info.stateDir);
+      await new Supervisor(p.logs, p.run).stop(NAME);
+    }
+  });
+
+  test("names the tenant a namespace is asked as, and the server", T, async () => {
+    const { report } = await explain("metric", "requests", "-n", nsA, "--for", "pods/p-1");
+    const rule = linkOf(report, "rule");
+    assert.equal(rule.status, "ok", JSON.stringify(report, null, 2));
+    assert.deepEqual(rule.backend, {
+      server: "default",
+      url: router.url,
+      tenant: "alpha",
+      tenantHeader: "X-Scope-OrgID",
+      headers: { "X-Scope-OrgID": "alpha" },
+    });
+    // The mapping wins over the namespace's label (alpha) for B.
+    const b = await explain("metric", "requests", "-n", nsB, "--for", "pods/p-1");
+    assert.equal(linkOf(b.report, "rule").backend?.tenant, "beta");
+  });
+
+  test("a metric only another tenant has", T, async () => {
+    const { code, report } = await explain("metric", "alpha_only", "-n", nsB, "--for", "pods/p-0");
+    assert.equal(code, 1);
+    const b = report.firstBroken;
+    assert.equal(b?.kind, "metric-other-tenant", JSON.stringify(report, null, 2));
+    assert.equal(b.step, "listed");
+    assert.match(b.title, /but not for tenant beta/);
+    assert.match(b.cause ?? "", /only tenant alpha has them/);
+    assert.equal(b.backend?.tenant, "beta");
+  });
+
+  test("a namespace without a tenant: named, and nothing sent for it", T, async () => {
+    const before = router.seen.length;
+    const { code, report } = await explain("metric", "requests", "-n", nsC, "--for", "pods/p-0");
+    assert.equal(code, 1);
+    const b = report.firstBroken;
+    assert.equal(b?.kind, "no-tenant", JSON.stringify(report, null, 2));
+    assert.equal(b.step, "rule");
+    assert.match(b.cause ?? "", new RegExp(`no tenant for namespace ${nsC}`));
+    assert.match(b.fix ?? "", /kcm-test-tenant=<tenant>/);
+    assert.deepEqual(
+      router.seen.slice(before).filter((s) => s.tenant === undefined),
+      [],
+    );
+  });
 });

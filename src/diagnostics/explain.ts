@@ -929,11 +929,15 @@ export class Explainer {
     // A server that does not answer is named where the adapter meets it, at the query; the
     // verdicts of its rules, which need its series, are then not worked out. Each rule asks its
     // own server (or --prometheus-url) as the request's tenant.
-    const clients = ruleList
-      ? [...new Set(ruleList.map(clientOf).filter((c) => c !== undefined))]
-      : prom
-        ? [prom]
-        : [];
+    // A namespace without a tenant: the adapter sends nothing for it, and neither does explain.
+    const clients =
+      noTenant !== undefined
+        ? []
+        : ruleList
+          ? [...new Set(ruleList.map(clientOf).filter((c) => c !== undefined))]
+          : prom
+            ? [prom]
+            : [];
     const down = new Map<PrometheusClient, string>();
     await Promise.all(
       clients.map(async (c) => {
