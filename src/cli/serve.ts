@@ -93,6 +93,7 @@ export function serveCommand(): Command {
       .addOption(authz.alwaysAllowPaths())
       .addOption(authz.authorizedTtl())
       .addOption(authz.unauthorizedTtl())
+      .addOption(authz.refreshAhead())
       .addOption(serving.shutdownGracePeriod())
       .addOption(serving.shutdownDelayDuration())
       .addOption(serving.insecureHttpPort())
