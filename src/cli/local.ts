@@ -115,10 +115,10 @@ export function localCommand(): Command {
       "after",
       `
 Examples:
-  local up                                          # the cluster alone, no adapter (as before)
-  local up --config my-adapter-config.yaml          # and k8s-custom-metrics with your config
-  local up --adapter upstream --config my.yaml      # and prometheus-adapter v0.12.0 instead
-Swap it later without taking the cluster down: local adapter --help`,
+  k8s-custom-metrics local up                                          # the cluster alone, no adapter (as before)
+  k8s-custom-metrics local up --config my-adapter-config.yaml          # and k8s-custom-metrics with your config
+  k8s-custom-metrics local up --adapter upstream --config my.yaml      # and prometheus-adapter v0.12.0 instead
+Swap it later without taking the cluster down: k8s-custom-metrics local adapter --help`,
     )
     .action(async (o) => {
       const t0 = Date.now();
@@ -261,11 +261,12 @@ Swap it later without taking the cluster down: local adapter --help`,
       "after",
       `
 Examples:
-  local adapter --config my-adapter-config.yaml     # ours, restarted with this config
-  local adapter --adapter upstream                  # prometheus-adapter v0.12.0, same config
-  local adapter --adapter none                      # unregister: no metrics APIs served
-  local adapter --show
-Exit status: 0 once every APIService the config serves is Available; 1 with one error line.`,
+  k8s-custom-metrics local adapter --config my-adapter-config.yaml     # ours, restarted with this config
+  k8s-custom-metrics local adapter --adapter upstream                  # prometheus-adapter v0.12.0, same config
+  k8s-custom-metrics local adapter --adapter none                      # unregister: no metrics APIs served
+  k8s-custom-metrics local adapter --show
+Exit status: 0 once every APIService the config serves is Available; 1 with the error's code and hint.
+On a failed start no adapter stays registered (local adapter --show says so).`,
     )
     .action(async (o) => {
       const [{ readClusterInfo }, pg, { DEFAULT_ADAPTER_CONFIG }] = await Promise.all([
@@ -342,8 +343,8 @@ Exit status: 0 once every APIService the config serves is Available; 1 with one 
     .addHelpText(
       "after",
       `
-Example: local gauge queue_depth 25     # examples/external's HPA (10 per pod) goes to 3 replicas
-         local gauge queue_depth 0      # and back to 1 after its downscale stabilization`,
+Example: k8s-custom-metrics local gauge queue_depth 25     # examples/external's HPA (10 per pod) goes to 3 replicas
+         k8s-custom-metrics local gauge queue_depth 0      # and back to 1 after its downscale stabilization`,
     )
     .action(async (name, value, o) => {
       const [{ readClusterInfo }, pg] = await Promise.all([cluster(), playground()]);
@@ -375,7 +376,7 @@ Example: local gauge queue_depth 25     # examples/external's HPA (10 per pod) g
     .addHelpText(
       "after",
       `
-Example: local load demo-app --rate 20 --duration 90   # examples/requests-per-second's HPA scales up
+Example: k8s-custom-metrics local load demo-app --rate 20 --duration 90   # examples/requests-per-second's HPA scales up
 Ctrl-C stops it early. Prints the requests sent and failed; exit 0.`,
     )
     .action(async (deployment, o) => {

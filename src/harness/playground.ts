@@ -389,7 +389,7 @@ export async function loadDeployment(
     );
   }
   progress(
-    `${String(o.ratePerSecond)} requests/s to ${o.namespace}/${o.deployment} (${String(urls.length)} pods) for ${String(o.durationSeconds)}s…`,
+    `${String(o.ratePerSecond)} requests/s to ${o.namespace}/${o.deployment} (${String(urls.length)} pod${urls.length === 1 ? "" : "s"}) for ${String(o.durationSeconds)}s…`,
   );
   const run = startLoad({
     urls: () => urls,
@@ -406,7 +406,7 @@ export async function loadDeployment(
       .then((pods) => {
         if (pods.length > 0) urls = pods.map((p) => `http://${p.ip}:${String(o.port)}${o.path}`);
         progress(
-          `  ${String(run.sent())} sent, ${String(run.failed())} failed, ${String(urls.length)} pods`,
+          `  ${String(run.sent())} sent, ${String(run.failed())} failed, ${String(urls.length)} pod${urls.length === 1 ? "" : "s"}`,
         );
       })
       .catch(() => undefined);
