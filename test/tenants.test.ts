@@ -26,10 +26,17 @@ import {
   publishApiServices,
 } from "../src/harness/adapter-registration.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
+import { BUILTIN_RESOURCES } from "../src/diagnostics/builtin-resources.ts";
+import { RestMapper } from "../src/kube/rest-mapper.ts";
+import { silentLogger } from "../src/observability/logger.ts";
+import { Backends, readTenancy } from "../src/providers/prometheus/backends.ts";
+import { PrometheusClient } from "../src/providers/prometheus/client.ts";
+import { namingMapper } from "../src/providers/prometheus/rules.ts";
+import { PrometheusResourceSource } from "../src/providers/resource/prometheus-source.ts";
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
-import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
 import { freePort, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 import { constantSeries, type ConstantSeries } from "./support/series.ts";
@@ -137,6 +144,16 @@ function tenantSeries(own: string, other: string, base: number, only: string): C
   out.push([only, { namespace: own, pod: "p-0" }, "1"]);
   out.push(["ext_depth", { namespace: own, queue: "q" }, String(base)]);
   out.push(["ext_depth", { namespace: other, queue: "q" }, "1000"]);
+  // resourceRules' series (metrics.k8s.io): CPU cores and memory bytes, and one node.
+  for (const [ns, v] of [
+    [own, base],
+    [other, 1000],
+  ] as const) {
+    out.push(["res_cpu", { namespace: ns, pod: "p-0", container: "c" }, String(v)]);
+    out.push(["res_mem", { namespace: ns, pod: "p-0", container: "c" }, String(v * 1024)]);
+  }
+  out.push(["res_node_cpu", { node: "n-1" }, String(base)]);
+  out.push(["res_node_mem", { node: "n-1" }, String(base * 1024)]);
   return out;
 }
 
@@ -446,3 +463,87 @@ describe("explain with the adapter registered", () => {
     );
   });
 });
+
+test(
+  "resourceRules (metrics.k8s.io): pods as their namespace's tenant, nodes as the default",
+  T,
+  async () => {
+    const main = await PrometheusClient.create({ url: router.url, coalesceWindowMs: 0 });
+    const backends = (dflt: string | undefined) =>
+      new Backends({
+        main,
+        tenancy: readTenancy({
+          namespaceLabel: "kcm-test-tenant",
+          namespaces: { [nsB]: "beta" },
+          ...(dflt === undefined ? {} : { default: dflt }),
+        }),
+        namespaceLabels: async (ns) =>
+          (
+            await kubectlJson<{ metadata: { labels?: Record<string, string> } }>(info, [
+              "get",
+              "namespace",
+              ns,
+            ])
+          ).metadata.labels ?? {},
+      });
+    const rule = (series: string, node: string) => ({
+      containerQuery: `sum(${series}{<<.LabelMatchers>>}) by (<<.GroupBy>>)`,
+      nodeQuery: `sum(${node}{<<.LabelMatchers>>}) by (<<.GroupBy>>)`,
+      resources: {
+        overrides: {
+          namespace: { resource: "namespace" },
+          pod: { resource: "pod" },
+          node: { resource: "node" },
+        },
+      },
+      containerLabel: "container",
+    });
+    const source = (b: Backends) =>
+      new PrometheusResourceSource({
+        prometheus: main,
+        tenants: b.resourceTenants(),
+        rules: {
+          cpu: rule("res_cpu", "res_node_cpu"),
+          memory: rule("res_mem", "res_node_mem"),
+          window: "1m",
+        },
+        mapper: namingMapper(RestMapper.fromResources(BUILTIN_RESOURCES)),
+        log: silentLogger(),
+      });
+    try {
+      const before = router.seen.length;
+      const noDefault = source(backends(undefined));
+      const pods = await noDefault.podMetrics(
+        [nsA, nsB, nsC].map((namespace) => ({ namespace, name: "p-0", labels: {} })),
+      );
+      const cpu = pods.map((p) => p?.containers[0]?.usage.cpu.toString());
+      // A: label alpha (1 core); B: mapping beta over its label (100 cores); C: no tenant, left out.
+      assert.deepEqual(cpu, ["1", "100", undefined]);
+      assert.equal(pods[1]?.containers[0]?.usage.memory.toString(), "100Ki");
+      // Nodes are cluster-scoped: no default tenant, no query.
+      assert.deepEqual(await noDefault.nodeMetrics([{ name: "n-1", labels: {} }]), [undefined]);
+      const sent = router.seen.slice(before).filter((x) => x.query?.includes("res_") === true);
+      assert.ok(sent.length >= 4, JSON.stringify(sent));
+      for (const x of sent) {
+        assert.ok(x.tenant === "alpha" || x.tenant === "beta", JSON.stringify(x));
+        assert.ok(
+          !(x.query ?? "").includes(nsC),
+          "nothing sent for the namespace without a tenant",
+        );
+        if ((x.query ?? "").includes(nsA)) assert.equal(x.tenant, "alpha");
+        if ((x.query ?? "").includes(nsB)) assert.equal(x.tenant, "beta");
+      }
+      // With a default tenant, nodes are asked as it.
+      const mark = router.seen.length;
+      const nodes = await source(backends("beta")).nodeMetrics([{ name: "n-1", labels: {} }]);
+      assert.equal(nodes[0]?.usage.cpu.toString(), "100");
+      const nodeQueries = router.seen.slice(mark).filter((x) => x.query?.includes("res_node_"));
+      assert.deepEqual(
+        nodeQueries.map((x) => x.tenant),
+        ["beta", "beta"],
+      );
+    } finally {
+      await main.close();
+    }
+  },
+);

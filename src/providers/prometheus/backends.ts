@@ -244,6 +244,21 @@ export class Backends {
     return [...out].sort();
   }
 
+  /**
+   * `resourceRules` (metrics.k8s.io) as tenants see them: `--prometheus-url` sending the tenant of
+   * the pods' namespace, nodes the default tenant (providers/resource/prometheus-source.ts). It
+   * follows a reloaded config's tenants; without tenants it sends none.
+   */
+  resourceTenants(): {
+    tenantOf(namespace: string): Promise<string | undefined>;
+    querierFor(tenant: string | undefined): PrometheusClient;
+  } {
+    return {
+      tenantOf: (namespace) => this.tenantOf(namespace),
+      querierFor: (tenant) => this.client({ origin: "resourceRules" }, tenant),
+    };
+  }
+
   /** Closes the rules' own servers' clients (the main client belongs to its builder). */
   async close(): Promise<void> {
     await Promise.all([...this.#servers.values()].map((c) => c.close()));

@@ -6,6 +6,11 @@
  * or negative values become 0; a pod lacking CPU or memory results is left out, a container
  * lacking one of them gets 0. CPU is a milli-quantity in DecimalSI, memory one in BinarySI. A
  * failed query is logged and leaves its objects out.
+ *
+ * With `k8sCustomMetrics.tenants` (ours, `tenants`), each namespace's pods are queried as that
+ * namespace's tenant, as custom and external metrics are; nodes (cluster-scoped) as the default
+ * tenant. A namespace without a tenant, or nodes without a default, are queried not at all: logged,
+ * and their objects left out (metrics.k8s.io answers them as it does any object without metrics).
  */
 import { Quantity, goFloatToInt64 } from "../../apimachinery/quantity.ts";
 import type { ResourceRule, ResourceRules } from "../../config/schema.ts";
@@ -57,8 +62,18 @@ export function compileResourceQuery(
 /** Samples by object name (the resource label's value). */
 type QueryResults = Map<string, VectorSample[]>;
 
+/** The tenants of namespaces, and the client sending one (providers/prometheus/backends.ts). */
+export interface ResourceTenants {
+  /** The tenant of a namespace (`""`: cluster-scoped objects); throws when it has none. */
+  tenantOf(namespace: string): Promise<string | undefined>;
+  /** The client sending `tenant` (undefined: tenants are off). */
+  querierFor(tenant: string | undefined): PrometheusQuerier;
+}
+
 export interface PrometheusResourceSourceOptions {
   readonly prometheus: PrometheusQuerier;
+  /** With tenants: each namespace's queries go as its tenant, nodes' as the default tenant. */
+  readonly tenants?: ResourceTenants | undefined;
   readonly rules: ResourceRules;
   readonly mapper: ResourceMapper;
   readonly log: Logger;
@@ -111,6 +126,7 @@ export class PrometheusResourceSource implements ResourceMetricsSource {
   }
 
   async #run(
+    prometheus: PrometheusQuerier,
     q: ResourceQuery,
     time: Date,
     namespace: string,
@@ -118,7 +134,7 @@ export class PrometheusResourceSource implements ResourceMetricsSource {
     nodes: boolean,
   ): Promise<QueryResults> {
     const query = this.buildQuery(q, namespace, names, nodes);
-    const res = await this.#o.prometheus.query(query, time);
+    const res = await prometheus.query(query, time);
     if (res.resultType !== "vector") {
       throw new Error(`invalid or empty value of non-vector type (${res.resultType}) returned`);
     }
@@ -142,15 +158,20 @@ export class PrometheusResourceSource implements ResourceMetricsSource {
     names: readonly string[],
     nodes: boolean,
   ): Promise<{ cpu: QueryResults; mem: QueryResults } | undefined> {
+    let tenant: string | undefined;
     try {
+      // Nodes are cluster-scoped: the default tenant.
+      const t = this.#o.tenants;
+      tenant = t ? await t.tenantOf(nodes ? "" : namespace) : undefined;
+      const prometheus = t ? t.querierFor(tenant) : this.#o.prometheus;
       const [cpu, mem] = await Promise.all([
-        this.#run(this.cpu, time, namespace, names, nodes),
-        this.#run(this.memory, time, namespace, names, nodes),
+        this.#run(prometheus, this.cpu, time, namespace, names, nodes),
+        this.#run(prometheus, this.memory, time, namespace, names, nodes),
       ]);
       return { cpu, mem };
     } catch (e) {
       this.#o.log.error(
-        { err: String(e), namespace, nodes },
+        { err: String(e), namespace, nodes, ...(tenant === undefined ? {} : { tenant }) },
         nodes ? "failed querying node metrics" : "unable to fetch metrics for pods in namespace",
       );
       return undefined;
