@@ -76,46 +76,86 @@ function meta(
   name: string,
   namespace: string | undefined,
   labels: Readonly<Record<string, string>>,
-  now: Date,
+  creationTimestamp: string,
 ): Record<string, unknown> {
   // ObjectMeta field order: name, namespace, creationTimestamp, labels (omitempty).
   const m: Record<string, unknown> = { name };
   if (namespace !== undefined && namespace !== "") m["namespace"] = namespace;
-  m["creationTimestamp"] = formatRfc3339(now);
+  m["creationTimestamp"] = creationTimestamp;
   if (Object.keys(labels).length > 0) m["labels"] = labels;
   return m;
 }
 
-/** A NodeMetrics item (`withKind` for a single-object response). */
-export function nodeMetricsJson(
-  node: NodeRef,
-  u: NodeUsage,
-  now: Date,
-  withKind = false,
-): Record<string, unknown> {
-  return {
-    ...(withKind ? { kind: "NodeMetrics", apiVersion: API_VERSION } : {}),
-    metadata: meta(node.name, undefined, node.labels, now),
-    timestamp: formatRfc3339(u.timestamp),
-    window: formatGoDuration(u.windowNs),
-    usage: usageJson(u.usage),
+/** The parts of an answer that depend only on the usage: its timestamp, window and usage. */
+interface UsageJson {
+  readonly timestamp: string;
+  readonly window: string;
+  readonly usage: unknown;
+}
+
+/**
+ * Usage as JSON, by usage object: a kubelet source hands out the same object for a pod or node
+ * for a whole scrape round, so a round's answers format each one once and share it (entries go
+ * with the round's objects).
+ */
+const usageJsonCache = new WeakMap<object, UsageJson>();
+
+function nodeUsageJson(u: NodeUsage): UsageJson {
+  let j = usageJsonCache.get(u);
+  if (!j) {
+    j = {
+      timestamp: formatRfc3339(u.timestamp),
+      window: formatGoDuration(u.windowNs),
+      usage: usageJson(u.usage),
+    };
+    usageJsonCache.set(u, j);
+  }
+  return j;
+}
+
+function podUsageJson(u: PodUsage): UsageJson {
+  let j = usageJsonCache.get(u);
+  if (!j) {
+    j = {
+      timestamp: formatRfc3339(u.timestamp),
+      window: formatGoDuration(u.windowNs),
+      usage: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
+    };
+    usageJsonCache.set(u, j);
+  }
+  return j;
+}
+
+function nodeItem(node: NodeRef, u: NodeUsage, created: string, withKind: boolean): unknown {
+  const j = nodeUsageJson(u);
+  const item = {
+    metadata: meta(node.name, undefined, node.labels, created),
+    timestamp: j.timestamp,
+    window: j.window,
+    usage: j.usage,
   };
+  return withKind ? { kind: "NodeMetrics", apiVersion: API_VERSION, ...item } : item;
+}
+
+function podItem(pod: PodRef, u: PodUsage, created: string, withKind: boolean): unknown {
+  const j = podUsageJson(u);
+  const item = {
+    metadata: meta(pod.name, pod.namespace, pod.labels, created),
+    timestamp: j.timestamp,
+    window: j.window,
+    containers: j.usage,
+  };
+  return withKind ? { kind: "PodMetrics", apiVersion: API_VERSION, ...item } : item;
+}
+
+/** A NodeMetrics item (`withKind` for a single-object response). */
+export function nodeMetricsJson(node: NodeRef, u: NodeUsage, now: Date, withKind = false): unknown {
+  return nodeItem(node, u, formatRfc3339(now), withKind);
 }
 
 /** A PodMetrics item (`withKind` for a single-object response). */
-export function podMetricsJson(
-  pod: PodRef,
-  u: PodUsage,
-  now: Date,
-  withKind = false,
-): Record<string, unknown> {
-  return {
-    ...(withKind ? { kind: "PodMetrics", apiVersion: API_VERSION } : {}),
-    metadata: meta(pod.name, pod.namespace, pod.labels, now),
-    timestamp: formatRfc3339(u.timestamp),
-    window: formatGoDuration(u.windowNs),
-    containers: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
-  };
+export function podMetricsJson(pod: PodRef, u: PodUsage, now: Date, withKind = false): unknown {
+  return podItem(pod, u, formatRfc3339(now), withKind);
 }
 
 function listJson(kind: string, items: readonly unknown[]): unknown {
@@ -216,10 +256,11 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
           .filter((n) => sel.field.matches(fieldsOf(n)))
           .sort(byNamespaceThenName);
         const usage = await deps.source.nodeMetrics(nodes);
-        const t = now();
-        const items = nodes.flatMap((n, i) => {
+        const created = formatRfc3339(now());
+        const items: unknown[] = [];
+        nodes.forEach((n, i) => {
           const u = usage[i];
-          return u ? [nodeMetricsJson(n, u, t)] : [];
+          if (u) items.push(nodeItem(n, u, created, false));
         });
         return { status: 200, body: listJson("NodeMetricsList", items) };
       }
@@ -238,10 +279,11 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
         .filter((p) => sel.field.matches(fieldsOf(p)))
         .sort(byNamespaceThenName);
       const usage = await deps.source.podMetrics(pods);
-      const t = now();
-      const items = pods.flatMap((p, i) => {
+      const created = formatRfc3339(now());
+      const items: unknown[] = [];
+      pods.forEach((p, i) => {
         const u = usage[i];
-        return u ? [podMetricsJson(p, u, t)] : [];
+        if (u) items.push(podItem(p, u, created, false));
       });
       return { status: 200, body: listJson("PodMetricsList", items) };
     },

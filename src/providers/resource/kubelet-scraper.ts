@@ -16,7 +16,7 @@ import { createSecureContext } from "node:tls";
 import type { KubeClient } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
 import { normalizeNodeSelector } from "./kubelet-options.ts";
-import { scanTextFormat } from "./text-format.ts";
+import { equalsAscii, scanExposition } from "./text-format.ts";
 
 export const DEFAULT_ADDRESS_TYPES = ["InternalIP", "ExternalIP", "Hostname"] as const;
 
@@ -121,8 +121,21 @@ const NODE_MEMORY = "node_memory_working_set_bytes";
 const CONTAINER_CPU = "container_cpu_usage_seconds_total";
 const CONTAINER_MEMORY = "container_memory_working_set_bytes";
 const CONTAINER_START = "container_start_time_seconds";
-const WANTED = new Set([NODE_CPU, NODE_MEMORY, CONTAINER_CPU, CONTAINER_MEMORY, CONTAINER_START]);
-const wanted = (name: string) => WANTED.has(name);
+/** The families read, by index (the scanner's family numbers). */
+const FAMILIES = [NODE_CPU, NODE_MEMORY, CONTAINER_CPU, CONTAINER_MEMORY, CONTAINER_START];
+const [F_NODE_CPU, F_NODE_MEMORY, F_CONTAINER_CPU, F_CONTAINER_MEMORY, F_CONTAINER_START] = [
+  0, 1, 2, 3, 4,
+];
+
+/** Which of FAMILIES `b[start, end)` names, or -1; by length first, then bytes. */
+function familyOf(b: Buffer, start: number, end: number): number {
+  const length = end - start;
+  for (let k = 0; k < FAMILIES.length; k++) {
+    const name = FAMILIES[k] ?? "";
+    if (name.length === length && equalsAscii(b, start, end, name)) return k;
+  }
+  return -1;
+}
 
 /**
  * Go's uint64(f), truncating; undefined for NaN, negatives and infinities, which Go converts to
@@ -132,16 +145,16 @@ function goUint(f: number): number | undefined {
   return Number.isFinite(f) && f >= 0 ? Math.trunc(f) : undefined;
 }
 
+/** A point being read: every field NaN until its line is seen. */
 interface PartialPoint {
-  ts: number | undefined;
-  cpuNs: number | undefined;
-  mem: number | undefined;
-  startNs: number | undefined;
+  timestampMs: number;
+  cpuNs: number;
+  memoryBytes: number;
+  startNs?: number;
 }
 
-function partialPoint(): PartialPoint {
-  return { ts: undefined, cpuNs: undefined, mem: undefined, startNs: undefined };
-}
+/** Go's uint64(f) as a point field: NaN (missing) for NaN, negatives and infinities. */
+const uintOrNaN = (f: number) => goUint(f) ?? NaN;
 
 /**
  * metrics-server's decodeBatch (pkg/scraper/client/resource/decode.go, v0.8.0): a point's time is
@@ -151,91 +164,100 @@ function partialPoint(): PartialPoint {
  * value, not a missing one (docs/compatibility.md). Only the five families it reads are built;
  * the rest of the body (pod_*, swap, scrape_error) is only checked.
  */
-export function decodeResourceMetrics(text: string, scrapeTimeMs: number): NodeBatch {
-  const node = partialPoint();
-  const containers = new Map<string, Map<string, PartialPoint>>();
+export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: number): NodeBatch {
+  let nodeTs = NaN;
+  let nodeCpu = NaN;
+  let nodeMem = NaN;
+  /** `namespace/pod` → container → its point, in the order first seen; the answer once checked. */
+  const pods = new Map<string, Map<string, PartialPoint>>();
+  // The scanner gives the same labels object for the same label text, which a kubelet repeats
+  // for a container in each family: look it up by identity before building its key.
+  const byLabels = new Map<object, PartialPoint | null>();
   const part = (l: Readonly<Record<string, string>>): PartialPoint | undefined => {
+    const seen = byLabels.get(l);
+    if (seen !== undefined) return seen ?? undefined;
     const ns = l["namespace"];
     const pod = l["pod"];
     const c = l["container"];
-    if (!ns || !pod || !c) return undefined;
+    if (!ns || !pod || !c) {
+      byLabels.set(l, null);
+      return undefined;
+    }
     const key = podKey(ns, pod);
-    let m = containers.get(key);
+    let m = pods.get(key);
     if (!m) {
       m = new Map();
-      containers.set(key, m);
+      pods.set(key, m);
     }
     let p = m.get(c);
     if (!p) {
-      p = partialPoint();
+      p = { timestampMs: NaN, cpuNs: NaN, memoryBytes: NaN };
       m.set(c, p);
     }
+    byLabels.set(l, p);
     return p;
   };
-  scanTextFormat(text, wanted, (s) => {
-    const ts = s.timestampMs ?? scrapeTimeMs;
-    switch (s.name) {
-      case NODE_CPU:
-        node.cpuNs = goUint(s.value * 1e9);
-        node.ts = ts;
-        break;
-      case NODE_MEMORY:
-        node.mem = goUint(s.value);
-        node.ts = ts;
-        break;
-      case CONTAINER_CPU: {
-        const p = part(s.labels);
-        if (p) {
-          p.cpuNs = goUint(s.value * 1e9);
-          p.ts = ts;
+  scanExposition(typeof body === "string" ? Buffer.from(body, "utf8") : body, {
+    family: familyOf,
+    sample(family, labels, value, timestampMs) {
+      const ts = timestampMs ?? scrapeTimeMs;
+      switch (family) {
+        case F_NODE_CPU:
+          nodeCpu = uintOrNaN(value * 1e9);
+          nodeTs = ts;
+          break;
+        case F_NODE_MEMORY:
+          nodeMem = uintOrNaN(value);
+          nodeTs = ts;
+          break;
+        case F_CONTAINER_CPU: {
+          const p = part(labels);
+          if (p) {
+            p.cpuNs = uintOrNaN(value * 1e9);
+            p.timestampMs = ts;
+          }
+          break;
         }
-        break;
-      }
-      case CONTAINER_MEMORY: {
-        const p = part(s.labels);
-        if (p) {
-          p.mem = goUint(s.value);
-          p.ts = ts;
+        case F_CONTAINER_MEMORY: {
+          const p = part(labels);
+          if (p) {
+            p.memoryBytes = uintOrNaN(value);
+            p.timestampMs = ts;
+          }
+          break;
         }
-        break;
+        case F_CONTAINER_START: {
+          const p = part(labels);
+          // time.Unix(0, int64(seconds * 1e9)): the start time does not set the point's time.
+          if (p) {
+            if (Number.isFinite(value)) p.startNs = Math.trunc(value * 1e9);
+            else delete p.startNs;
+          }
+          break;
+        }
       }
-      case CONTAINER_START: {
-        const p = part(s.labels);
-        // time.Unix(0, int64(seconds * 1e9)): the start time does not set the point's time.
-        if (p) p.startNs = Number.isFinite(s.value) ? Math.trunc(s.value * 1e9) : undefined;
-        break;
-      }
-    }
+    },
   });
-  const pods = new Map<string, Map<string, MetricsPoint>>();
-  for (const [pk, m] of containers) {
-    const out = new Map<string, MetricsPoint>();
-    for (const [c, p] of m) {
+  for (const [pk, m] of pods) {
+    for (const p of m.values()) {
       // checkContainerMetrics: one incomplete container leaves the whole pod out.
-      if (p.cpuNs === undefined || p.mem === undefined || p.ts === undefined) {
-        out.clear();
+      if (Number.isNaN(p.cpuNs) || Number.isNaN(p.memoryBytes) || Number.isNaN(p.timestampMs)) {
+        pods.delete(pk);
         break;
       }
-      out.set(c, {
-        timestampMs: p.ts,
-        cpuNs: p.cpuNs,
-        memoryBytes: p.mem,
-        ...(p.startNs === undefined ? {} : { startNs: p.startNs }),
-      });
     }
-    if (out.size > 0) pods.set(pk, out);
   }
-  const { ts, cpuNs, mem } = node;
   return {
     node:
-      ts !== undefined && cpuNs !== undefined && mem !== undefined
-        ? { timestampMs: ts, cpuNs, memoryBytes: mem }
-        : undefined,
+      Number.isNaN(nodeTs) || Number.isNaN(nodeCpu) || Number.isNaN(nodeMem)
+        ? undefined
+        : { timestampMs: nodeTs, cpuNs: nodeCpu, memoryBytes: nodeMem },
     pods,
   };
 }
 
-function readBody(res: IncomingMessage, limit: number): Promise<string> {
+/** The body's bytes, as they came (the scanner reads them: no string of the whole body). */
+function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -248,7 +270,7 @@ function readBody(res: IncomingMessage, limit: number): Promise<string> {
       chunks.push(c);
     });
     res.on("end", () => {
-      resolve(Buffer.concat(chunks).toString());
+      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
     });
     res.on("error", reject);
   });
@@ -316,21 +338,21 @@ export class KubeletScraper {
     const url = kubeletUrl(node, this.#o);
     if (url instanceof Error) throw url;
     const started = Date.now();
-    let text: string;
+    let body: Buffer;
     if (url.protocol === "http:") {
-      text = await this.#get(url, httpRequest, { agent: this.#http });
+      body = await this.#get(url, httpRequest, { agent: this.#http });
     } else {
       const { agent, headers } = await this.#httpsOptions();
-      text = await this.#get(url, httpsRequest, { agent, headers });
+      body = await this.#get(url, httpsRequest, { agent, headers });
     }
-    return decodeResourceMetrics(text, started);
+    return decodeResourceMetrics(body, started);
   }
 
   #get(
     url: URL,
     send: typeof httpRequest | typeof httpsRequest,
     extra: { agent?: Agent | HttpAgent; headers?: Record<string, string> },
-  ): Promise<string> {
+  ): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const req = send(
         url,
@@ -344,7 +366,9 @@ export class KubeletScraper {
             clearTimeout(deadline);
             if ((res.statusCode ?? 0) !== 200) {
               reject(
-                new Error(`GET ${url.href}: HTTP ${String(res.statusCode)}: ${body.slice(0, 200)}`),
+                new Error(
+                  `GET ${url.href}: HTTP ${String(res.statusCode)}: ${body.toString("utf8", 0, 200)}`,
+                ),
               );
             } else resolve(body);
           }, fail);

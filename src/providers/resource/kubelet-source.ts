@@ -10,7 +10,8 @@
  *
  * Unlike metrics-server, node scrapes are not staggered (it delays each by a random 0–8 ms per
  * node, up to 4 s): measured at 100 nodes that cost about half again as much CPU per round for no
- * clear memory gain (bench/README.md, kubelet source).
+ * clear memory gain (bench/README.md, kubelet source). Instead at most SCRAPE_CONCURRENCY
+ * kubelets are asked at once, one after another as answers come.
  */
 import { Quantity, fromNanocores } from "../../apimachinery/quantity.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -94,12 +95,14 @@ function previousNode(
  * A fresh container's synthetic start point (pkg/storage/pod.go Store): started before its point,
  * less than one resolution and at least 10 s before it; CPU 0 at the start time.
  */
-function freshStart(next: MetricsPoint, resolutionNs: bigint): MetricsPoint | undefined {
+function freshStart(
+  next: MetricsPoint,
+  resolutionNs: bigint,
+  resolutionMs: number,
+): MetricsPoint | undefined {
   if (next.startNs === undefined) return undefined;
   // Cheap test first: most containers are hours old.
-  if (next.timestampMs - next.startNs / 1e6 > Number(resolutionNs / NS_PER_MS) + 1) {
-    return undefined;
-  }
+  if (next.timestampMs - next.startNs / 1e6 > resolutionMs + 1) return undefined;
   const startNs = BigInt(next.startNs);
   const age = BigInt(next.timestampMs) * NS_PER_MS - startNs;
   if (age <= 0n || age >= resolutionNs || age < FRESH_CONTAINER_MIN_NS) return undefined;
@@ -118,8 +121,9 @@ function previousContainer(
   last: MetricsPoint | undefined,
   prev: MetricsPoint | undefined,
   resolutionNs: bigint,
+  resolutionMs: number,
 ): MetricsPoint | undefined {
-  const fresh = freshStart(next, resolutionNs);
+  const fresh = freshStart(next, resolutionNs, resolutionMs);
   if (fresh) return fresh;
   // A start at or after the stored point means a restart: the counter began again.
   if (!last || !startsBefore(next.startNs, last.timestampMs)) return undefined;
@@ -134,14 +138,22 @@ function previousContainer(
 /** The last two points of every node and container; fed one scrape round at a time. */
 export class MetricsStore {
   readonly #resolutionNs: bigint;
+  readonly #resolutionMs: number;
   #lastNodes = new Map<string, MetricsPoint>();
   #prevNodes = new Map<string, MetricsPoint>();
   #lastPods = new Map<string, ReadonlyMap<string, MetricsPoint>>();
   #prevPods = new Map<string, Map<string, MetricsPoint>>();
+  /**
+   * This round's answers, computed at the first request: the same object for every request of a
+   * round (metrics.k8s.io formats each once per round), dropped with the round.
+   */
+  #podUsage = new Map<string, PodUsage | null>();
+  #nodeUsage = new Map<string, NodeUsage | null>();
 
   /** `resolutionMs`: the scrape interval, which bounds how young a fresh container is. */
   constructor(resolutionMs: number) {
     this.#resolutionNs = BigInt(Math.round(resolutionMs)) * NS_PER_MS;
+    this.#resolutionMs = Number(this.#resolutionNs / NS_PER_MS);
   }
 
   /** One round: node name → what its kubelet reported. Nodes missing from it are forgotten. */
@@ -163,7 +175,13 @@ export class MetricsStore {
         const prevPod = this.#prevPods.get(pod);
         const prevContainers = new Map<string, MetricsPoint>();
         for (const [c, point] of containers) {
-          const p = previousContainer(point, lastPod?.get(c), prevPod?.get(c), this.#resolutionNs);
+          const p = previousContainer(
+            point,
+            lastPod?.get(c),
+            prevPod?.get(c),
+            this.#resolutionNs,
+            this.#resolutionMs,
+          );
           if (p) prevContainers.set(c, p);
         }
         if (prevContainers.size > 0) prevPods.set(pod, prevContainers);
@@ -174,6 +192,8 @@ export class MetricsStore {
     this.#prevNodes = prevNodes;
     this.#lastPods = lastPods;
     this.#prevPods = prevPods;
+    this.#podUsage = new Map();
+    this.#nodeUsage = new Map();
   }
 
   /** metrics-server's storage.Ready: some node or pod has two points, so there is a rate. */
@@ -182,6 +202,15 @@ export class MetricsStore {
   }
 
   node(name: string): NodeUsage | undefined {
+    let u = this.#nodeUsage.get(name);
+    if (u === undefined) {
+      u = this.#computeNode(name) ?? null;
+      this.#nodeUsage.set(name, u);
+    }
+    return u ?? undefined;
+  }
+
+  #computeNode(name: string): NodeUsage | undefined {
     const last = this.#lastNodes.get(name);
     const prev = this.#prevNodes.get(name);
     if (!last || !prev) return undefined;
@@ -196,6 +225,15 @@ export class MetricsStore {
    */
   pod(namespace: string, name: string): PodUsage | undefined {
     const key = podKey(namespace, name);
+    let u = this.#podUsage.get(key);
+    if (u === undefined) {
+      u = this.#computePod(key) ?? null;
+      this.#podUsage.set(key, u);
+    }
+    return u ?? undefined;
+  }
+
+  #computePod(key: string): PodUsage | undefined {
     const last = this.#lastPods.get(key);
     const prev = this.#prevPods.get(key);
     if (!last || !prev) return undefined;
@@ -217,6 +255,14 @@ export class MetricsStore {
   }
 }
 
+/**
+ * Kubelets scraped at once. All of a large cluster's at once gain nothing (one thread decodes
+ * them) but hold every body and TLS buffer together, and start every request's timeout together:
+ * at 1,000 nodes on a loaded machine, requests queued behind the others timed out and their
+ * connections were opened again (a TLS handshake each) the next round.
+ */
+export const SCRAPE_CONCURRENCY = 32;
+
 export interface KubeletSourceOptions {
   readonly scraper: Pick<KubeletScraper, "listNodes" | "scrape">;
   readonly resolutionMs: number;
@@ -235,18 +281,35 @@ export class KubeletSource implements ResourceMetricsSource {
     this.store = new MetricsStore(o.resolutionMs);
   }
 
-  /** One scrape round over every node, all nodes in parallel. */
+  /**
+   * One scrape round over every node, at most {@link SCRAPE_CONCURRENCY} at a time (each
+   * request's timeout starts when it is sent).
+   */
   async scrapeOnce(): Promise<void> {
     const t0 = performance.now();
     const nodes = await this.#o.scraper.listNodes();
-    const results = await Promise.allSettled(nodes.map((n) => this.#o.scraper.scrape(n)));
+    const results: (NodeBatch | Error | undefined)[] = new Array<undefined>(nodes.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < nodes.length; i = next++) {
+        const node = nodes[i];
+        if (!node) continue;
+        try {
+          results[i] = await this.#o.scraper.scrape(node);
+        } catch (e) {
+          results[i] = e instanceof Error ? e : new Error(String(e));
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(SCRAPE_CONCURRENCY, nodes.length) }, () => worker()),
+    );
     const batches = new Map<string, NodeBatch>();
     results.forEach((r, i) => {
       const name = nodes[i]?.metadata.name ?? "";
-      if (r.status === "fulfilled") batches.set(name, r.value);
-      else {
-        this.#o.log.warn({ node: name, err: String(r.reason) }, "unable to scrape kubelet");
-      }
+      if (r instanceof Error) {
+        this.#o.log.warn({ node: name, err: String(r) }, "unable to scrape kubelet");
+      } else if (r) batches.set(name, r);
     });
     this.store.store(batches);
     // metrics-server reports the same as its tick duration; here at --v=2 (benchmarks read it).

@@ -76,3 +76,76 @@ test("scanTextFormat builds only the wanted metrics, still checks the others, an
     );
   }
 });
+
+test("values read from the bytes equal Go's ParseFloat (Number) on the same text, bit for bit", () => {
+  const texts = [
+    "0",
+    "-0",
+    "+0",
+    ".5",
+    "5.",
+    "1e22",
+    "1e23",
+    "9007199254740993",
+    "1.7976931348623157e308",
+  ];
+  // A fixed generator (no Math.random): the same texts on every run.
+  let x = 0x2545f491;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  for (let k = 0; k < 3000; k++) {
+    const v = (next() - 0.2) * 10 ** Math.floor(next() * 40 - 20);
+    texts.push(
+      String(v),
+      v.toExponential(),
+      v.toExponential(Math.floor(next() * 16)),
+      v.toFixed(Math.floor(next() * 12)),
+      v.toPrecision(1 + Math.floor(next() * 20)),
+      String(Math.floor(next() * 2 ** 53)),
+    );
+  }
+  const body = texts
+    .map((t, k) => `m${String(k)} ${t} ${String(1_700_000_000_000 + k)}`)
+    .join("\n");
+  const got = parseTextFormat(body);
+  assert.equal(got.length, texts.length);
+  texts.forEach((t, k) => {
+    assert.ok(Object.is(got[k]?.value, Number(t)), `${t}: ${String(got[k]?.value)}`);
+    assert.equal(got[k]?.timestampMs, 1_700_000_000_000 + k);
+  });
+  assert.equal(
+    parseTextFormat("m 1 12345678901234567890")[0]?.timestampMs,
+    Number("12345678901234567890"),
+  );
+});
+
+test("a label text repeated in a body is checked once and gives the same labels; another is parsed anew", () => {
+  const got = parseTextFormat(
+    ['a{x="1",y="2"} 1', 'b{x="1",y="2"} 2', 'c{x="1",y="3"} 3', 'd{x="1", y="2"} 4'].join("\n"),
+  );
+  assert.equal(got[0]?.labels, got[1]?.labels);
+  assert.deepEqual(got[2]?.labels, { x: "1", y: "3" });
+  assert.deepEqual(got[3]?.labels, { x: "1", y: "2" });
+  // A label text first seen on a family not built is built when a wanted family repeats it.
+  const seen: unknown[] = [];
+  scanTextFormat(
+    'skip{x="a\\"b"} 1\nkeep{x="a\\"b"} 2\n',
+    (n) => n === "keep",
+    (s) => {
+      seen.push(s.labels);
+    },
+  );
+  assert.deepEqual(seen, [{ x: 'a"b' }]);
+  // A duplicate label is still an error on a wanted line, even after an unwanted one passed.
+  assert.throws(() => {
+    scanTextFormat(
+      'skip{a="1",a="2"} 1\nkeep{a="1",a="2"} 1',
+      (n) => n === "keep",
+      () => undefined,
+    );
+  }, /line 2: duplicate label a/);
+});

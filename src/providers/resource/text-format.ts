@@ -4,9 +4,12 @@
  * `/metrics/resource`: samples with labels, values (`NaN`, `+Inf`, `-Inf` included) and optional
  * millisecond timestamps. `# HELP` / `# TYPE` and other comments are skipped.
  *
- * It runs every scrape round over every kubelet (about 30 KB per node), so it scans the text in
- * place by character code, and builds names, labels and samples only for the metrics the caller
- * wants; other lines are still checked for syntax, as metrics-server's parser fails a scrape on any
+ * It runs every scrape round over every kubelet (about 30 KB per node), so it scans the body's
+ * bytes as they came off the socket (no decoding of the whole body to a string), and builds
+ * strings only for what the caller keeps: a family is picked by its name's bytes, a label set is
+ * parsed once per distinct label text in a body (a kubelet repeats each container's labels in
+ * every container family), values and timestamps are read from the bytes. Other lines are still
+ * checked for syntax, without building anything, as metrics-server's parser fails a scrape on any
  * malformed line.
  */
 
@@ -22,8 +25,25 @@ export interface TextSample {
   readonly timestampMs?: number;
 }
 
+export type Labels = Readonly<Record<string, string>>;
+
+/** What a scan asks of its caller. */
+export interface ScanTarget {
+  /**
+   * A number ≥ 0 for the families to build (passed back to {@link sample}), -1 for the others;
+   * the name is `bytes[start, end)` (ASCII, already checked).
+   */
+  family(bytes: Buffer, start: number, end: number): number;
+  /**
+   * A sample of a wanted family. The same label text within one body gives the same (frozen)
+   * labels object, so callers may key on it.
+   */
+  sample(family: number, labels: Labels, value: number, timestampMs: number | undefined): void;
+}
+
 const SPACE = 0x20;
 const TAB = 0x09;
+const LF = 0x0a;
 const CR = 0x0d;
 const HASH = 0x23;
 const QUOTE = 0x22;
@@ -32,62 +52,170 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const COMMA = 0x2c;
 const EQUALS = 0x3d;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const LOWER_N = 0x6e;
 
 function isNameStart(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a;
 }
 
-function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 0x30 && c <= 0x39);
+/** By byte: 1 for a name's first character, 2 for its others too. */
+const NAME = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  if (isNameStart(c)) NAME[c] = 1;
+  else if (c >= ZERO && c <= NINE) NAME[c] = 2;
 }
 
-const VALUE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const TIMESTAMP = /^-?\d+$/;
+function isDigit(c: number): boolean {
+  return c >= ZERO && c <= NINE;
+}
 
-function parseValue(text: string): number {
-  switch (text) {
-    case "NaN":
-      return NaN;
-    case "+Inf":
-    case "Inf":
-      return Infinity;
-    case "-Inf":
-      return -Infinity;
+const EMPTY: Labels = Object.freeze({});
+/** 10^0 … 10^22: exact as doubles, so m × 10^k and m / 10^k round once (Clinger's fast path). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${String(k)}`));
+const MAX_EXACT = 2 ** 53;
+
+const latin1 = (b: Buffer, start: number, end: number) => b.toString("latin1", start, end);
+const utf8 = (b: Buffer, start: number, end: number) => b.toString("utf8", start, end);
+
+/** Whether `b[start, end)` is the ASCII string `s`. */
+export function equalsAscii(b: Uint8Array, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let k = 0; k < s.length; k++) if (b[start + k] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * A sample value, `bytes[start, end)`: Go's ParseFloat subset the format allows
+ * (`[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?`, `NaN`, `+Inf`, `Inf`, `-Inf`). Exact: up to 2^53
+ * of digits and a power of ten up to 22 are computed from the bytes; anything else goes through
+ * Number() on the text.
+ */
+function parseValue(b: Buffer, start: number, end: number): number {
+  let i = start;
+  let neg = false;
+  const first = b[i];
+  if (first === PLUS || first === MINUS) {
+    neg = first === MINUS;
+    i++;
   }
-  if (!VALUE.test(text)) throw new Error(`invalid value ${JSON.stringify(text)}`);
-  return Number(text);
+  let m = 0;
+  let exact = true;
+  let digits = 0;
+  let fraction = 0;
+  while (i < end && isDigit(b[i] ?? 0)) {
+    m = m * 10 + ((b[i] ?? 0) - ZERO);
+    digits++;
+    i++;
+  }
+  let dot = false;
+  if (i < end && b[i] === DOT) {
+    dot = true;
+    i++;
+    while (i < end && isDigit(b[i] ?? 0)) {
+      m = m * 10 + ((b[i] ?? 0) - ZERO);
+      fraction++;
+      i++;
+    }
+  }
+  let valid = digits > 0 || (dot && fraction > 0);
+  let exp = 0;
+  if (valid && i < end && (b[i] === LOWER_E || b[i] === UPPER_E)) {
+    i++;
+    let expNeg = false;
+    if (b[i] === PLUS || b[i] === MINUS) {
+      expNeg = b[i] === MINUS;
+      i++;
+    }
+    let expDigits = 0;
+    while (i < end && isDigit(b[i] ?? 0)) {
+      exp = exp * 10 + ((b[i] ?? 0) - ZERO);
+      expDigits++;
+      i++;
+    }
+    if (expDigits === 0) valid = false;
+    if (expDigits > 4) exact = false;
+    if (expNeg) exp = -exp;
+  }
+  if (!valid || i !== end) {
+    const text = latin1(b, start, end);
+    switch (text) {
+      case "NaN":
+        return NaN;
+      case "+Inf":
+      case "Inf":
+        return Infinity;
+      case "-Inf":
+        return -Infinity;
+    }
+    throw new Error(`invalid value ${JSON.stringify(utf8(b, start, end))}`);
+  }
+  const e10 = exp - fraction;
+  if (!exact || m > MAX_EXACT || e10 > 22 || e10 < -22) return Number(latin1(b, start, end));
+  const v = e10 >= 0 ? m * (POW10[e10] ?? 1) : m / (POW10[-e10] ?? 1);
+  return neg ? -v : v;
 }
 
-/** Scans lines of one text; {@link line} points it at `s[start, end)`, which starts at a name. */
+/** A timestamp, `bytes[start, end)`: `-?\d+`, in milliseconds. */
+function parseTimestamp(b: Buffer, start: number, end: number): number {
+  let i = start;
+  const neg = b[i] === MINUS;
+  if (neg) i++;
+  if (i === end) throw new Error(`invalid timestamp ${JSON.stringify(utf8(b, start, end))}`);
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i] ?? 0;
+    if (!isDigit(c)) throw new Error(`invalid timestamp ${JSON.stringify(utf8(b, start, end))}`);
+    v = v * 10 + (c - ZERO);
+  }
+  if (end - start > 15) v = Number(latin1(b, start, end));
+  return neg ? -v : v;
+}
+
+interface SeenLabels {
+  readonly start: number;
+  readonly end: number;
+  labels: Labels | undefined;
+  readonly next: SeenLabels | undefined;
+}
+
+/** Scans the lines of one body; {@link sample} reads `b[start, end)`, which starts at a name. */
 class LineScanner {
-  readonly #s: string;
+  readonly #b: Buffer;
+  readonly #target: ScanTarget;
+  /** Label texts checked in this body, by hash: `b[start, end)`, and their labels once built. */
+  readonly #seen = new Map<number, SeenLabels>();
   #end = 0;
   #i = 0;
 
-  constructor(s: string) {
-    this.#s = s;
-  }
-
-  line(start: number, end: number): this {
-    this.#i = start;
-    this.#end = end;
-    return this;
+  constructor(b: Buffer, target: ScanTarget) {
+    this.#b = b;
+    this.#target = target;
   }
 
   #code(): number {
-    return this.#i < this.#end ? this.#s.charCodeAt(this.#i) : -1;
+    return this.#i < this.#end ? (this.#b[this.#i] ?? -1) : -1;
   }
 
   #spaces(): void {
     for (let c = this.#code(); c === SPACE || c === TAB; c = this.#code()) this.#i++;
   }
 
-  #name(what: string): string {
-    const start = this.#i;
-    if (!isNameStart(this.#code())) throw new Error(`expected a ${what} name`);
-    this.#i++;
-    while (isNameChar(this.#code())) this.#i++;
-    return this.#s.slice(start, this.#i);
+  /** A name's end; `#i` is left after it. */
+  #name(what: string): number {
+    const b = this.#b;
+    const end = this.#end;
+    let i = this.#i;
+    if (i >= end || NAME[b[i] ?? 0] !== 1) throw new Error(`expected a ${what} name`);
+    for (i++; i < end && NAME[b[i] ?? 0] !== 0; i++);
+    this.#i = i;
+    return i;
   }
 
   /** A quoted label value; built only when `keep`, else just checked. */
@@ -100,32 +228,39 @@ class LineScanner {
       if (c === -1) throw new Error("unterminated label value");
       if (c === QUOTE) break;
       if (c === BACKSLASH) {
-        const e = this.#s[this.#i + 1];
-        if (e !== "n" && e !== "\\" && e !== '"') {
-          throw new Error(`invalid escape \\${e ?? ""} in label value`);
+        const e = this.#i + 1 < this.#end ? this.#b[this.#i + 1] : undefined;
+        if (e !== LOWER_N && e !== BACKSLASH && e !== QUOTE) {
+          throw new Error(
+            `invalid escape \\${e === undefined ? "" : String.fromCharCode(e)} in label value`,
+          );
         }
         escaped = true;
         this.#i += 2;
       } else this.#i++;
     }
-    const raw = this.#s.slice(start, this.#i++);
-    if (!keep || !escaped) return raw;
+    const end = this.#i++;
+    if (!keep) return "";
+    const raw = utf8(this.#b, start, end);
+    if (!escaped) return raw;
     return raw.replace(/\\(.)/g, (_, e: string) => (e === "n" ? "\n" : e));
   }
 
-  /** The label set; undefined when not `keep` (then only checked). */
-  #labels(keep: boolean): Record<string, string> | undefined {
+  /** The label set from `{` on; built when `keep`, else only checked. */
+  #labels(keep: boolean): Labels {
     const labels: Record<string, string> | undefined = keep ? {} : undefined;
-    if (this.#code() !== LBRACE) return labels;
     this.#i++;
     for (;;) {
       this.#spaces();
       if (this.#code() === RBRACE) break;
-      const name = this.#name("label");
+      const nameStart = this.#i;
+      const nameEnd = this.#name("label");
       this.#spaces();
-      if (this.#code() !== EQUALS) throw new Error(`expected = after label ${name}`);
+      if (this.#code() !== EQUALS) {
+        throw new Error(`expected = after label ${latin1(this.#b, nameStart, nameEnd)}`);
+      }
       this.#i++;
       this.#spaces();
+      const name = labels ? latin1(this.#b, nameStart, nameEnd) : "";
       if (labels && Object.hasOwn(labels, name)) throw new Error(`duplicate label ${name}`);
       const value = this.#quoted(keep);
       if (labels) labels[name] = value;
@@ -138,33 +273,126 @@ class LineScanner {
       break;
     }
     this.#i++;
+    return labels ? Object.freeze(labels) : EMPTY;
+  }
+
+  /**
+   * The label set from `{` on, built when `keep`. A label text already seen in this body (a
+   * kubelet repeats each container's in every container family) was checked then, and is
+   * neither checked nor built again: found by a hash of its bytes, then compared byte by byte.
+   */
+  #labelSet(keep: boolean): Labels {
+    const b = this.#b;
+    const end = this.#end;
+    const open = this.#i;
+    // Where the text ends (after the first `}` outside quotes), and its hash.
+    let hash = 0;
+    let quoted = false;
+    let close = -1;
+    for (let i = open + 1; i < end; i++) {
+      const c = b[i] ?? 0;
+      hash = (Math.imul(hash, 31) + c) | 0;
+      if (quoted) {
+        if (c === BACKSLASH) {
+          i++;
+          hash = (Math.imul(hash, 31) + (b[i] ?? 0)) | 0;
+        } else if (c === QUOTE) quoted = false;
+      } else if (c === QUOTE) quoted = true;
+      else if (c === RBRACE) {
+        close = i + 1;
+        break;
+      }
+    }
+    let entry = close === -1 ? undefined : this.#seen.get(hash);
+    for (; entry; entry = entry.next) {
+      if (entry.end - entry.start !== close - open) continue;
+      let k = 0;
+      while (k < close - open && b[entry.start + k] === b[open + k]) k++;
+      if (k === close - open) break;
+    }
+    if (entry) {
+      if (keep && !entry.labels) entry.labels = this.#labels(true);
+      this.#i = close;
+      return entry.labels ?? EMPTY;
+    }
+    const labels = this.#labels(keep);
+    if (this.#i === close) {
+      this.#seen.set(hash, {
+        start: open,
+        end: close,
+        labels: keep ? labels : undefined,
+        next: this.#seen.get(hash),
+      });
+    }
     return labels;
   }
 
-  /** The next whitespace-separated token, or "" at the end of the line. */
-  #token(): string {
+  /** The next whitespace-separated token's end (its start is `#i` then); `#i` is left after. */
+  #token(): number {
     this.#spaces();
-    const start = this.#i;
     for (let c = this.#code(); c !== -1 && c !== SPACE && c !== TAB; c = this.#code()) this.#i++;
-    return this.#s.slice(start, this.#i);
+    return this.#i;
   }
 
-  sample(want: (name: string) => boolean): TextSample | undefined {
-    const name = this.#name("metric");
-    const keep = want(name);
+  sample(start: number, end: number): void {
+    this.#i = start;
+    this.#end = end;
+    const nameEnd = this.#name("metric");
+    const family = this.#target.family(this.#b, start, nameEnd);
+    const keep = family >= 0;
     this.#spaces();
-    const labels = this.#labels(keep);
-    const valueText = this.#token();
-    const ts = this.#token();
-    if (valueText === "" || this.#token() !== "") {
+    let labels = EMPTY;
+    if (this.#code() === LBRACE) labels = this.#labelSet(keep);
+    this.#spaces();
+    const valueStart = this.#i;
+    const valueEnd = this.#token();
+    this.#spaces();
+    const tsStart = this.#i;
+    const tsEnd = this.#token();
+    this.#spaces();
+    if (valueStart === valueEnd || this.#i !== this.#end) {
       throw new Error("expected a value and an optional timestamp");
     }
-    const value = parseValue(valueText);
-    if (ts !== "" && !TIMESTAMP.test(ts)) {
-      throw new Error(`invalid timestamp ${JSON.stringify(ts)}`);
+    const value = parseValue(this.#b, valueStart, valueEnd);
+    const ts = tsStart === tsEnd ? undefined : parseTimestamp(this.#b, tsStart, tsEnd);
+    if (keep) this.#target.sample(family, labels, value, ts);
+  }
+}
+
+/**
+ * Calls `target.sample` for every sample of a family `target.family` wants, in order; other
+ * samples are only checked. Throws TextFormatError naming the bad line.
+ */
+export function scanExposition(body: Uint8Array, target: ScanTarget): void {
+  const bytes = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const scanner = new LineScanner(bytes, target);
+  const length = bytes.length;
+  let line = 0;
+  for (let pos = 0; pos < length;) {
+    line++;
+    let end = bytes.indexOf(LF, pos);
+    if (end === -1) end = length;
+    const next = end + 1;
+    // Trim the line's ends (spaces, tabs, a CR of CRLF).
+    while (pos < end && (bytes[pos] === SPACE || bytes[pos] === TAB)) pos++;
+    while (end > pos) {
+      const c = bytes[end - 1];
+      if (c !== SPACE && c !== TAB && c !== CR) break;
+      end--;
     }
-    if (!labels) return undefined;
-    return ts === "" ? { name, labels, value } : { name, labels, value, timestampMs: Number(ts) };
+    if (pos < end && bytes[pos] !== HASH) {
+      try {
+        scanner.sample(pos, end);
+      } catch (e) {
+        if (e instanceof TextFormatError) throw e;
+        throw new TextFormatError(
+          `line ${String(line)}: ${e instanceof Error ? e.message : String(e)}: ${utf8(bytes, pos, Math.min(end, pos + 200))}`,
+        );
+      }
+    }
+    pos = next;
   }
 }
 
@@ -173,41 +401,33 @@ class LineScanner {
  * only checked. Throws TextFormatError naming the bad line.
  */
 export function scanTextFormat(
-  text: string,
+  text: string | Uint8Array,
   want: (name: string) => boolean,
   onSample: (s: TextSample) => void,
 ): void {
-  const scanner = new LineScanner(text);
-  let line = 0;
-  for (let pos = 0; pos < text.length;) {
-    line++;
-    let end = text.indexOf("\n", pos);
-    if (end === -1) end = text.length;
-    const next = end + 1;
-    // Trim the line's ends (spaces, tabs, a CR of CRLF).
-    while (pos < end && (text.charCodeAt(pos) === SPACE || text.charCodeAt(pos) === TAB)) pos++;
-    while (end > pos) {
-      const c = text.charCodeAt(end - 1);
-      if (c !== SPACE && c !== TAB && c !== CR) break;
-      end--;
-    }
-    if (pos < end && text.charCodeAt(pos) !== HASH) {
-      let s: TextSample | undefined;
-      try {
-        s = scanner.line(pos, end).sample(want);
-      } catch (e) {
-        throw new TextFormatError(
-          `line ${String(line)}: ${e instanceof Error ? e.message : String(e)}: ${text.slice(pos, Math.min(end, pos + 200))}`,
-        );
+  const names: string[] = [];
+  const byName = new Map<string, number>();
+  scanExposition(typeof text === "string" ? Buffer.from(text, "utf8") : text, {
+    family(b, start, end) {
+      const name = latin1(b, start, end);
+      let k = byName.get(name);
+      if (k === undefined) {
+        k = want(name) ? names.push(name) - 1 : -1;
+        byName.set(name, k);
       }
-      if (s) onSample(s);
-    }
-    pos = next;
-  }
+      return k;
+    },
+    sample(family, labels, value, timestampMs) {
+      const name = names[family] ?? "";
+      onSample(
+        timestampMs === undefined ? { name, labels, value } : { name, labels, value, timestampMs },
+      );
+    },
+  });
 }
 
 /** Every sample of an exposition, in order. Throws TextFormatError naming the bad line. */
-export function parseTextFormat(text: string): TextSample[] {
+export function parseTextFormat(text: string | Uint8Array): TextSample[] {
   const out: TextSample[] = [];
   scanTextFormat(
     text,
