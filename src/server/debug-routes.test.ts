@@ -186,9 +186,10 @@ test("the server a rule asks (secrets masked) and the tenant the config gives a 
     custom: Record<string, unknown>[];
   };
   const listed = m.custom.find((c) => c["metric"] === "gpu_load");
-  assert.equal(listed?.["server"], "prom-gpu.monitoring.svc:9091");
-  assert.equal(listed?.["url"], "https://prom-gpu.monitoring.svc:9091");
-  assert.deepEqual(listed?.["headers"], { Authorization: "Bearer ***", "X-Team": "gpu" });
+  assert.ok(listed);
+  assert.equal(listed["server"], "prom-gpu.monitoring.svc:9091");
+  assert.equal(listed["url"], "https://prom-gpu.monitoring.svc:9091");
+  assert.deepEqual(listed["headers"], { Authorization: "Bearer ***", "X-Team": "gpu" });
   assert.ok(!JSON.stringify(m).includes("s3cr3t") && !JSON.stringify(m).includes("pw@"));
   const q = at(
     "/apis/custom.metrics.k8s.io/v1beta2/debug/query?metric=gpu_load&resource=pods&namespace=payments&names=a",
