@@ -22,14 +22,22 @@ import { readClusterInfo } from "../src/harness/cluster.ts";
 import { KUBE_VERSION } from "../src/harness/kube-binaries.ts";
 import { UPSTREAM_VERSION } from "../test/support/upstream-adapter.ts";
 import { discovery } from "./discovery.ts";
-import { fleet } from "./fleet.ts";
+import { fleet, fleet10k } from "./fleet.ts";
 import { soak } from "./soak.ts";
 import { profile, queries } from "./queries.ts";
 import { kubeletSource } from "./kubelet-source.ts";
 import type { Scenario } from "./scenario.ts";
 import { deployedNodeOptions, OUR_BIN, OUR_DIST } from "./support/deployed.ts";
 
-const SCENARIOS: readonly Scenario[] = [discovery, kubeletSource, queries, profile, fleet, soak];
+const SCENARIOS: readonly Scenario[] = [
+  discovery,
+  kubeletSource,
+  queries,
+  profile,
+  fleet,
+  fleet10k,
+  soak,
+];
 
 interface Section {
   readonly date: string;
