@@ -32,6 +32,14 @@ const exec = promisify(execFile);
 // The sources under test through tsx, not a dist/ build that may predate them.
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const T = { timeout: 300_000 };
+/**
+ * A second cluster for `local up --config`: apart from the test cluster's ports (base+80…base+444).
+ * It runs no pods, so sharing the test cluster's pod network (a /16 per 1000) is harmless.
+ */
+const UP_BASE = Number(
+  process.env["K8SCM_PLAYGROUND_TEST_PORT_BASE"] ??
+    Number(process.env["K8SCM_TEST_PORT_BASE"] ?? "26000") + 500,
+);
 const QUEUE_WORKER = new URL("../examples/external/queue-worker.yaml", import.meta.url).pathname;
 
 let info: ClusterInfo;
@@ -348,4 +356,63 @@ describe("the playground: your config, behind the aggregator of a running local 
     assert.equal(await adapterProcess(), undefined);
     assert.deepEqual([...(await metricApiServices()).keys()], []);
   });
+
+  test(
+    "local up --config starts a cluster with ours registered, local down stops it",
+    T,
+    async () => {
+      const state = join(dir, "up-state");
+      const cfg = join(dir, "backlog.yaml");
+      try {
+        const up = ok(
+          await cli(
+            "local",
+            "up",
+            `--state-dir=${state}`,
+            `--port-base=${String(UP_BASE)}`,
+            `--config=${cfg}`,
+          ),
+          "local up --config",
+        );
+        assert.match(up.stdout, /^export KUBECONFIG=/m);
+        assert.match(
+          up.stderr,
+          new RegExp(`^adapter: k8s-custom-metrics with ${cfg}; serves `, "m"),
+        );
+        const show = ok(await cli("local", "adapter", "--show", `--state-dir=${state}`), "--show");
+        assert.match(show.stdout, new RegExp(`^adapter: k8s-custom-metrics with ${cfg}; `));
+        const kubeconfig = join(state, "admin.kubeconfig");
+        const { stdout } = await exec("kubectl", [
+          `--kubeconfig=${kubeconfig}`,
+          "get",
+          "apiservices",
+          "-o",
+          "json",
+        ]);
+        const avail = Object.fromEntries(
+          (
+            JSON.parse(stdout) as {
+              items: {
+                metadata: { name: string };
+                status?: { conditions?: { type: string; status: string }[] };
+              }[];
+            }
+          ).items
+            .filter((a) => a.metadata.name.includes("metrics.k8s.io"))
+            .map((a) => [
+              a.metadata.name,
+              a.status?.conditions?.find((c) => c.type === "Available")?.status,
+            ]),
+        );
+        assert.deepEqual(avail, {
+          "v1beta1.external.metrics.k8s.io": "True",
+          "v1beta1.metrics.k8s.io": "True",
+        });
+      } finally {
+        ok(await cli("local", "down", `--state-dir=${state}`), "local down");
+      }
+      const status = await cli("local", "status", `--state-dir=${state}`);
+      assert.equal(status.code, 3, status.stdout);
+    },
+  );
 });
