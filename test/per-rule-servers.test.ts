@@ -136,8 +136,8 @@ function seriesB(): ConstantSeries[] {
   return out;
 }
 
-/** `bQueueUrl`: another server for the external rule (explain's config, a server that is down). */
-function config(bQueueUrl?: string): string {
+/** Other servers for rule B and the external rule (explain's config, a server that is down). */
+function config(bQueueUrl?: string, bLoadUrl?: string): string {
   return `rules:
   - seriesQuery: '{__name__="main_load",namespace!="",pod!=""}'
     resources:
@@ -149,7 +149,7 @@ function config(bQueueUrl?: string): string {
     metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
     k8sCustomMetrics:
       server:
-        url: ${proxyB.url}
+        url: ${bLoadUrl ?? proxyB.url}
         headers: { X-Rule-Server: b, Authorization: "Bearer ${SECRET}" }
         timeout: 5s
   - seriesQuery: '{__name__="tls_load",namespace!="",pod!=""}'
@@ -487,6 +487,29 @@ describe("explain with the adapter registered", () => {
     assert.match(b.title, /externalRules\[0\]'s server does not answer/);
     assert.match(b.cause ?? "", new RegExp(`server ${dead} cannot be reached`));
     assert.match(b.fix ?? "", /externalRules\[0\]\.k8sCustomMetrics\.server\.url/);
+    assert.equal(b.backend?.url, dead);
+  });
+
+  test("a custom rule's server that does not answer, while --prometheus-url does", T, async () => {
+    const dead = `http://127.0.0.1:${String(await freePort())}`;
+    await writeFile(join(dir, "explain-dead-b.yaml"), config(undefined, dead));
+    const { run, report } = await explain(
+      "metric",
+      "b_load",
+      "-n",
+      ns,
+      "--for",
+      "pods/p-0",
+      "--config",
+      join(dir, "explain-dead-b.yaml"),
+    );
+    assert.equal(run.code, 1);
+    const b = report.firstBroken;
+    assert.equal(b?.step, "rule", JSON.stringify(report, null, 2));
+    assert.equal(b.kind, "prometheus-unreachable");
+    assert.match(b.title, /rules\[1\]: its server does not answer/);
+    assert.match(b.cause ?? "", new RegExp(`its server ${dead} does not answer`));
+    assert.match(b.fix ?? "", /rules\[1\]\.k8sCustomMetrics\.server\.url/);
     assert.equal(b.backend?.url, dead);
   });
 });

@@ -1122,6 +1122,27 @@ export class Explainer {
               },
             },
       );
+    } else if (
+      (!rule || seriesName === undefined) &&
+      promDown === undefined &&
+      verdicts?.some((w) => w.verdict === "unreachable")
+    ) {
+      // Listed, and no rule whose server answers gives it: it comes from a rule whose server does
+      // not answer (unless the adapter runs another config); the adapter's requests for it fail.
+      const off = verdicts.filter((w) => w.verdict === "unreachable");
+      const first = ruleList?.find((r) => r.origin === off[0]?.origin);
+      chain.fail(
+        "rule",
+        `rule: ${off.map((w) => w.origin).join(", ")}: its server does not answer`,
+        "prometheus-unreachable",
+        `no rule whose server answers gives ${JSON.stringify(ask.metric)}, so it comes from ${off.map((w) => w.origin).join(" or ")}: ${off.map((w) => w.message).join("; ")}; the adapter's queries of its rules fail (HTTP 500 "unable to fetch metrics"), and its discovery keeps the last lists until the server is back`,
+        first?.compiled.server
+          ? `start that server, or fix ${first.origin}.k8sCustomMetrics.server.url (and the adapter's network path to it)`
+          : "start Prometheus, or fix the adapter's --prometheus-url (and its network path to Prometheus)",
+        { backend: this.#backendOf(backends, first, tenant) },
+      );
+      chain.rest(steps);
+      return;
     } else if (!rule || seriesName === undefined) {
       chain.add(
         "rule",
@@ -1129,12 +1150,7 @@ export class Explainer {
         promDown !== undefined
           ? "rule: not checked (Prometheus does not answer)"
           : ruleList && clients.length > 0
-            ? verdicts?.some((w) => w.verdict === "unreachable")
-              ? `rule: not checked (${verdicts
-                  .filter((w) => w.verdict === "unreachable")
-                  .map((w) => `${w.origin}: ${w.message}`)
-                  .join("; ")})`
-              : "rule: none of the given config's rules gives it (the adapter runs another config?)"
+            ? "rule: none of the given config's rules gives it (the adapter runs another config?)"
             : "rule: not checked (pass --config and --prometheus-url)",
       );
     } else {
