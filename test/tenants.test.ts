@@ -37,6 +37,7 @@ import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import { freePort, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 import { constantSeries, type ConstantSeries } from "./support/series.ts";
@@ -544,6 +545,80 @@ test(
       );
     } finally {
       await main.close();
+    }
+  },
+);
+
+test(
+  "the adapter's metrics.k8s.io from resourceRules: each namespace's pods asked as its tenant",
+  T,
+  async () => {
+    // Pod objects bound to a node that does not exist (the node agent leaves them alone), marked
+    // Running through the status subresource: metrics.k8s.io lists Running pods only.
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "p-0" },
+      spec: { nodeName: "kcm-absent-node", containers: [{ name: "c", image: "busybox" }] },
+    };
+    for (const ns of [nsA, nsB, nsC]) {
+      await applyObjects(info, [pod], ns);
+      await kubectl(info, [
+        "-n",
+        ns,
+        "patch",
+        "pod",
+        "p-0",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status":{"phase":"Running"}}',
+      ]);
+    }
+    const withResources = join(dir, "config-resources.yaml");
+    const rule = (series: string, node: string) => `
+    containerQuery: "sum(${series}{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    nodeQuery: "sum(${node}{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
+    resources:
+      overrides:
+        namespace: { resource: namespace }
+        pod: { resource: pod }
+        node: { resource: node }
+    containerLabel: container`;
+    await writeFile(
+      withResources,
+      `${config()}resourceRules:
+  cpu:${rule("res_cpu", "res_node_cpu")}
+  memory:${rule("res_mem", "res_node_mem")}
+  window: 1m
+`,
+    );
+    const second = await startAdapter({
+      prometheusUrl: router.url,
+      kubeconfig: info.kubeconfig,
+      config: withResources,
+      relistInterval: "1m",
+      maxAge: "1h",
+      extraArgs: ["--resource-metrics-source=prometheus"],
+    });
+    try {
+      const mark = router.seen.length;
+      const cpuOf = async (ns: string) => {
+        const r = await getJson(second, `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods/p-0`);
+        const body = r.body as { containers?: { usage: { cpu: string } }[] };
+        return r.status === 200 ? body.containers?.[0]?.usage.cpu : `HTTP ${String(r.status)}`;
+      };
+      // A: label alpha (1 core); B: the mapping's beta over its label (100 cores).
+      assert.equal(await cpuOf(nsA), "1");
+      assert.equal(await cpuOf(nsB), "100");
+      // C has no tenant: no metrics, and nothing sent for it.
+      assert.equal(await cpuOf(nsC), "HTTP 404");
+      const sent = router.seen.slice(mark).filter((x) => x.query?.includes("res_") === true);
+      assert.ok(sent.length >= 4, JSON.stringify(sent));
+      assertAllTenanted();
+      assertQueriesMatchTenants();
+    } finally {
+      await second.stop();
     }
   },
 );

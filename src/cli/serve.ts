@@ -203,6 +203,7 @@ export function serveCommand(): Command {
                 naming: discovery.naming,
                 kube: discovery.kube,
                 podCache,
+                tenants: providers.backends.resourceTenants(),
                 log,
               });
         discovery.start();
@@ -230,6 +231,8 @@ export function serveCommand(): Command {
             external: () => providers.lister.external,
             ready: () => providers.lister.ready,
             lastError: () => providers.lister.lastError,
+            tenancy: () => providers.backends.tenancy,
+            prometheusUrl: prometheus.server,
           },
           log,
         });

@@ -16,7 +16,10 @@ import type { PrometheusClient } from "../../providers/prometheus/client.ts";
 import { KubeletScraper } from "../../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../../providers/resource/kubelet-source.ts";
 import { KubeResourceObjects } from "../../providers/resource/objects.ts";
-import { PrometheusResourceSource } from "../../providers/resource/prometheus-source.ts";
+import {
+  PrometheusResourceSource,
+  type ResourceTenants,
+} from "../../providers/resource/prometheus-source.ts";
 import type { KubeletConfig } from "../options/resource-metrics.ts";
 import type { Component } from "./component.ts";
 
@@ -34,6 +37,8 @@ export interface ResourceMetricsOptions {
   readonly naming: ResourceMapper;
   readonly kube: KubeClient;
   readonly podCache: PodCache | undefined;
+  /** The config's tenants for `resourceRules` (Backends.resourceTenants); without it, none. */
+  readonly tenants?: ResourceTenants | undefined;
   readonly log: Logger;
 }
 
@@ -46,6 +51,7 @@ export function buildResourceMetrics(o: ResourceMetricsOptions): ResourceMetrics
     if (!rules) throw new KcmError("KCM_ERR_USAGE", "no resourceRules to serve");
     source = new PrometheusResourceSource({
       prometheus: o.prometheus,
+      tenants: o.tenants,
       rules,
       mapper: o.naming,
       log,
