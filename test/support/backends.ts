@@ -26,7 +26,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startAdapter, type RunningAdapter } from "./adapter.ts";
 import { waitFor } from "./cluster.ts";
 import { answer, CM, EM, MK, type Answer, type CorpusWorld } from "./differential-corpus.ts";
-import { cacheRoot } from "./go-build.ts";
+import { cacheRoot } from "../../src/harness/go-build.ts";
 import {
   freePort,
   startRecordingProxy,

@@ -1,7 +1,7 @@
 /**
  * @module test/support/helm
  * Helm v4, built once from the Go module proxy (`go install helm.sh/helm/v4/cmd/helm@v4.3.2`, or
- * a wrapper module, test/support/go-build.ts) into
+ * a wrapper module, src/harness/go-build.ts) into
  * `${XDG_CACHE_HOME:-~/.cache}/k8s-custom-metrics/helm/v4.3.2/helm`, for the chart tests. Never
  * committed; the first build takes a few minutes on 2 cores.
  *
@@ -11,7 +11,12 @@
 import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheRoot, ensureGoBinary, goBinaryPath, type GoProgram } from "./go-build.ts";
+import {
+  cacheRoot,
+  ensureGoBinary,
+  goBinaryPath,
+  type GoProgram,
+} from "../../src/harness/go-build.ts";
 
 export const HELM_VERSION = "v4.3.2";
 

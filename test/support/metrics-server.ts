@@ -7,7 +7,7 @@
  * the same kubelets through a {@link KubeletFarm}.
  *
  * The binary is built once from the Go module proxy (`go install
- * sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0`, or a wrapper module, test/support/go-build.ts)
+ * sigs.k8s.io/metrics-server/cmd/metrics-server@v0.8.0`, or a wrapper module, src/harness/go-build.ts)
  * into `${XDG_CACHE_HOME:-~/.cache}/k8s-custom-metrics/metrics-server/v0.8.0/metrics-server`.
  *
  * The farm serves every kubelet's `/metrics/resource` over HTTPS on one port, each node on its own
@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
 import { createCa, issue } from "../../src/pki/pki.ts";
-import { ensureGoBinary, goBinaryPath, type GoProgram } from "./go-build.ts";
+import { ensureGoBinary, goBinaryPath, type GoProgram } from "../../src/harness/go-build.ts";
 import { freePort } from "./prometheus.ts";
 import { stopChild } from "./process.ts";
 import { frontProxyGet, type RawResponse } from "./upstream-adapter.ts";

@@ -7,7 +7,7 @@
  * `go install sigs.k8s.io/prometheus-adapter/cmd/adapter@v0.12.0`; when that fails (a module proxy
  * that refuses the `@v/list` request `go install pkg@version` makes to look for deprecations
  * answers 403, for example) through a generated wrapper module that requires v0.12.0 and
- * `go build`s the command (test/support/go-build.ts). It then serves HTTPS on a free loopback port with delegated
+ * `go build`s the command (src/harness/go-build.ts). It then serves HTTPS on a free loopback port with delegated
  * authentication and authorization against the shared local cluster, as it would behind the
  * aggregator: requests carry the front-proxy client certificate and `X-Remote-User` /
  * `X-Remote-Group: system:masters` (always allowed by delegated authorization).
@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
-import { ensureGoBinary, goBinaryPath, type GoProgram } from "./go-build.ts";
+import { ensureGoBinary, goBinaryPath, type GoProgram } from "../../src/harness/go-build.ts";
 import { freePort } from "./prometheus.ts";
 import { stopChild } from "./process.ts";
 
