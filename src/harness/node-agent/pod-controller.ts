@@ -1,13 +1,14 @@
 /**
  * @module harness/node-agent/pod-controller
  * The pod loop: binds pending pods to this node, runs the pods bound here (./pod-runner.ts),
- * reports their status, stops those that are deleted or gone and confirms their
+ * reports their status (./pod-status.ts), stops those that are deleted or gone and confirms their
  * deletion, then syncs the Services' endpoints and the scrape targets. Every pod and Service is
  * listed again every second.
  */
 import * as k8s from "@kubernetes/client-node";
 import type { EndpointsController } from "./endpoints-controller.ts";
 import type { PodRunner } from "./pod-runner.ts";
+import { podStatus } from "./pod-status.ts";
 import type { AgentState, Log, PodRuntime } from "./runtime.ts";
 import type { ScrapeTargetsWriter } from "./scrape-targets.ts";
 import { MountError } from "./volumes.ts";
@@ -150,71 +151,28 @@ export class PodController {
       .catch(() => undefined);
   }
 
+  /** Writes the pod's status when what it says changed since the last write. */
   async #reportStatus(pod: k8s.V1Pod, rt: PodRuntime): Promise<void> {
-    const containers = [...rt.containers.values()];
-    const allRunning = containers.every((c) => c.child !== undefined);
-    const neverStarted = containers.some((c) => c.startedAt === undefined);
-    const allReady = allRunning && containers.every((c) => c.ready);
-    const phase = neverStarted ? "Pending" : "Running";
-    const statuses = containers.map((c): k8s.V1ContainerStatus => {
-      const s: k8s.V1ContainerStatus = {
-        name: c.spec.name,
-        image: c.spec.image ?? "",
-        imageID: "",
-        ready: c.child !== undefined && c.ready,
-        started: c.child !== undefined,
-        restartCount: c.restartCount,
-        state:
-          c.child && c.startedAt
-            ? { running: { startedAt: c.startedAt } }
-            : { waiting: c.waiting ?? { reason: "ContainerCreating" } },
-      };
-      if (c.child) s.containerID = `local-process://${String(c.pid)}`;
-      if (c.lastTerminated) {
-        s.lastState = {
-          terminated: {
-            exitCode: c.lastTerminated.exitCode,
-            reason: c.lastTerminated.reason,
-            finishedAt: c.lastTerminated.finishedAt,
-          },
-        };
-      }
-      return s;
-    });
-    const summary = JSON.stringify({ phase, allReady, statuses });
+    const { summary, status } = podStatus(
+      pod,
+      {
+        ip: rt.ip,
+        startTime: rt.startTime,
+        containers: [...rt.containers.values()].map((c) => ({
+          name: c.spec.name,
+          image: c.spec.image ?? "",
+          running: c.child !== undefined,
+          pid: c.pid,
+          startedAt: c.startedAt,
+          ready: c.ready,
+          restartCount: c.restartCount,
+          waiting: c.waiting,
+          lastTerminated: c.lastTerminated,
+        })),
+      },
+      new Date(),
+    );
     if (summary === rt.lastStatus) return;
-    const prev = new Map((pod.status?.conditions ?? []).map((c) => [c.type, c]));
-    const cond = (type: string, ok: boolean, reason?: string): k8s.V1PodCondition => {
-      const status = ok ? "True" : "False";
-      const old = prev.get(type);
-      const c: k8s.V1PodCondition = {
-        type,
-        status,
-        lastTransitionTime:
-          old?.status === status && old.lastTransitionTime ? old.lastTransitionTime : new Date(),
-        lastProbeTime: undefined as unknown as Date,
-      };
-      delete (c as { lastProbeTime?: unknown }).lastProbeTime;
-      if (!ok && reason) c.reason = reason;
-      return c;
-    };
-    const status: k8s.V1PodStatus = {
-      ...(pod.status as object),
-      phase,
-      hostIP: "127.0.0.1",
-      hostIPs: [{ ip: "127.0.0.1" }],
-      podIP: rt.ip,
-      podIPs: [{ ip: rt.ip }],
-      startTime: rt.startTime,
-      conditions: [
-        cond("PodReadyToStartContainers", true),
-        cond("Initialized", true),
-        cond("ContainersReady", allReady, "ContainersNotReady"),
-        cond("Ready", allReady, "ContainersNotReady"),
-        cond("PodScheduled", true),
-      ],
-      containerStatuses: statuses,
-    };
     const body: k8s.V1Pod = { ...(pod as object), status };
     await this.#d.core.replaceNamespacedPodStatus({
       name: rt.name,
