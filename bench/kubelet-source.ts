@@ -743,6 +743,39 @@ async function newPods(
   return out;
 }
 
+/**
+ * `p`, unless a server ends first: then an error naming it, with its last log lines (a load
+ * generator's requests to a dead server would otherwise wait out their 120 s timeouts, and its
+ * HTTP/2 session's close never came back).
+ */
+async function whileAlive<T>(
+  servers: readonly Server[],
+  during: string,
+  windowSummary: string,
+  p: Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      for (const s of servers) {
+        const why = s.exited();
+        if (why) {
+          reject(
+            new Error(
+              `${s.who} ended (${why}) during ${during}; the window before it measured ${windowSummary}; its last log lines:\n${s.tail().split("\n").slice(-12).join("\n").slice(-3000)}`,
+            ),
+          );
+        }
+      }
+    }, 500);
+  });
+  try {
+    return await Promise.race([p, ended]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 async function measureSize(
   ctx: BenchContext,
   core: k8s.CoreV1Api,
@@ -798,19 +831,36 @@ async function measureSize(
         (await fleet.rounds(SCRAPER[s.who])).filter((r) => r.startMs >= w0 && r.startMs <= w1),
       );
     }
+    // The window's figures in the log now: a failure later (a server that ends under load) still
+    // leaves them, and they go into its error.
+    const windowS = (w1 - w0) / 1000;
+    const windowSummary = servers
+      .map((s, k) => {
+        const mcpu = (((cpu1[k] ?? 0) - (cpu0[k] ?? 0)) / windowS) * 1000;
+        const r = rss[k] ?? [];
+        const mean = r.reduce((a, b) => a + b, 0) / Math.max(1, r.length);
+        return `${s.who} ${mcpu.toFixed(1)} mCPU (${(mcpu / spec.nodes).toFixed(3)} per node), RSS mean ${mean.toFixed(1)} MiB, VmHWM ${(hwm[k] ?? 0).toFixed(1)} MiB`;
+      })
+      .join("; ");
+    ctx.log(`${String(spec.nodes)} nodes, window of ${windowS.toFixed(0)} s: ${windowSummary}`);
     // `/pods` latency, one server at a time (the other keeps scraping).
     const load = new Map<Who, LoadResult[]>(WHO.map((w) => [w, []]));
     for (const s of servers) {
       for (const concurrency of [1, 16]) {
-        const r = await runLoad(
-          {
-            origin: `https://127.0.0.1:${String(s.port)}`,
-            protocol: "h2",
-            tls: agg.tls,
-            headers: { ...agg.headers, accept: "application/json" },
-          },
-          { path: PODS_PATH },
-          { concurrency, durationMs: o.loadS * 1000, pid: s.pid, timeoutMs: 120_000 },
+        const r = await whileAlive(
+          servers,
+          `/pods c=${String(concurrency)} against ${s.who}`,
+          windowSummary,
+          runLoad(
+            {
+              origin: `https://127.0.0.1:${String(s.port)}`,
+              protocol: "h2",
+              tls: agg.tls,
+              headers: { ...agg.headers, accept: "application/json" },
+            },
+            { path: PODS_PATH },
+            { concurrency, durationMs: o.loadS * 1000, pid: s.pid, timeoutMs: 120_000 },
+          ),
         );
         ctx.log(
           `${s.who} /pods c=${String(concurrency)}: p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms, ${String(r.requests)} requests`,
