@@ -4,7 +4,8 @@
  *
  * - ./node-controller.ts registers the Node and posts its status;
  * - ./lease-controller.ts renews its Lease;
- * - ./pod-controller.ts binds pending pods, syncs the pods bound here and reports their status;
+ * - ./pod-controller.ts binds pending pods, syncs the pods bound here and reports their status
+ *   (./pod-status.ts), from pods and Services watched as client-go's reflector does (./reflector.ts);
  * - ./pod-runner.ts runs their containers as local processes, ./prober.ts probes them;
  * - ./endpoints-controller.ts publishes EndpointSlices and proxies Services;
  * - ./scrape-targets.ts writes Prometheus' file_sd file;
@@ -72,6 +73,7 @@ export class NodeAgent {
       runner: this.#runner,
       endpoints,
       targets: new ScrapeTargetsWriter(o.podTargetsFile),
+      watch: new k8s.Watch(kc),
     });
     this.#server = new KubeletServer(this.#state);
   }

@@ -2,14 +2,18 @@
  * @module harness/node-agent/pod-controller
  * The pod loop: binds pending pods to this node, runs the pods bound here (./pod-runner.ts),
  * reports their status (./pod-status.ts), stops those that are deleted or gone and confirms their
- * deletion, then syncs the Services' endpoints and the scrape targets. Every pod and Service is
- * listed again every second.
+ * deletion, then syncs the Services' endpoints and the scrape targets. Pods and Services come
+ * from watched caches (./reflector.ts); a pass runs when either changes, and every second over
+ * the caches, for what only this node sees (a container that exited, a probe's verdict).
  */
 import * as k8s from "@kubernetes/client-node";
+// Not re-exported by the package's index: what the typed API uses to read objects (dates as Date).
+import { ObjectSerializer } from "@kubernetes/client-node/dist/serializer.js";
 import type { EndpointsController } from "./endpoints-controller.ts";
 import type { PodRunner } from "./pod-runner.ts";
 import { podStatus } from "./pod-status.ts";
 import type { AgentState, Log, PodRuntime } from "./runtime.ts";
+import { Reflector, type WatchFn } from "./reflector.ts";
 import type { ScrapeTargetsWriter } from "./scrape-targets.ts";
 import { MountError } from "./volumes.ts";
 
@@ -21,6 +25,8 @@ export interface PodControllerDeps {
   readonly runner: PodRunner;
   readonly endpoints: EndpointsController;
   readonly targets: ScrapeTargetsWriter;
+  /** Watches a path of the API (`/api/v1/pods`) with these query parameters. */
+  readonly watch: k8s.Watch;
 }
 
 const RESYNC_MS = 1000;
@@ -29,13 +35,56 @@ export class PodController {
   readonly #d: PodControllerDeps;
   #loop: NodeJS.Timeout | undefined;
   #reconciling = false;
+  /** A change arrived during a pass: run another when it ends. */
+  #again = false;
+  #kicked = false;
+  /** Pods this node bound whose binding the pod cache does not show yet, by UID. */
+  readonly #bound = new Set<string>();
+  readonly #pods: Reflector<k8s.V1Pod>;
+  readonly #services: Reflector<k8s.V1Service>;
 
   constructor(d: PodControllerDeps) {
     this.#d = d;
+    const { core, log } = d;
+    const onChange = () => {
+      this.#kick();
+    };
+    this.#pods = new Reflector<k8s.V1Pod>({
+      resource: "pods",
+      list: () => core.listPodForAllNamespaces({}),
+      watch: this.#watchFn("/api/v1/pods"),
+      decode: (raw) => ObjectSerializer.deserialize(raw, "V1Pod") as k8s.V1Pod,
+      onChange,
+      log,
+    });
+    this.#services = new Reflector<k8s.V1Service>({
+      resource: "services",
+      list: () => core.listServiceForAllNamespaces({}),
+      watch: this.#watchFn("/api/v1/services"),
+      decode: (raw) => ObjectSerializer.deserialize(raw, "V1Service") as k8s.V1Service,
+      onChange,
+      log,
+    });
   }
 
-  /** Starts the loop and runs its first pass. */
+  #watchFn(path: string): WatchFn {
+    return (resourceVersion, onEvent, done) =>
+      this.#d.watch.watch(
+        path,
+        {
+          resourceVersion,
+          allowWatchBookmarks: true,
+          // As client-go: the server ends every watch after 5 to 10 minutes, then it resumes.
+          timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+        },
+        onEvent,
+        done,
+      );
+  }
+
+  /** Starts the caches and the loop, and runs the first pass once both caches were listed. */
   async start(): Promise<void> {
+    await Promise.all([this.#pods.start(), this.#services.start()]);
     this.#loop = setInterval(() => {
       void this.reconcile();
     }, RESYNC_MS);
@@ -44,24 +93,42 @@ export class PodController {
 
   stop(): void {
     clearInterval(this.#loop);
+    this.#pods.stop();
+    this.#services.stop();
+  }
+
+  /** A pass soon, once for any number of changes in a row. */
+  #kick(): void {
+    if (this.#kicked) return;
+    this.#kicked = true;
+    setImmediate(() => {
+      this.#kicked = false;
+      void this.reconcile();
+    });
   }
 
   /** One pass: bind, start, report, stop. Never runs twice at once. */
   async reconcile(): Promise<void> {
-    const { core, state, log } = this.#d;
-    if (this.#reconciling || state.stopped) return;
+    const { state, log } = this.#d;
+    if (state.stopped) return;
+    if (this.#reconciling) {
+      this.#again = true;
+      return;
+    }
+    // Until both caches were listed they say nothing (as a failed list before).
+    if (!this.#pods.synced || !this.#services.synced) return;
     this.#reconciling = true;
     try {
-      const [list, services] = await Promise.all([
-        core.listPodForAllNamespaces({}),
-        core.listServiceForAllNamespaces({}),
-      ]);
-      this.#d.endpoints.services = services.items;
+      const pods = this.#pods.list();
+      const services = this.#services.list();
+      this.#d.endpoints.services = services;
       const seen = new Set<string>();
-      for (const pod of list.items) {
+      for (const pod of pods) {
         const uid = pod.metadata?.uid ?? "";
         const node = pod.spec?.nodeName;
         if (!node) {
+          // Bound already, the watch not yet telling: binding again would only be refused.
+          if (this.#bound.has(uid)) continue;
           if ((pod.spec?.schedulerName ?? "default-scheduler") === "default-scheduler") {
             await this.#bind(pod).catch((e: unknown) => {
               log("bind failed", { pod: pod.metadata?.name, err: String(e) });
@@ -69,6 +136,7 @@ export class PodController {
           }
           continue;
         }
+        this.#bound.delete(uid);
         if (node !== this.#d.nodeName) continue;
         seen.add(uid);
         await this.#reconcilePod(pod).catch((e: unknown) => {
@@ -82,11 +150,15 @@ export class PodController {
         }
       }
       await this.#d.endpoints.sync();
-      this.#d.targets.write(state.pods.values(), services.items);
+      this.#d.targets.write(state.pods.values(), services);
     } catch (e) {
       log("reconcile failed", { err: String(e) });
     } finally {
       this.#reconciling = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#kick();
+      }
     }
   }
 
@@ -100,6 +172,7 @@ export class PodController {
         target: { apiVersion: "v1", kind: "Node", name: this.#d.nodeName },
       },
     });
+    this.#bound.add(pod.metadata?.uid ?? "");
     this.#d.log("bound pod", { pod: `${namespace}/${name}` });
   }
 
