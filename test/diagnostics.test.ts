@@ -8,14 +8,11 @@
  * its metric name), each named by doctor as ✗ with its cause, and restored afterwards.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import type { Check } from "../src/diagnostics/checks.ts";
 import type { Finding } from "../src/diagnostics/findings.ts";
 import type { ValidateReport } from "../src/diagnostics/validate.ts";
@@ -30,35 +27,13 @@ import {
   testCluster,
   waitFor,
 } from "./support/cluster.ts";
+import { DIAGNOSTICS_CLI, runCli, type CliRun } from "./support/cli.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
-const exec = promisify(execFile);
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const ENTRY = "test/fixtures/diagnostics/cli.ts";
 const FIX = "test/fixtures/diagnostics";
 const SUFFIX = Date.now().toString(36);
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The command as a user runs it: its own process, its exit code and output. */
-async function cli(args: string[]): Promise<Run> {
-  try {
-    const r = await exec(process.execPath, ["--import", "tsx", ENTRY, ...args], {
-      cwd: REPO,
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    if (typeof x.code !== "number") throw e;
-    return { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const cli = (args: string[]) => runCli(args, { entry: DIAGNOSTICS_CLI });
 
 interface ValidateJson extends ValidateReport {
   readonly exitCode: number;
@@ -171,7 +146,7 @@ describe("against the local cluster", { timeout: 600_000 }, () => {
     if (ns) await kubectl(info, ["delete", "namespace", ns, "--wait=false"]);
   });
 
-  const doctor = async (...args: string[]): Promise<{ run: Run; checks: Check[] }> => {
+  const doctor = async (...args: string[]): Promise<{ run: CliRun; checks: Check[] }> => {
     const run = await cli(["doctor", "--kubeconfig", info.kubeconfig, "-o", "json", ...args]);
     assert.ok(run.stdout.startsWith("{"), run.stdout + run.stderr);
     return { run, checks: (JSON.parse(run.stdout) as { checks: Check[] }).checks };

@@ -9,12 +9,8 @@
  * pod label and a rate window shorter than two scrapes. Every change is undone after its test.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import type { ExplainReport, Link } from "../src/diagnostics/explain-report.ts";
 import { apiServiceAvailability, startAdapter } from "../src/harness/adapter-process.ts";
 import {
   API_SERVICES,
@@ -32,12 +28,10 @@ import {
   testCluster,
   waitFor,
 } from "./support/cluster.ts";
+import { DIAGNOSTICS_CLI, explainJson, linkOf, runCli } from "./support/cli.ts";
 import { freePort } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
-const exec = promisify(execFile);
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const ENTRY = "test/fixtures/diagnostics/cli.ts";
 const CONFIG = "examples/adapter-config.yaml";
 const BROKEN_RULES = "test/fixtures/diagnostics/explain-rules.yaml";
 const DEMO = readFileSync(
@@ -46,26 +40,7 @@ const DEMO = readFileSync(
 );
 const CUSTOM_API = API_SERVICES.filter((a) => a.group === "custom.metrics.k8s.io");
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  try {
-    const r = await exec(process.execPath, ["--import", "tsx", ENTRY, ...args], {
-      cwd: REPO,
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    if (typeof x.code !== "number") throw e;
-    return { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const cli = (args: string[]) => runCli(args, { entry: DIAGNOSTICS_CLI });
 
 /** The demo app under another name: its Deployment and HPA, with `edit` applied to the YAML. */
 function demoAs(name: string, edit: (yaml: string) => string = (y) => y): string {
@@ -98,20 +73,8 @@ after(async () => {
   if (ns) await kubectl(info, ["delete", "namespace", ns, "--wait=false"]);
 });
 
-async function explain(...args: string[]): Promise<{ run: Run; report: ExplainReport }> {
-  const run = await cli([
-    "explain",
-    ...args,
-    "--kubeconfig",
-    info.kubeconfig,
-    "--prometheus-url",
-    info.prometheusUrl,
-    "-o",
-    "json",
-  ]);
-  assert.ok(run.stdout.startsWith("{"), run.stdout + run.stderr);
-  return { run, report: JSON.parse(run.stdout) as ExplainReport };
-}
+const explain = (...args: string[]) =>
+  explainJson([...args, "--kubeconfig", info.kubeconfig, "--prometheus-url", info.prometheusUrl]);
 
 /** Runs explain until its first broken link is of `kind` (the cluster takes a moment to agree). */
 function firstBrokenUntil(kind: string, ...args: string[]) {
@@ -128,12 +91,6 @@ function firstBrokenUntil(kind: string, ...args: string[]) {
     const last = await explain(...args);
     throw new Error(`${String(e)}; last: ${JSON.stringify(last.report.firstBroken ?? "none")}`);
   });
-}
-
-function link(report: ExplainReport, step: string): Link {
-  const l = report.sections.flatMap((s) => s.links).find((x) => x.step === step);
-  assert.ok(l, `${step} in ${JSON.stringify(report, null, 2)}`);
-  return l;
 }
 
 describe("explain against the local cluster", { timeout: 900_000 }, () => {
@@ -154,13 +111,13 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     const { run, report } = await explain("hpa", `${ns}/demo-app`, "--config", CONFIG);
     assert.equal(run.code, 0, JSON.stringify(report, null, 2));
     assert.equal(report.firstBroken, undefined);
-    assert.equal(link(report, "apiservice").status, "ok");
+    assert.equal(linkOf(report, "apiservice").status, "ok");
     assert.match(
-      link(report, "rule").title,
+      linkOf(report, "rule").title,
       /^rule: rules\[4\] at examples\/adapter-config\.yaml:47:5 gives it from series http_requests_total, label pod → pods$/,
     );
-    assert.match(link(report, "objects").title, /matches 1 pods, 1 Running, 1 Ready: demo-app-/);
-    const q = link(report, "query");
+    assert.match(linkOf(report, "objects").title, /matches 1 pods, 1 Running, 1 Ready: demo-app-/);
+    const q = linkOf(report, "query");
     assert.equal(q.status, "ok");
     assert.match(
       q.details?.[0] ?? "",
@@ -168,8 +125,8 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
         `^sum\\(rate\\(http_requests_total\\{namespace="${ns}",pod="demo-app-[^"]+"\\}\\[30s\\]\\)\\) by \\(pod\\)$`,
       ),
     );
-    assert.match(link(report, "answer").details?.[1] ?? "", /^demo-app-\S+ = \S+$/);
-    const hc = link(report, "hpa-controller");
+    assert.match(linkOf(report, "answer").details?.[1] ?? "", /^demo-app-\S+ = \S+$/);
+    const hc = linkOf(report, "hpa-controller");
     assert.equal(hc.status, "ok");
     assert.match(hc.title, /^HPA controller: 1 → 1 replica\(s\) \(tolerance 0\.1;/);
     assert.ok(
@@ -200,10 +157,10 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     const { run, report } = await explain("hpa", `${ns}/demo-app`);
     assert.equal(run.code, 0, JSON.stringify(report, null, 2));
     assert.equal(report.firstBroken, undefined);
-    const rule = link(report, "rule");
+    const rule = linkOf(report, "rule");
     assert.equal(rule.status, "ok");
     assert.match(rule.title, /from series http_requests_total \(the adapter's debug\/metrics\)$/);
-    const q = link(report, "query");
+    const q = linkOf(report, "query");
     assert.equal(q.status, "ok", JSON.stringify(q));
     assert.ok(
       q.details?.some((d) => d.includes(`namespace="${ns}"`) && d.includes("http_requests_total")),
@@ -241,7 +198,7 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     );
     // Nothing after it was walked.
     assert.match(
-      link(report, "not-checked").title,
+      linkOf(report, "not-checked").title,
       /rule, objects, query, answer, hpa-controller$/,
     );
   });
@@ -297,7 +254,7 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
     assert.equal(b.title, `objects: selector app=paused-app matches no pods in ${ns}`);
     assert.match(b.fix ?? "", /kubectl get pods -n \S+ -l 'app=paused-app'/);
     // The links before it held.
-    for (const s of ["apiservice", "listed", "rule"]) assert.equal(link(report, s).status, "ok");
+    for (const s of ["apiservice", "listed", "rule"]) assert.equal(linkOf(report, s).status, "ok");
   });
 
   test("pods Prometheus has no samples for (not scraped)", async () => {
@@ -323,7 +280,7 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
       b.cause ?? "",
       /^Prometheus has no http_requests_total series for any of them \(unscraped-/,
     );
-    assert.equal(link(report, "objects").status, "ok");
+    assert.equal(linkOf(report, "objects").status, "ok");
   });
 
   test("a metric selector whose key Prometheus cannot take as a label name", async () => {
@@ -408,7 +365,7 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
       assert.equal(b?.step, "answer");
       assert.match(b.cause ?? "", /may not list "jobs\.batch"/);
       assert.match(b.fix ?? "", /^give the adapter's service account list on jobs\.batch/);
-      assert.equal(link(report, "query").status, "ok");
+      assert.equal(linkOf(report, "query").status, "ok");
     } finally {
       await kubectl(
         info,
@@ -560,7 +517,7 @@ describe("explain against the local cluster", { timeout: 900_000 }, () => {
         /rate\(…\[1s\]\) covers less than two scrape intervals \(2s, scrape interval of job kubernetes-pods\)/,
       );
       assert.match(b.fix ?? "", /widen the window in rules\[1\]\.metricsQuery to at least 4s/);
-      assert.equal(link(report, "rule").status, "ok");
+      assert.equal(linkOf(report, "rule").status, "ok");
     });
   });
 });

@@ -21,8 +21,7 @@ import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { ExplainReport, Link } from "../src/diagnostics/explain-report.ts";
+import type { ExplainReport } from "../src/diagnostics/explain-report.ts";
 import { startAdapter as startRegistered } from "../src/harness/adapter-process.ts";
 import {
   API_SERVICES,
@@ -33,6 +32,7 @@ import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { explainJson, linkOf, type CliRun } from "./support/cli.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
 import {
   freePort,
@@ -50,7 +50,6 @@ const CM = "/apis/custom.metrics.k8s.io/v1beta1";
 const EM = "/apis/external.metrics.k8s.io/v1beta1";
 const PODS = 10;
 const SECRET = "rule-b-secret-token";
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 let info: ClusterInfo;
 let ns: string;
@@ -352,48 +351,16 @@ test(
   },
 );
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function explain(...args: string[]): Promise<{ run: Run; report: ExplainReport }> {
-  let run: Run;
-  try {
-    const r = await promisify(execFile)(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "test/fixtures/diagnostics/cli.ts",
-        "explain",
-        ...args,
-        "--kubeconfig",
-        info.kubeconfig,
-        "--prometheus-url",
-        proxyMain.url,
-        "--metrics-max-age",
-        "1h",
-        "-o",
-        "json",
-      ],
-      { cwd: REPO, timeout: 120_000 },
-    );
-    run = { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    if (typeof x.code !== "number") throw e;
-    run = { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-  assert.ok(run.stdout.startsWith("{"), run.stdout + run.stderr);
-  return { run, report: JSON.parse(run.stdout) as ExplainReport };
-}
-
-function linkOf(r: ExplainReport, step: string): Link {
-  const l = r.sections.flatMap((s) => s.links).find((x) => x.step === step);
-  assert.ok(l, `no ${step} link: ${JSON.stringify(r, null, 2)}`);
-  return l;
+function explain(...args: string[]): Promise<{ run: CliRun; report: ExplainReport }> {
+  return explainJson([
+    ...args,
+    "--kubeconfig",
+    info.kubeconfig,
+    "--prometheus-url",
+    proxyMain.url,
+    "--metrics-max-age",
+    "1h",
+  ]);
 }
 
 describe("explain with the adapter registered", () => {

@@ -14,11 +14,8 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import type { ExplainReport, Link } from "../src/diagnostics/explain-report.ts";
+import type { ExplainReport } from "../src/diagnostics/explain-report.ts";
 import { startAdapter as startRegistered } from "../src/harness/adapter-process.ts";
 import {
   API_SERVICES,
@@ -36,6 +33,7 @@ import { PrometheusResourceSource } from "../src/providers/resource/prometheus-s
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
 import { getJson, startAdapter, type RunningAdapter } from "./support/adapter.ts";
+import { explainJson, linkOf } from "./support/cli.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
 import { applyObjects } from "./support/objects.ts";
 import { freePort, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
@@ -345,46 +343,19 @@ test("a namespace without a tenant is refused and nothing is queried for it", T,
   assertAllTenanted();
 });
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-
 async function explain(...args: string[]): Promise<{ code: number; report: ExplainReport }> {
-  let out: { code: number; stdout: string; stderr: string };
-  try {
-    const r = await promisify(execFile)(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "test/fixtures/diagnostics/cli.ts",
-        "explain",
-        ...args,
-        "--config",
-        join(dir, "config.yaml"),
-        "--kubeconfig",
-        info.kubeconfig,
-        "--prometheus-url",
-        router.url,
-        "--metrics-max-age",
-        "1h",
-        "-o",
-        "json",
-      ],
-      { cwd: REPO, timeout: 120_000 },
-    );
-    out = { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    if (typeof x.code !== "number") throw e;
-    out = { code: x.code, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-  assert.ok(out.stdout.startsWith("{"), out.stdout + out.stderr);
-  return { code: out.code, report: JSON.parse(out.stdout) as ExplainReport };
-}
-
-function linkOf(r: ExplainReport, step: string): Link {
-  const l = r.sections.flatMap((s) => s.links).find((x) => x.step === step);
-  assert.ok(l, `no ${step} link: ${JSON.stringify(r, null, 2)}`);
-  return l;
+  const { run, report } = await explainJson([
+    ...args,
+    "--config",
+    join(dir, "config.yaml"),
+    "--kubeconfig",
+    info.kubeconfig,
+    "--prometheus-url",
+    router.url,
+    "--metrics-max-age",
+    "1h",
+  ]);
+  return { code: run.code, report };
 }
 
 describe("explain with the adapter registered", () => {
