@@ -159,3 +159,17 @@ export function methodNotAllowed(): Status {
     { causes: [{ reason: "UnexpectedServerResponse", message: "405: Method Not Allowed" }] },
   );
 }
+
+/**
+ * An error that already knows the Kubernetes Status the client should see (apimachinery
+ * pkg/api/errors StatusError): providers and handlers throw it, the server answers with its Status.
+ */
+export class StatusError extends Error {
+  override readonly name = "StatusError";
+  readonly status: Status;
+
+  constructor(status: Status, options?: { cause?: unknown }) {
+    super(status.message, options);
+    this.status = status;
+  }
+}

@@ -3,12 +3,12 @@
  * custom.metrics.k8s.io JSON shaping (v1beta1 vs v1beta2 items, selector null, "/v1", canonical
  * quantities), route parsing, resource normalization and Status bodies, over a fake provider.
  */
+import { StatusError } from "../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseRequirements } from "../apimachinery/label-selector.ts";
 import { RestMapper, type ResourceInfo } from "../kube/rest-mapper.ts";
 import {
-  StatusError,
   type CustomMetricInfo,
   type CustomMetricValue,
   type CustomMetricsProvider,

@@ -11,17 +11,17 @@ import {
   type Requirement,
 } from "../apimachinery/label-selector.ts";
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
-import { badRequest, notFound, type Status } from "../apimachinery/status.ts";
+import { badRequest, notFound, type Status, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
 import { groupResourceString, parseGroupResource } from "../apimachinery/group-resource.ts";
 import type { RestMapper } from "../kube/rest-mapper.ts";
 import {
-  StatusError,
   type CustomMetricInfo,
   type CustomMetricValue,
   type CustomMetricsProvider,
 } from "../providers/types.ts";
 import { apiResourceList } from "./discovery.ts";
+import { metricNotFound } from "../providers/errors.ts";
 import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";
 
 export const CUSTOM_METRICS_GROUP = "custom.metrics.k8s.io";
@@ -178,12 +178,7 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
         throw rawError((e as Error).message, { cause: e });
       }
       const requested = parseGroupResource(route.resource);
-      const notFoundForResource = () =>
-        new StatusError(
-          notFound(
-            `the server could not find the metric ${route.metric} for ${groupResourceString(requested)}`,
-          ),
-        );
+      const notFoundForResource = () => metricNotFound(requested, route.metric);
       let gr;
       try {
         const info = await mapper.resourceFor(requested);

@@ -2,10 +2,11 @@
  * @module apis/external-metrics.test
  * external.metrics.k8s.io JSON shaping, discovery, and Status bodies, over a fake provider.
  */
+import { StatusError } from "../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Requirement } from "../apimachinery/label-selector.ts";
-import { StatusError, type ExternalMetricsProvider } from "../providers/types.ts";
+import type { ExternalMetricsProvider } from "../providers/types.ts";
 import { externalMetricsApi } from "./external-metrics.ts";
 
 const calls: { namespace: string; selector: readonly Requirement[]; metric: string }[] = [];

@@ -5,9 +5,9 @@
  */
 import { LabelSelectorError, parseRequirements } from "../apimachinery/label-selector.ts";
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
-import { badRequest } from "../apimachinery/status.ts";
+import { badRequest, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
-import { StatusError, type ExternalMetricsProvider } from "../providers/types.ts";
+import type { ExternalMetricsProvider } from "../providers/types.ts";
 import { routeNotFound } from "./custom-metrics.ts";
 import { apiResourceList } from "./discovery.ts";
 import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";

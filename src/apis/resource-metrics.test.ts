@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { StatusError } from "../apimachinery/status.ts";
 import { describe, test } from "node:test";
 import { Quantity, fromNanocores } from "../apimachinery/quantity.ts";
 import type {
@@ -7,7 +8,6 @@ import type {
   ResourceMetricsSource,
   ResourceObjects,
 } from "../providers/resource/types.ts";
-import { StatusError } from "../providers/types.ts";
 import { parseResourceRoute, resourceMetricsApi } from "./resource-metrics.ts";
 
 const NOW = new Date("2024-05-06T07:08:09.500Z");

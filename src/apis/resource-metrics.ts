@@ -13,7 +13,12 @@ import {
   type FieldSelector,
 } from "../apimachinery/field-selector.ts";
 import { LabelSelectorError, parseLabelSelector } from "../apimachinery/label-selector.ts";
-import { badRequest, internalError, resourceNotFound } from "../apimachinery/status.ts";
+import {
+  badRequest,
+  internalError,
+  resourceNotFound,
+  StatusError,
+} from "../apimachinery/status.ts";
 import { formatGoDuration, formatRfc3339 } from "../apimachinery/time.ts";
 import type {
   NodeRef,
@@ -25,7 +30,6 @@ import type {
   ResourceUsage,
 } from "../providers/resource/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { StatusError } from "../providers/types.ts";
 import { routeNotFound } from "./custom-metrics.ts";
 import { apiResourceList } from "./discovery.ts";
 import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";

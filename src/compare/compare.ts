@@ -6,10 +6,10 @@
  * count the controller would compute from each. Plus the metric names one side lists and the
  * other does not. Only GETs, only what `kubectl get --raw` reads.
  */
+import { StatusError } from "../apimachinery/status.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
 import type { ApiGroup } from "../apis/types.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
-import { StatusError } from "../providers/types.ts";
 import {
   CUSTOM,
   EXTERNAL,

@@ -8,6 +8,7 @@
  * caller's credentials through the API server (plus Prometheus and the config when given), so it
  * never shows what the caller could not read with kubectl.
  */
+import { StatusError } from "../apimachinery/status.ts";
 import { groupResourceString, type GroupResource } from "../apimachinery/group-resource.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
 import { parseRequirements, type Requirement } from "../apimachinery/label-selector.ts";
@@ -23,7 +24,6 @@ import { buildCustomQuery, buildExternalQuery } from "../providers/prometheus/qu
 import { compileRule, namingMapper } from "../providers/prometheus/rules.ts";
 import { Backends, readTenancy } from "../providers/prometheus/backends.ts";
 import { maskHeaders } from "../providers/prometheus/mask.ts";
-import { StatusError } from "../providers/types.ts";
 import { DEFAULT_SERVER } from "../observability/server-label.ts";
 import { decodeApiServiceFailure } from "./apiservice-failure.ts";
 import type { ConfigDocument } from "./config-document.ts";

@@ -4,7 +4,6 @@
  * provider.CustomMetricsProvider and ExternalMetricsProvider (pkg/provider/interfaces.go).
  */
 import type { Requirement } from "../apimachinery/label-selector.ts";
-import type { Status } from "../apimachinery/status.ts";
 import type { GroupResource } from "../apimachinery/group-resource.ts";
 
 /** A custom metric as discovery lists it: `pods/http_requests`, namespaced. */
@@ -66,15 +65,4 @@ export interface ExternalMetricsProvider {
     metricSelector: readonly Requirement[],
     info: ExternalMetricInfo,
   ): Promise<ExternalMetricValue[]>;
-}
-
-/** An error that already knows the Kubernetes Status the client should see. */
-export class StatusError extends Error {
-  override readonly name = "StatusError";
-  readonly status: Status;
-
-  constructor(status: Status, options?: { cause?: unknown }) {
-    super(status.message, options);
-    this.status = status;
-  }
 }

@@ -10,13 +10,17 @@ import {
   RequestTargetError,
   type RequestTarget,
 } from "../apimachinery/request-target.ts";
-import { badRequest, internalError, methodNotAllowed } from "../apimachinery/status.ts";
+import {
+  badRequest,
+  internalError,
+  methodNotAllowed,
+  StatusError,
+} from "../apimachinery/status.ts";
 import { routeNotFound } from "../apis/custom-metrics.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
 import type { ApiGroup } from "../apis/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { StatusError } from "../providers/types.ts";
 
 export interface ApiServerOptions {
   readonly groups: readonly ApiGroup[];

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
+import { StatusError } from "../../apimachinery/status.ts";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { StatusError } from "../types.ts";
 import { Backends, readServer, readTenancy } from "./backends.ts";
 import { PrometheusClient } from "./client.ts";
 

@@ -10,11 +10,10 @@
  * The tenant comes from the namespace the API request names (which the caller's RBAC was checked
  * against) through the config's mapping or the namespace's label; no request input chooses it.
  */
-import { internalError, notFound } from "../../apimachinery/status.ts";
+import { internalError, notFound, StatusError } from "../../apimachinery/status.ts";
 import { parsePromDuration } from "../../config/duration.ts";
 import type { PrometheusServerConfig, TenantsConfig } from "../../config/schema.ts";
 import { KcmError } from "../../errors.ts";
-import { StatusError } from "../types.ts";
 import { PrometheusClient } from "./client.ts";
 import type { PrometheusClientOptions } from "./options.ts";
 

@@ -5,6 +5,7 @@
  * log line that also names the user. prometheus-adapter answers a bare `unable to list matching
  * resources` (pkg/custom-provider/provider.go, GetMetricBySelector); the prefix is kept.
  */
+import { StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, test } from "node:test";
@@ -12,7 +13,6 @@ import { KubeApiError, type KubeClient } from "../../kube/client.ts";
 import { RestMapper, type ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { createLogger } from "../../observability/logger.ts";
-import { StatusError } from "../types.ts";
 import type { QueryResult } from "./api-types.ts";
 import type { PrometheusClient } from "./client.ts";
 import { PrometheusCustomProvider } from "./custom-provider.ts";

@@ -6,16 +6,15 @@
  */
 import type { Requirement } from "../../apimachinery/label-selector.ts";
 import { PromqlMatcherError } from "../../promql/matchers.ts";
-import { internalError, notFound } from "../../apimachinery/status.ts";
+import { internalError, StatusError } from "../../apimachinery/status.ts";
+import { metricNotFound } from "../errors.ts";
 import type { KubeClient } from "../../kube/client.ts";
 import { ListForbiddenError, listObjectNames } from "../../kube/lister.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
-import { groupResourceString } from "../../apimachinery/group-resource.ts";
 import type { RestMapper, ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { countDataAnswer } from "../../observability/metrics.ts";
 import {
-  StatusError,
   type CustomMetricInfo,
   type CustomMetricValue,
   type CustomMetricsProvider,
@@ -72,14 +71,9 @@ interface Scope {
   readonly registry: CustomRegistry;
 }
 
-export function metricNotFound(info: CustomMetricInfo, name?: string, why?: string): StatusError {
-  const gr = groupResourceString(info.groupResource);
-  const suffix = name === undefined ? gr : `${gr} ${name}`;
-  return new StatusError(
-    notFound(
-      `the server could not find the metric ${info.metric} for ${suffix}${why === undefined ? "" : `: ${why}`}`,
-    ),
-  );
+/** The provider's 404 for `info` (providers/errors.ts). */
+function notFoundFor(info: CustomMetricInfo, name?: string, why?: string): StatusError {
+  return metricNotFound(info.groupResource, info.metric, { name, why });
 }
 
 /**
@@ -222,7 +216,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     const ticket = this.#d.arrivals?.current();
     if (ticket) this.#d.arrivals?.spend(ticket);
     const entry = scope.registry.get(info);
-    if (!entry) throw metricNotFound(info);
+    if (!entry) throw notFoundFor(info);
     const prometheus = this.#d.backends
       ? this.#d.backends.client(entry.rule, scope.tenant)
       : this.#d.prometheus;
@@ -244,7 +238,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         { err: String(e), metric: info.metric, rule: entry.rule.origin },
         "unable to build query",
       );
-      throw metricNotFound(info, undefined, queryBuildReason(e, entry.rule.origin));
+      throw notFoundFor(info, undefined, queryBuildReason(e, entry.rule.origin));
     }
     const grouping = this.#grouping(prometheus);
     if (grouping) {
@@ -316,7 +310,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     const scope = await this.#scope(namespace);
     const answer = await this.#answer(scope, info, namespace, [name], metricSelector);
     const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
-    if (v === undefined) throw metricNotFound(info, name);
+    if (v === undefined) throw notFoundFor(info, name);
     return this.#value(
       await this.#describe(info),
       info,
@@ -335,7 +329,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     metricSelector: readonly Requirement[],
   ): Promise<CustomMetricValue[]> {
     const scope = await this.#scope(namespace);
-    if (!scope.registry.get(info)) throw metricNotFound(info);
+    if (!scope.registry.get(info)) throw notFoundFor(info);
     const ri = await this.#describe(info);
     let names: string[];
     try {
@@ -367,7 +361,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       );
       throw new StatusError(internalError("unable to list matching resources"), { cause: e });
     }
-    if (names.length === 0) throw metricNotFound(info);
+    if (names.length === 0) throw notFoundFor(info);
     const answer = await this.#answer(scope, info, namespace, names, metricSelector);
     const out: CustomMetricValue[] = [];
     for (const name of names) {

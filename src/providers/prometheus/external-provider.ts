@@ -4,12 +4,12 @@
  * every sample of the query is one item, labels and timestamp included.
  */
 import type { Requirement } from "../../apimachinery/label-selector.ts";
-import { internalError, notFound } from "../../apimachinery/status.ts";
+import { internalError, StatusError } from "../../apimachinery/status.ts";
+import { externalMetricNotFound } from "../errors.ts";
 import { NO_DATA_OPTIONS } from "../../config/data-options.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { countDataAnswer } from "../../observability/metrics.ts";
 import {
-  StatusError,
   type ExternalMetricInfo,
   type ExternalMetricValue,
   type ExternalMetricsProvider,
@@ -55,11 +55,7 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
     const registry = this.#d.registryFor ? this.#d.registryFor(tenant) : this.#d.registry();
     const entry = registry.get(info.metric);
     if (!entry) {
-      // Upstream's message names "namespaces" only for the default namespace (a quirk kept as is).
-      const what = namespace === "default" ? "namespaces" : "";
-      throw new StatusError(
-        notFound(`the server could not find the metric ${info.metric} for ${what}`),
-      );
+      throw externalMetricNotFound(namespace, info.metric);
     }
     let query: string;
     try {

@@ -3,9 +3,8 @@
  * One Prometheus query on behalf of an API request: failures are logged with the query and become
  * upstream's opaque 500 "unable to fetch metrics", so no backend detail leaks to API clients.
  */
-import { internalError } from "../../apimachinery/status.ts";
+import { internalError, StatusError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { StatusError } from "../types.ts";
 import type { PrometheusClient, QueryResult } from "./client.ts";
 
 export async function queryOrFail(

@@ -3,13 +3,13 @@
  * Custom and external providers over a fake Prometheus: values, references, PromQL sent, and the
  * Status each failure becomes (upstream provider_test.go facts).
  */
+import { StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseRequirements } from "../../apimachinery/label-selector.ts";
 import { RestMapper } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { silentLogger } from "../../observability/logger.ts";
-import { StatusError } from "../types.ts";
 import type { QueryResult } from "./api-types.ts";
 import type { PrometheusClient } from "./client.ts";
 import { PrometheusCustomProvider } from "./custom-provider.ts";

@@ -6,6 +6,7 @@
  * against a real Prometheus. Also: how many queries go out, the cap, the length limit (split then
  * merged equals unsplit) and failures.
  */
+import { StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
@@ -13,7 +14,6 @@ import fc from "fast-check";
 import { Writable } from "node:stream";
 import { createLogger, silentLogger } from "../../observability/logger.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
-import { StatusError } from "../types.ts";
 import type { QueryResult, VectorSample } from "./api-types.ts";
 import type { PrometheusClient } from "./client.ts";
 import { PrometheusError } from "./errors.ts";

@@ -17,9 +17,8 @@
  * A grouping sends through one client, i.e. one server and one tenant (backends.ts): the custom
  * provider keeps one grouping per client, so no group ever spans two tenants or two servers.
  */
-import { internalError } from "../../apimachinery/status.ts";
+import { internalError, StatusError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { StatusError } from "../types.ts";
 import { escapeRegex, quoteString } from "../../promql/escape.ts";
 import type { PrometheusClient, QueryResult } from "./client.ts";
 import { isPrometheusError } from "./errors.ts";
