@@ -573,6 +573,10 @@ describe("the secure aggregated API server (real adapter behind the real aggrega
     assert.match(m2.headers["content-type"] ?? "", /^text\/plain/);
     assert.match(m2.text, /^# HELP apiserver_request_total /m);
     assert.match(m2.text, /^apiserver_request_total\{/m);
+    // The reviews these requests cost are counted: at least the DENIED and METRICS_READER ones.
+    const sars =
+      /^k8s_custom_metrics_subject_access_reviews_total\{trigger="request"\} (\d+)/m.exec(m2.text);
+    assert.ok(Number(sars?.[1] ?? 0) >= 2, m2.text);
   });
 
   test(

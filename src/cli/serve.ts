@@ -226,6 +226,7 @@ export function serveCommand(): Command {
           authorization: authzConfig,
           handler,
           arrivals: providers.arrivals,
+          registry: metrics.registry,
           debug: {
             custom: () => providers.lister.custom,
             external: () => providers.lister.external,

@@ -3,6 +3,7 @@
  * The listener: HTTPS behind delegated authentication and authorization (the client CAs it asks
  * for follow the auth ConfigMap), or plain HTTP on 127.0.0.1 for local testing.
  */
+import type { Registry } from "prom-client";
 import { isKcmError, KcmError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
@@ -28,6 +29,8 @@ export interface ServingBuildOptions {
   readonly arrivals: Arrivals | undefined;
   /** The adapter state `explain` reads (server/debug-routes.ts), authorized as every request. */
   readonly debug?: DebugSources;
+  /** The adapter's metrics registry: the TokenReview and SubjectAccessReview counters go on it. */
+  readonly registry?: Registry;
   readonly log: Logger;
 }
 
@@ -48,7 +51,7 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
     const shutdown = await serveInsecure(s.insecurePort, o.handler, log).catch(servingError(where));
     return { stop: shutdown };
   }
-  const auth = await buildDelegatedAuth(o.authentication, o.authorization, log);
+  const auth = await buildDelegatedAuth(o.authentication, o.authorization, log, o.registry);
   const secure = await listenSecure(
     {
       bindAddress: s.bindAddress,
