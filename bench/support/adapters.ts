@@ -267,6 +267,14 @@ async function startOurs(
     child.stderr.on("data", append);
     const pid = child.pid ?? 0;
     let stopped = false;
+    // An adapter that ends on its own mid-scenario (out of heap, a crash) says why at once: its
+    // output is otherwise only in memory, and lost when the bench is stopped.
+    child.once("exit", (code, signal) => {
+      if (stopped) return;
+      process.stderr.write(
+        `bench: our adapter (pid ${String(pid)}) ended on its own (${String(code ?? signal)}); its last output:\n${log.slice(-5000)}\n`,
+      );
+    });
     const stop = async () => {
       if (stopped) return;
       stopped = true;
