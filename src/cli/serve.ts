@@ -78,6 +78,7 @@ export function serveCommand(): Command {
       .addOption(serving.tlsMinVersion())
       .addOption(serving.tlsCipherSuites())
       .addOption(serving.http2MaxStreams())
+      .addOption(serving.maxRequestsInflight())
       .addOption(authn.kubeconfig())
       .addOption(authn.skipLookup())
       .addOption(authn.tolerateLookupFailure())

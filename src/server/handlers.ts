@@ -18,6 +18,7 @@ import { arrivalKey, type Arrivals } from "../providers/prometheus/arrivals.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
 import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
+import { refuseTooMany, type InFlightLimit } from "./max-in-flight.ts";
 
 /** PEM of every CA a client certificate may chain to, for the TLS CertificateRequest. */
 export function clientCaPem(c: AuthenticationConfig): string {
@@ -52,6 +53,7 @@ export function authenticated(
   alwaysAllowPaths: readonly string[],
   arrivals?: Arrivals,
   debug?: DebugSources,
+  limit?: InFlightLimit,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
   const serve = (req: SecureRequest, res: SecureResponse, target: RequestTarget) => {
@@ -72,6 +74,14 @@ export function authenticated(
           return;
         }
         if (r.ok) {
+          // After authorization, as the generic apiserver's chain has it: a refused request
+          // costs no more than its review.
+          const release = limit ? limit.enter(r.user.groups) : undefined;
+          if (limit && !release) {
+            refuseTooMany(res);
+            return;
+          }
+          if (release) res.once("close", release);
           handler(req, res, target);
           return;
         }
@@ -105,8 +115,18 @@ export async function serveInsecure(
   port: number,
   handler: RequestHandler,
   log: Logger,
+  limit?: InFlightLimit,
 ): Promise<() => Promise<void>> {
-  const server = createServer(withRequestTarget(handler, log));
+  const limited: RequestHandler = (req, res, target) => {
+    const release = limit && target.segments[0] === "apis" ? limit.enter([]) : () => undefined;
+    if (!release) {
+      refuseTooMany(res);
+      return;
+    }
+    (res as ServerResponse).once("close", release);
+    handler(req, res, target);
+  };
+  const server = createServer(withRequestTarget(limited, log));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => {
       reject(

@@ -10,6 +10,7 @@ import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import type { RequestHandler } from "../api-server.ts";
 import type { DebugSources } from "../debug-routes.ts";
 import { authenticated, clientCaPem, serveInsecure } from "../handlers.ts";
+import { InFlightLimit } from "../max-in-flight.ts";
 import { listenSecure } from "../secure-serving.ts";
 import type { AuthenticationConfig } from "../options/authentication.ts";
 import type { AuthorizationConfig } from "../options/authorization.ts";
@@ -48,7 +49,12 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
   const { serving: s, log } = o;
   if (s.insecurePort !== undefined) {
     const where = `127.0.0.1:${String(s.insecurePort)}`;
-    const shutdown = await serveInsecure(s.insecurePort, o.handler, log).catch(servingError(where));
+    const shutdown = await serveInsecure(
+      s.insecurePort,
+      o.handler,
+      log,
+      new InFlightLimit(s.maxRequestsInflight),
+    ).catch(servingError(where));
     return { stop: shutdown };
   }
   const auth = await buildDelegatedAuth(o.authentication, o.authorization, log, o.registry);
@@ -65,7 +71,15 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
       http1Only: s.http1Only,
       http2MaxStreamsPerConnection: s.http2MaxStreamsPerConnection,
     },
-    authenticated(auth, o.handler, log, o.authorization.alwaysAllowPaths, o.arrivals, o.debug),
+    authenticated(
+      auth,
+      o.handler,
+      log,
+      o.authorization.alwaysAllowPaths,
+      o.arrivals,
+      o.debug,
+      new InFlightLimit(s.maxRequestsInflight),
+    ),
   ).catch(servingError(`${s.bindAddress}:${String(s.securePort)}`));
   auth.config.onChange(() => {
     secure.reload();

@@ -43,6 +43,8 @@ export const COMPATIBILITY_FLAGS: readonly (readonly [flags: string, kind: "bool
   ["--contention-profiling [bool]", "bool"],
   ["--client-qps <n>", "value"],
   ["--client-burst <n>", "value"],
+  // The adapter serves no mutating request: the generic apiserver's second in-flight limit.
+  ["--max-mutating-requests-inflight <n>", "value"],
 ];
 
 export const compatibilityFlags = {

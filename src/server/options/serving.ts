@@ -7,7 +7,8 @@ import type { SecureVersion } from "node:tls";
 import { Option } from "@commander-js/extra-typings";
 import { DEFAULT_HTTP2_MAX_STREAMS, tlsMinVersion } from "../secure-serving.ts";
 import { selectCiphers, type CipherSelection } from "../tls-ciphers.ts";
-import { duration, http2Streams, list, port } from "./parsers.ts";
+import { DEFAULT_MAX_REQUESTS_INFLIGHT } from "../max-in-flight.ts";
+import { duration, http2Streams, list, nonNegativeInt, port } from "./parsers.ts";
 
 export const servingFlags = {
   bindAddress: () =>
@@ -39,6 +40,14 @@ export const servingFlags = {
     )
       .default(0)
       .argParser(http2Streams),
+  // k8s.io/apiserver's flag of the same name and meaning (server_run_options.go).
+  maxRequestsInflight: () =>
+    new Option(
+      "--max-requests-inflight <n>",
+      "the maximum number of requests served at once; past it, 429 with Retry-After: 1 (system:masters exempt). 0: no limit",
+    )
+      .default(DEFAULT_MAX_REQUESTS_INFLIGHT)
+      .argParser(nonNegativeInt),
   shutdownGracePeriod: () =>
     new Option(
       "--shutdown-grace-period <duration>",
@@ -71,6 +80,7 @@ export interface ServingFlagValues {
   readonly tlsMinVersion?: string | undefined;
   readonly tlsCipherSuites: readonly string[];
   readonly http2MaxStreamsPerConnection: number;
+  readonly maxRequestsInflight: number;
   readonly shutdownGracePeriod: number;
   readonly shutdownDelayDuration: number;
   readonly insecureHttpPort?: number | undefined;
@@ -88,6 +98,8 @@ export interface ServingConfig {
   readonly ciphers: CipherSelection;
   readonly http1Only: boolean;
   readonly http2MaxStreamsPerConnection: number;
+  /** `--max-requests-inflight`; 0: no limit. */
+  readonly maxRequestsInflight: number;
   readonly shutdownGraceMs: number;
   /** `--shutdown-delay-duration`: serving on, not ready, before the graceful shutdown starts. */
   readonly shutdownDelayMs: number;
@@ -111,6 +123,7 @@ export function validateServing(v: ServingFlagValues): ServingConfig {
     ciphers,
     http1Only: v.disableHttp2,
     http2MaxStreamsPerConnection: v.http2MaxStreamsPerConnection,
+    maxRequestsInflight: v.maxRequestsInflight,
     shutdownGraceMs: v.shutdownGracePeriod,
     shutdownDelayMs: v.shutdownDelayDuration,
     insecurePort: v.insecureHttpPort,
