@@ -27,10 +27,10 @@ import {
   testCluster,
   waitFor,
 } from "./support/cluster.ts";
+import { runCli, type CliRun } from "./support/cli.ts";
 
 const exec = promisify(execFile);
-// The sources under test through tsx, not a dist/ build that may predate them.
-const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
+
 const T = { timeout: 300_000 };
 /**
  * A second cluster for `local up --config`: apart from the test cluster's ports (base+80…base+444).
@@ -46,29 +46,12 @@ let info: ClusterInfo;
 let ns = "";
 let dir = "";
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  try {
-    const r = await exec(process.execPath, ["--import", "tsx", MAIN, ...args], {
-      timeout: 280_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 280_000 });
 
 /** `local … --state-dir` of the shared cluster. */
 const local = (...args: string[]) => cli("local", ...args, `--state-dir=${info.stateDir}`);
 
-function ok(r: Run, what: string): Run {
+function ok(r: CliRun, what: string): CliRun {
   assert.equal(r.code, 0, `${what} failed:\n${r.stderr}${r.stdout}`);
   return r;
 }
