@@ -43,10 +43,11 @@ export function goBinaryPath(p: GoProgram): string {
   return join(cacheRoot(), p.name, p.version, p.binary);
 }
 
-function run(
+/** Runs a command to its end: its exit code and the last 50 kB of its output, each line to `progress`. */
+export function run(
   cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv },
+  args: readonly string[],
+  opts: { cwd?: string | undefined; env?: NodeJS.ProcessEnv | undefined },
   progress: (line: string) => void,
 ): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {

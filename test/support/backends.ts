@@ -26,7 +26,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startAdapter, type RunningAdapter } from "./adapter.ts";
 import { waitFor } from "./cluster.ts";
 import { answer, CM, EM, MK, type Answer, type CorpusWorld } from "./differential-corpus.ts";
-import { cacheRoot } from "../../src/harness/go-build.ts";
+import { cacheRoot, run as runLogged } from "../../src/harness/go-build.ts";
 import {
   freePort,
   startRecordingProxy,
@@ -52,31 +52,14 @@ export interface RunningBackend {
 }
 
 /** Runs a command to completion; its output (the last 50 kB) in the error when it fails. */
-function run(
+async function run(
   cmd: string,
   args: readonly string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; progress?: (line: string) => void } = {},
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    const onData = (d: Buffer) => {
-      const s = d.toString();
-      out = (out + s).slice(-50_000);
-      if (opts.progress) for (const l of s.split("\n")) if (l.trim() !== "") opts.progress(l);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(" ")} exited ${String(code)}:\n${out}`));
-    });
-  });
+  const r = await runLogged(cmd, args, opts, opts.progress ?? (() => undefined));
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${String(r.code)}:\n${r.out}`);
+  return r.out;
 }
 
 /** A long-running child whose output is kept (bounded) for failure messages. */
