@@ -31,6 +31,7 @@ import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { subjectAccessReviewsCreated } from "../test/support/apiserver-metrics.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "undici";
 import { startPrometheus } from "../test/support/prometheus.ts";
@@ -451,17 +452,7 @@ async function apiserverSubjectAccessReviews(ctx: BenchContext): Promise<number>
     const r = await pool.request({ method: "GET", path: "/metrics" });
     const text = await r.body.text();
     if (r.statusCode !== 200) throw new Error(`GET /metrics: ${String(r.statusCode)}`);
-    let n = 0;
-    for (const line of text.split("\n")) {
-      if (
-        line.startsWith("apiserver_request_total{") &&
-        line.includes('resource="subjectaccessreviews"') &&
-        line.includes('verb="POST"')
-      ) {
-        n += Number(line.slice(line.lastIndexOf(" ") + 1));
-      }
-    }
-    return n;
+    return subjectAccessReviewsCreated(text);
   } finally {
     await pool.close();
   }

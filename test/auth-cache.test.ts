@@ -1,6 +1,7 @@
 // The authorization cache's refresh ahead against the local cluster's real kube-apiserver and RBAC:
 // an HPA-like caller every 15 s with the default 10 s TTL waits for no SubjectAccessReview after its
 // first burst, and a deleted RoleBinding stops granting access within the TTL all the same.
+import { subjectAccessReviewsCreated } from "./support/apiserver-metrics.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
@@ -23,18 +24,7 @@ const METRICS = ["m0", "m1", "m2", "m3", "m4"];
 
 /** kube-apiserver's own count of SubjectAccessReviews created (any client). */
 async function apiserverReviews(info: ClusterInfo): Promise<number> {
-  const text = await kubectl(info, ["get", "--raw", "/metrics"]);
-  let n = 0;
-  for (const line of text.split("\n")) {
-    if (
-      line.startsWith("apiserver_request_total{") &&
-      line.includes('resource="subjectaccessreviews"') &&
-      line.includes('verb="POST"')
-    ) {
-      n += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return n;
+  return subjectAccessReviewsCreated(await kubectl(info, ["get", "--raw", "/metrics"]));
 }
 
 describe("authorization cache refresh ahead against the real kube-apiserver", () => {

@@ -76,12 +76,14 @@ export function authenticated(
         if (r.ok) {
           // After authorization, as the generic apiserver's chain has it: a refused request
           // costs no more than its review.
-          const release = limit ? limit.enter(r.user.groups) : undefined;
-          if (limit && !release) {
-            refuseTooMany(res);
-            return;
+          if (limit) {
+            const release = limit.enter(r.user.groups);
+            if (!release) {
+              refuseTooMany(res);
+              return;
+            }
+            res.once("close", release);
           }
-          if (release) res.once("close", release);
           handler(req, res, target);
           return;
         }
