@@ -31,9 +31,9 @@ import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { subjectAccessReviewsCreated } from "../test/support/apiserver-metrics.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "undici";
+import { subjectAccessReviewsCreated } from "../test/support/apiserver-metrics.ts";
 import { startPrometheus } from "../test/support/prometheus.ts";
 import {
   aggregatorCredentials,
