@@ -23,7 +23,7 @@ import {
   PrometheusError,
   type PrometheusClientOptions,
   type RequestOutcome,
-} from "../src/providers/prometheus/client.ts";
+} from "../src/prometheus/client.ts";
 import {
   freePort,
   startPrometheus,

@@ -27,7 +27,7 @@ import { BUILTIN_RESOURCES } from "../src/diagnostics/builtin-resources.ts";
 import { RestMapper } from "../src/kube/rest-mapper.ts";
 import { silentLogger } from "../src/observability/logger.ts";
 import { Backends, readTenancy } from "../src/providers/prometheus/backends.ts";
-import { PrometheusClient } from "../src/providers/prometheus/client.ts";
+import { PrometheusClient } from "../src/prometheus/client.ts";
 import { namingMapper } from "../src/providers/prometheus/rules.ts";
 import { PrometheusResourceSource } from "../src/providers/resource/prometheus-source.ts";
 import { statePaths } from "../src/harness/paths.ts";

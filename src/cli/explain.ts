@@ -20,8 +20,8 @@ import {
 import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
 import { isKcmError, KcmError } from "../errors.ts";
 import { KubeClient } from "../kube/client.ts";
-import { PrometheusClient } from "../providers/prometheus/client.ts";
-import type { PrometheusClientOptions } from "../providers/prometheus/options.ts";
+import { PrometheusClient } from "../prometheus/client.ts";
+import type { PrometheusClientOptions } from "../prometheus/options.ts";
 import { checkTemplate } from "../providers/prometheus/rules.ts";
 
 function duration(v: string): number {

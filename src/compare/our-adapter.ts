@@ -16,7 +16,7 @@ import { KcmError } from "../errors.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { RestMapper } from "../kube/rest-mapper.ts";
 import type { Logger } from "../observability/logger.ts";
-import { PrometheusClient } from "../providers/prometheus/client.ts";
+import { PrometheusClient } from "../prometheus/client.ts";
 import { PrometheusCustomProvider } from "../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../providers/prometheus/metric-lister.ts";

@@ -12,14 +12,14 @@ import { formatPath } from "../config/semantics.ts";
 import type { AdapterConfig, DiscoveryRule } from "../config/schema.ts";
 import type { RestMapper } from "../kube/rest-mapper.ts";
 import { filterSeries, filtersForRule } from "../naming/series-filter.ts";
-import type { Labels, PrometheusClient } from "../providers/prometheus/client.ts";
+import type { Labels, PrometheusClient } from "../prometheus/client.ts";
 import {
   customRegistry,
   discover,
   limiter,
   selectorForName,
 } from "../providers/prometheus/discovery.ts";
-import { isPrometheusError } from "../providers/prometheus/errors.ts";
+import { isPrometheusError } from "../prometheus/errors.ts";
 import { buildCustomQuery, buildExternalQuery } from "../providers/prometheus/query-builder.ts";
 import type { SeriesEntry } from "../providers/prometheus/registry.ts";
 import { compileRule, namingMapper, type CompiledRule } from "../providers/prometheus/rules.ts";

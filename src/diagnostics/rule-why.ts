@@ -10,9 +10,9 @@ import { groupResourceString, type GroupResource } from "../apimachinery/group-r
 import { closestKey } from "../config/suggest.ts";
 import type { DiscoveryRule } from "../config/schema.ts";
 import { filterSeries, filtersForRule } from "../naming/series-filter.ts";
-import type { Labels, PrometheusClient } from "../providers/prometheus/client.ts";
+import type { Labels, PrometheusClient } from "../prometheus/client.ts";
 import { customRegistry } from "../providers/prometheus/discovery.ts";
-import { isPrometheusError } from "../providers/prometheus/errors.ts";
+import { isPrometheusError } from "../prometheus/errors.ts";
 import type { CompiledRule } from "../providers/prometheus/rules.ts";
 
 export interface RuleInput {

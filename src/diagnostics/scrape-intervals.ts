@@ -8,9 +8,9 @@
 import { Agent, request } from "undici";
 import { parse } from "yaml";
 import { parsePromDuration } from "../config/duration.ts";
-import { BearerTokenSource } from "../providers/prometheus/bearer-token.ts";
-import { resolveOptions, type PrometheusClientOptions } from "../providers/prometheus/options.ts";
-import { joinPath } from "../providers/prometheus/request-url.ts";
+import { BearerTokenSource } from "../prometheus/bearer-token.ts";
+import { resolveOptions, type PrometheusClientOptions } from "../prometheus/options.ts";
+import { joinPath } from "../prometheus/request-url.ts";
 import type { ScrapeInterval } from "./static-checks.ts";
 
 export interface ScrapeIntervals {

@@ -27,7 +27,7 @@ import { parseRequirements } from "../apimachinery/label-selector.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import { badRequest, methodNotAllowed, notFound, type Status } from "../apimachinery/status.ts";
 import type { Tenancy } from "../providers/prometheus/backends.ts";
-import { maskHeaders } from "../providers/prometheus/mask.ts";
+import { maskHeaders } from "../prometheus/mask.ts";
 import { buildCustomQuery, buildExternalQuery } from "../providers/prometheus/query-builder.ts";
 import type { CustomRegistry, ExternalRegistry } from "../providers/prometheus/registry.ts";
 import type { CompiledRule } from "../providers/prometheus/rules.ts";

@@ -5,7 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import { Backends, readServer, readTenancy } from "./backends.ts";
-import { PrometheusClient } from "./client.ts";
+import { PrometheusClient } from "../../prometheus/client.ts";
 
 test("readTenancy: absent is off; header defaults to X-Scope-OrgID", () => {
   assert.equal(readTenancy(undefined), undefined);

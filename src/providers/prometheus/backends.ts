@@ -14,8 +14,8 @@ import { internalError, notFound, StatusError } from "../../apimachinery/status.
 import { parsePromDuration } from "../../config/duration.ts";
 import type { PrometheusServerConfig, TenantsConfig } from "../../config/schema.ts";
 import { KcmError } from "../../errors.ts";
-import { PrometheusClient } from "./client.ts";
-import type { PrometheusClientOptions } from "./options.ts";
+import { PrometheusClient } from "../../prometheus/client.ts";
+import type { PrometheusClientOptions } from "../../prometheus/options.ts";
 
 export const DEFAULT_TENANT_HEADER = "X-Scope-OrgID";
 

@@ -20,7 +20,7 @@ import {
   type CustomMetricsProvider,
 } from "../types.ts";
 import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "./client.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
 import type { Arrivals } from "./arrivals.ts";

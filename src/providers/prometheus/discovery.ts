@@ -17,8 +17,8 @@
  */
 import { goQuote } from "../../apimachinery/go-quote.ts";
 import { filterSeries } from "../../naming/series-filter.ts";
-import type { PrometheusClient } from "./client.ts";
-import { isPrometheusError, type PrometheusError } from "./errors.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
+import { isPrometheusError, type PrometheusError } from "../../prometheus/errors.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
 

@@ -15,7 +15,7 @@ import {
   type ExternalMetricsProvider,
 } from "../types.ts";
 import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "./client.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildExternalQuery } from "./query-builder.ts";
 import type { ExternalRegistry } from "./registry.ts";

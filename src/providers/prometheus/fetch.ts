@@ -5,7 +5,7 @@
  */
 import { internalError, StatusError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
-import type { PrometheusClient, QueryResult } from "./client.ts";
+import type { PrometheusClient, QueryResult } from "../../prometheus/client.ts";
 
 export async function queryOrFail(
   prometheus: PrometheusClient,

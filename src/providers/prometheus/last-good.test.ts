@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PrometheusError } from "./errors.ts";
+import { PrometheusError } from "../../prometheus/errors.ts";
 import { isOutage, LastGood, ThrottledLog } from "./last-good.ts";
 import { withMaxSampleAge } from "./sample-age.ts";
 

@@ -4,7 +4,7 @@
  * handed back while Prometheus cannot answer and the answer is young enough. Bounded in size;
  * entries past the longest allowed age are dropped as new ones come in.
  */
-import { isPrometheusError } from "./errors.ts";
+import { isPrometheusError } from "../../prometheus/errors.ts";
 
 /** Most entries kept; the oldest go first (an HPA fleet needs far fewer). */
 const MAX_ENTRIES = 100_000;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { silentLogger } from "../../observability/logger.ts";
 import { Backends, readTenancy } from "./backends.ts";
-import { PrometheusClient } from "./client.ts";
+import { PrometheusClient } from "../../prometheus/client.ts";
 import type { DiscoveryResult } from "./discovery.ts";
 import {
   MetricLister,

@@ -17,7 +17,7 @@ import {
   type DiscoveredByServer,
 } from "../../observability/server-label.ts";
 import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "./client.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { discover, failedServerOf, type DiscoveryResult } from "./discovery.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";

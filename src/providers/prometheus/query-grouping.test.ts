@@ -14,9 +14,9 @@ import fc from "fast-check";
 import { Writable } from "node:stream";
 import { createLogger, silentLogger } from "../../observability/logger.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
-import type { QueryResult, VectorSample } from "./api-types.ts";
-import type { PrometheusClient } from "./client.ts";
-import { PrometheusError } from "./errors.ts";
+import type { QueryResult, VectorSample } from "../../prometheus/api-types.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
+import { PrometheusError } from "../../prometheus/errors.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
 import {
   DEFAULT_MAX_QUERY_LENGTH,

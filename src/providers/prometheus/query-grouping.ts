@@ -20,8 +20,8 @@
 import { internalError, StatusError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { escapeRegex, quoteString } from "../../promql/escape.ts";
-import type { PrometheusClient, QueryResult } from "./client.ts";
-import { isPrometheusError } from "./errors.ts";
+import type { PrometheusClient, QueryResult } from "../../prometheus/client.ts";
+import { isPrometheusError } from "../../prometheus/errors.ts";
 import type { Arrivals, Ticket } from "./arrivals.ts";
 import { NextBatch } from "./next-batch.ts";
 import type { CustomQueryShape } from "./query-builder.ts";

@@ -8,7 +8,7 @@ import { Quantity, goFloatToInt64 } from "../../apimachinery/quantity.ts";
 import { defaultConfig } from "../../config/defaults.ts";
 import { RestMapper } from "../../kube/rest-mapper.ts";
 import { silentLogger } from "../../observability/logger.ts";
-import type { QueryResult, VectorSample } from "../prometheus/api-types.ts";
+import type { QueryResult, VectorSample } from "../../prometheus/api-types.ts";
 import { namingMapper } from "../prometheus/rules.ts";
 import { PrometheusResourceSource } from "./prometheus-source.ts";
 import type { PodUsage, ResourceUsage } from "./types.ts";

@@ -18,7 +18,7 @@ import { parsePromDuration } from "../../config/duration.ts";
 import type { ResourceConverter, ResourceMapper } from "../../naming/resource-label.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Template } from "../../template/template.ts";
-import type { QueryResult, VectorSample } from "../prometheus/api-types.ts";
+import type { QueryResult, VectorSample } from "../../prometheus/api-types.ts";
 import { buildCustomQuery } from "../prometheus/query-builder.ts";
 import { compileQueryTemplate, compileResources } from "../prometheus/rules.ts";
 import type {

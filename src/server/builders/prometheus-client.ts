@@ -4,7 +4,7 @@
  * metrics. Creating it checks the URL and reads the token and TLS files (usage errors).
  */
 import type { AdapterMetrics } from "../../observability/metrics.ts";
-import { PrometheusClient } from "../../providers/prometheus/client.ts";
+import { PrometheusClient } from "../../prometheus/client.ts";
 import type { PrometheusConfig } from "../options/prometheus.ts";
 
 export function buildPrometheusClient(

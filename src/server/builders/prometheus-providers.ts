@@ -14,7 +14,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { AdapterMetrics } from "../../observability/metrics.ts";
 import { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import { Backends } from "../../providers/prometheus/backends.ts";
-import type { PrometheusClient } from "../../providers/prometheus/client.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { PrometheusCustomProvider } from "../../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../../providers/prometheus/metric-lister.ts";

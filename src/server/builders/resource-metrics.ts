@@ -12,7 +12,7 @@ import type { KubeClient } from "../../kube/client.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
 import type { ResourceMapper } from "../../naming/resource-label.ts";
 import type { Logger } from "../../observability/logger.ts";
-import type { PrometheusClient } from "../../providers/prometheus/client.ts";
+import type { PrometheusClient } from "../../prometheus/client.ts";
 import { KubeletScraper } from "../../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../../providers/resource/kubelet-source.ts";
 import { KubeResourceObjects } from "../../providers/resource/objects.ts";

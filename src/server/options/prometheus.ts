@@ -5,7 +5,7 @@
  */
 import { Option } from "@commander-js/extra-typings";
 import { KcmError } from "../../errors.ts";
-import type { PrometheusClientOptions } from "../../providers/prometheus/options.ts";
+import type { PrometheusClientOptions } from "../../prometheus/options.ts";
 import {
   DEFAULT_GROUPING_MAX_OBJECTS,
   DEFAULT_MAX_QUERY_LENGTH,

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/errors
+ * @module prometheus/errors
  * The one error class for every failed Prometheus request. `kind` says which part failed, so a
  * caller (or a log reader) knows where to look: the network, the clock, the server's reply, or the
  * query itself. Messages end with what to check next.

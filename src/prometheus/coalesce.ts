@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/coalesce
+ * @module prometheus/coalesce
  * Shares one in-flight promise between identical calls. An HPA controller, `kubectl get --raw`
  * and a dashboard asking for the same metric at the same moment then cost Prometheus one query.
  * Only calls that overlap share: an entry leaves the map when its promise settles, so nothing is

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/api-types.test
+ * @module prometheus/api-types.test
  * Decoding of API payloads, value spellings included, and rejection of malformed ones.
  */
 import assert from "node:assert/strict";

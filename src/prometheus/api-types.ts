@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/api-types
+ * @module prometheus/api-types
  * Typed shapes of the Prometheus HTTP API `data` payloads and their decoders. Decoding is by hand
  * rather than through a schema library: series lists can hold many thousands of entries and this
  * runs on every request. A payload that does not fit throws a plain Error; the client turns it

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/client
+ * @module prometheus/client
  * A Prometheus HTTP API client (also for Thanos, Mimir and VictoriaMetrics) on an undici `Pool`:
  * keep-alive connections to one origin, explicit timeouts, CA and mTLS through `connect`. It
  * covers what a metrics adapter needs: instant queries, series discovery, label names and values.
@@ -14,7 +14,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
-import { withPrometheusServer } from "../../observability/server-label.ts";
+import { withPrometheusServer } from "../observability/server-label.ts";
 import {
   decodeQueryData,
   decodeSeries,

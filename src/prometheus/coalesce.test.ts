@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/coalesce.test
+ * @module prometheus/coalesce.test
  * In-flight sharing: overlapping calls share, settled ones are forgotten, errors are not kept.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/transport-error
+ * @module prometheus/transport-error
  * Maps what undici and Node throw (error codes, sometimes nested in `cause` or an AggregateError)
  * to a PrometheusError whose message names the likely misconfiguration.
  */

@@ -1,12 +1,12 @@
 /**
- * @module providers/prometheus/bearer-token
+ * @module prometheus/bearer-token
  * The bearer token from `--prometheus-token-file`. Upstream reads it once; projected
  * service-account tokens rotate, so, like client-go's cached file token source, the file is
  * checked again once the refresh interval has passed and re-read when it changed. A failed
  * re-read (mid-rotation, say) keeps the last good token.
  */
 import { readFile, stat } from "node:fs/promises";
-import { KcmError } from "../../errors.ts";
+import { KcmError } from "../errors.ts";
 
 export class BearerTokenSource {
   readonly #file: string;

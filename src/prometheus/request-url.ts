@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/request-url
+ * @module prometheus/request-url
  * Turns (base URL, endpoint, parameters, verb) into the HTTP request line and body, the way
  * prometheus-adapter's `httpAPIClient.Do` does, with two deliberate differences:
  *

@@ -1,12 +1,12 @@
 /**
- * @module providers/prometheus/options
+ * @module prometheus/options
  * Options of the Prometheus client, their defaults, and their validation. Mirrors the
  * prometheus-adapter `--prometheus-*` flags; file-valued options are read here, once, so a wrong
  * path fails at startup rather than on the first HPA request.
  */
 import { readFile } from "node:fs/promises";
-import { KcmError } from "../../errors.ts";
-import { DEFAULT_SERVER } from "../../observability/server-label.ts";
+import { KcmError } from "../errors.ts";
+import { DEFAULT_SERVER } from "../observability/server-label.ts";
 import type { PrometheusErrorKind } from "./errors.ts";
 import type { HttpVerb } from "./request-url.ts";
 

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/request-url.test
+ * @module prometheus/request-url.test
  * Request building: Go-compatible time format, path joining and parameter order, the base URL's
  * query, and the switch to POST for long GETs.
  */

@@ -1,5 +1,5 @@
 /**
- * @module providers/prometheus/mask
+ * @module prometheus/mask
  * Which request headers are secrets, and their masked form, for everything that shows a server's
  * headers (`explain`, the debug routes, logs). A tenant header (`X-Scope-OrgID`) is no secret and
  * is shown; a credential never is, not even its length.
