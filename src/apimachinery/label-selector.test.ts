@@ -11,13 +11,12 @@ import {
   LabelSelector,
   LabelSelectorError,
   newRequirement,
-  parseLabelSelector,
-  parseRequirements,
   requirementToString,
-  toLabelSelectorJson,
   type Requirement,
   type SelectorOperator,
 } from "./label-selector.ts";
+import { toLabelSelectorJson } from "./label-selector-json.ts";
+import { parseLabelSelector, parseRequirements } from "./label-selector-parser.ts";
 
 function req(key: string, operator: SelectorOperator, values: string[] = []): Requirement {
   return { key, operator, values };

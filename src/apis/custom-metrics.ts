@@ -4,12 +4,9 @@
  * custom-metrics-apiserver (pkg/apiserver/installer, pkg/registry/custom_metrics/reststorage.go),
  * served from a CustomMetricsProvider.
  */
-import {
-  LabelSelectorError,
-  parseRequirements,
-  toLabelSelectorJson,
-  type Requirement,
-} from "../apimachinery/label-selector.ts";
+import { LabelSelectorError, type Requirement } from "../apimachinery/label-selector.ts";
+import { toLabelSelectorJson } from "../apimachinery/label-selector-json.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
 import { badRequest, notFound, type Status, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";

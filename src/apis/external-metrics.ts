@@ -3,7 +3,8 @@
  * external.metrics.k8s.io v1beta1: `namespaces/<ns>/<metric>?labelSelector=…`
  * (custom-metrics-apiserver pkg/registry/external_metrics/reststorage.go).
  */
-import { LabelSelectorError, parseRequirements } from "../apimachinery/label-selector.ts";
+import { LabelSelectorError } from "../apimachinery/label-selector.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import { fromFloatMilli } from "../apimachinery/quantity.ts";
 import { badRequest, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";

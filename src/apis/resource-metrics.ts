@@ -12,7 +12,8 @@ import {
   parseFieldSelector,
   type FieldSelector,
 } from "../apimachinery/field-selector.ts";
-import { LabelSelectorError, parseLabelSelector } from "../apimachinery/label-selector.ts";
+import { LabelSelectorError } from "../apimachinery/label-selector.ts";
+import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import {
   badRequest,
   internalError,

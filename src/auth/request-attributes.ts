@@ -11,7 +11,7 @@
  * //     namespace: "ns", resource: "pods", name: "*", subresource: "m", … }
  */
 import { parseFieldSelector } from "../apimachinery/field-selector.ts";
-import { parseLabelSelector } from "../apimachinery/label-selector.ts";
+import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 
 export interface ResourceAttributes {

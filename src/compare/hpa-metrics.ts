@@ -5,7 +5,7 @@
  * the target's scale selector for Pods and Resource metrics, metricLabelSelector / labelSelector =
  * the metric's selector) and the target it compares the answer with.
  */
-import type { LabelSelectorJson } from "../apimachinery/label-selector.ts";
+import type { LabelSelectorJson } from "../apimachinery/label-selector-json.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
 import { DEFAULT_TOLERANCE, type Tolerances } from "../hpa/replica-calculator.ts";
 import { selectorString } from "./selector.ts";

@@ -3,12 +3,8 @@
  * metav1.LabelSelector (JSON) to the selector string the HPA controller sends
  * (metav1.LabelSelectorAsSelector, then labels.Selector.String()).
  */
-import {
-  LabelSelector,
-  newRequirement,
-  type LabelSelectorJson,
-  type Requirement,
-} from "../apimachinery/label-selector.ts";
+import { LabelSelector, newRequirement, type Requirement } from "../apimachinery/label-selector.ts";
+import type { LabelSelectorJson } from "../apimachinery/label-selector-json.ts";
 
 /** `undefined` or an empty selector gives "" (the parameter is then left out, as the HPA does). */
 export function selectorString(s: LabelSelectorJson | null | undefined): string {

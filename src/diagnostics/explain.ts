@@ -11,7 +11,8 @@
 import { StatusError } from "../apimachinery/status.ts";
 import { groupResourceString, type GroupResource } from "../apimachinery/group-resource.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
-import { parseRequirements, type Requirement } from "../apimachinery/label-selector.ts";
+import type { Requirement } from "../apimachinery/label-selector.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { closestKey } from "../config/suggest.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";

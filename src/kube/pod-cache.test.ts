@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { LabelSelectorError, parseLabelSelector } from "../apimachinery/label-selector.ts";
+import { LabelSelectorError } from "../apimachinery/label-selector.ts";
+import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import type { KubeClient } from "./client.ts";
 import { backoffMs, PodCache, PodStore, WatchGoneError, type PodJson } from "./pod-cache.ts";
 import { silentLogger } from "../observability/logger.ts";

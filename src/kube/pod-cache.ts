@@ -13,7 +13,8 @@
  * the API server directly, so an answer is never older than that bound.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseLabelSelector, type LabelSelector } from "../apimachinery/label-selector.ts";
+import type { LabelSelector } from "../apimachinery/label-selector.ts";
+import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import type { Logger } from "../observability/logger.ts";
 import { KubeApiError, type KubeClient } from "./client.ts";
 

@@ -12,7 +12,8 @@ import { describe, it } from "node:test";
 
 import fc from "fast-check";
 
-import { LabelSelectorError, parseRequirements } from "../apimachinery/label-selector.ts";
+import { LabelSelectorError } from "../apimachinery/label-selector.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import {
   PromqlMatcherError,
   alternationRegex,

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { parseRequirements } from "../apimachinery/label-selector.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import {
   PromqlMatcherError,
   joinMatchers,

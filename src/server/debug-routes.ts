@@ -23,7 +23,7 @@
  * its per-object authorization.
  */
 import { groupResourceString, parseGroupResource } from "../apimachinery/group-resource.ts";
-import { parseRequirements } from "../apimachinery/label-selector.ts";
+import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import { badRequest, methodNotAllowed, notFound, type Status } from "../apimachinery/status.ts";
 import type { Tenancy } from "../providers/prometheus/backends.ts";

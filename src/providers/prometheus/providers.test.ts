@@ -6,7 +6,7 @@
 import { StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseRequirements } from "../../apimachinery/label-selector.ts";
+import { parseRequirements } from "../../apimachinery/label-selector-parser.ts";
 import { RestMapper } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { silentLogger } from "../../observability/logger.ts";

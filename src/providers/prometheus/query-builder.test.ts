@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseRequirements, type Requirement } from "../../apimachinery/label-selector.ts";
+import type { Requirement } from "../../apimachinery/label-selector.ts";
+import { parseRequirements } from "../../apimachinery/label-selector-parser.ts";
 import type { GroupResource } from "../../apimachinery/group-resource.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { buildCustomQuery, buildExternalQuery, QueryBuildError } from "./query-builder.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseRequirements } from "../../apimachinery/label-selector.ts";
+import { parseRequirements } from "../../apimachinery/label-selector-parser.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { buildCustomQueryShape } from "./query-builder.ts";
 import { analyzeShape, groupedQuery, type QueryShape } from "./query-shape.ts";

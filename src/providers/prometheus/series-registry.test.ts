@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseRequirements } from "../../apimachinery/label-selector.ts";
+import { parseRequirements } from "../../apimachinery/label-selector-parser.ts";
 import { defaultConfig } from "../../config/defaults.ts";
 import { RestMapper, type ResourceInfo } from "../../kube/rest-mapper.ts";
 import { customRegistry, type NamedSeries } from "./discovery.ts";

@@ -5,7 +5,8 @@
  * messages, so a metrics-server command line that fails there fails here, and one that starts
  * there starts here.
  */
-import { LabelSelectorError, parseRequirements } from "../../apimachinery/label-selector.ts";
+import { LabelSelectorError } from "../../apimachinery/label-selector.ts";
+import { parseRequirements } from "../../apimachinery/label-selector-parser.ts";
 import { formatGoDuration } from "../../apimachinery/time.ts";
 
 /** metrics-server refuses a shorter `--metric-resolution`. */
