@@ -11,14 +11,12 @@ import {
   Quantity,
   QuantityError,
   QUANTITY_ERRORS,
-  fromFloatMilli,
-  fromNanocores,
-  goFloatToInt64,
   newMilliQuantity,
   newScaledQuantity,
   parseQuantity,
   type QuantityFormat,
 } from "./quantity.ts";
+import { fromFloatMilli, fromNanocores, goFloatToInt64 } from "./quantity-conversions.ts";
 
 const DSI: QuantityFormat = "DecimalSI";
 const BSI: QuantityFormat = "BinarySI";

@@ -386,28 +386,3 @@ export function newMilliQuantity(milli: bigint, format: QuantityFormat = "Decima
 export function newScaledQuantity(value: bigint, scale: number): Quantity {
   return Quantity.fromScaled(value, scale);
 }
-
-/** CPU from nanocores, as metrics-server reports it: `NewScaledQuantity(n, Nano)` → "12345n". */
-export function fromNanocores(nanocores: bigint): Quantity {
-  return Quantity.fromScaled(nanocores, NANO);
-}
-
-/**
- * Go's `int64(f)` for a float64: truncation toward zero. Out-of-range values saturate and NaN gives
- * 0, which is what arm64 does; amd64 returns MinInt64 for all three, so pin the arm64 reading.
- */
-export function goFloatToInt64(v: number): bigint {
-  if (Number.isNaN(v)) return 0n;
-  if (v >= 2 ** 63) return MAX_INT64;
-  if (v < -(2 ** 63)) return MIN_INT64;
-  return BigInt(Math.trunc(v));
-}
-
-/**
- * prometheus-adapter's sample conversion: `resource.NewMilliQuantity(int64(v*1000), DecimalSI)`.
- *
- * @example fromFloatMilli(0.016).toString() === "16m"
- */
-export function fromFloatMilli(v: number): Quantity {
-  return Quantity.fromMilli(goFloatToInt64(v * 1000), "DecimalSI");
-}

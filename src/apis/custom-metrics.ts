@@ -7,7 +7,7 @@
 import { LabelSelectorError, type Requirement } from "../apimachinery/label-selector.ts";
 import { toLabelSelectorJson } from "../apimachinery/label-selector-json.ts";
 import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
-import { fromFloatMilli } from "../apimachinery/quantity.ts";
+import { fromFloatMilli } from "../apimachinery/quantity-conversions.ts";
 import { badRequest, notFound, type Status, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
 import { groupResourceString, parseGroupResource } from "../apimachinery/group-resource.ts";

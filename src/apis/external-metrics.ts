@@ -5,7 +5,7 @@
  */
 import { LabelSelectorError } from "../apimachinery/label-selector.ts";
 import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
-import { fromFloatMilli } from "../apimachinery/quantity.ts";
+import { fromFloatMilli } from "../apimachinery/quantity-conversions.ts";
 import { badRequest, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
 import type { ExternalMetricsProvider } from "../providers/types.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { StatusError } from "../apimachinery/status.ts";
 import { describe, test } from "node:test";
-import { Quantity, fromNanocores } from "../apimachinery/quantity.ts";
+import { Quantity } from "../apimachinery/quantity.ts";
+import { fromNanocores } from "../apimachinery/quantity-conversions.ts";
 import type {
   NodeRef,
   PodRef,

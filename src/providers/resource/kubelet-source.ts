@@ -13,7 +13,8 @@
  * clear memory gain (bench/README.md, kubelet source). Instead at most SCRAPE_CONCURRENCY
  * kubelets are asked at once, one after another as answers come.
  */
-import { Quantity, fromNanocores } from "../../apimachinery/quantity.ts";
+import { Quantity } from "../../apimachinery/quantity.ts";
+import { fromNanocores } from "../../apimachinery/quantity-conversions.ts";
 import type { Logger } from "../../observability/logger.ts";
 import {
   podKey,

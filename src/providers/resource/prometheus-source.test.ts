@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Quantity, goFloatToInt64 } from "../../apimachinery/quantity.ts";
+import { Quantity } from "../../apimachinery/quantity.ts";
+import { goFloatToInt64 } from "../../apimachinery/quantity-conversions.ts";
 import { defaultConfig } from "../../config/defaults.ts";
 import { RestMapper } from "../../kube/rest-mapper.ts";
 import { silentLogger } from "../../observability/logger.ts";

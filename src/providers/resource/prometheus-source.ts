@@ -12,7 +12,8 @@
  * tenant. A namespace without a tenant, or nodes without a default, are queried not at all: logged,
  * and their objects left out (metrics.k8s.io answers them as it does any object without metrics).
  */
-import { Quantity, goFloatToInt64 } from "../../apimachinery/quantity.ts";
+import { Quantity } from "../../apimachinery/quantity.ts";
+import { goFloatToInt64 } from "../../apimachinery/quantity-conversions.ts";
 import type { ResourceRule, ResourceRules } from "../../config/schema.ts";
 import { parsePromDuration } from "../../config/duration.ts";
 import type { ResourceConverter, ResourceMapper } from "../../naming/resource-label.ts";
