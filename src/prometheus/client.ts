@@ -26,7 +26,9 @@ import {
 import { BearerTokenSource } from "./bearer-token.ts";
 import { InFlight } from "./coalesce.ts";
 import { maskHeaders } from "./mask.ts";
-import { hintForStatus, isPrometheusError, PrometheusError } from "./errors.ts";
+import type { PrometheusApi } from "./api.ts";
+import { readEnvelope } from "./envelope.ts";
+import { isPrometheusError, PrometheusError } from "./errors.ts";
 import {
   resolveOptions,
   type PrometheusClientOptions,
@@ -41,33 +43,6 @@ const SERIES = "/api/v1/series";
 const LABELS = "/api/v1/labels";
 const LABEL_VALUES = "/api/v1/label/:name/values";
 
-/** Upper bound on how much of an unexpected body goes into an error message. */
-const SNIPPET_LENGTH = 200;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, " ").trim();
-  return flat.length > SNIPPET_LENGTH ? `${flat.slice(0, SNIPPET_LENGTH)}…` : flat;
-}
-
-function apiErrorHint(errorType: string): string {
-  switch (errorType) {
-    case "bad_data":
-    case "execution":
-      return "check the query (seriesQuery/metricsQuery in the config)";
-    case "timeout":
-    case "canceled":
-      return "the query is too costly or Prometheus is overloaded";
-    case "unavailable":
-      return "Prometheus is not ready yet (starting up, or replaying its WAL)";
-    default:
-      return "check the Prometheus logs";
-  }
-}
-
 function timeParams(start: Date | undefined, end: Date | undefined): Params {
   const out: [string, string][] = [];
   if (start !== undefined) out.push(["start", formatTime(start)]);
@@ -79,7 +54,7 @@ function matchParams(matches: readonly string[]): Params {
   return matches.map((m) => ["match[]", m] as const);
 }
 
-export class PrometheusClient {
+export class PrometheusClient implements PrometheusApi {
   readonly #o: ResolvedOptions;
   readonly #pool: Pool;
   readonly #token: BearerTokenSource | undefined;
@@ -338,49 +313,7 @@ export class PrometheusClient {
     } finally {
       clearTimeout(timer);
     }
-    return this.#envelope(endpoint, status, contentType, text);
-  }
-
-  #envelope(
-    endpoint: string,
-    status: number,
-    contentType: string,
-    text: string,
-  ): Record<string, unknown> {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    // Any status may carry a proper error envelope (Prometheus uses 400/422/503, Mimir and Thanos
-    // others); its errorType and text say far more than the status code.
-    if (isRecord(json) && json["status"] === "error") {
-      const errorType = typeof json["errorType"] === "string" ? json["errorType"] : "unknown";
-      const error = typeof json["error"] === "string" ? json["error"] : "";
-      throw new PrometheusError(
-        `Prometheus at ${this.#target} rejected ${endpoint} (HTTP ${String(status)}): ` +
-          `${errorType}: ${error}: ${apiErrorHint(errorType)}`,
-        { kind: "api_error", endpoint, httpStatus: status, errorType, error },
-      );
-    }
-    if (status < 200 || status > 299) {
-      const body = snippet(text);
-      throw new PrometheusError(
-        `unexpected HTTP ${String(status)} from Prometheus at ${this.#target} for ${endpoint}` +
-          `${body === "" ? "" : ` (${body})`}: ${hintForStatus(status)}`,
-        { kind: "bad_response", endpoint, httpStatus: status },
-      );
-    }
-    if (!isRecord(json) || json["status"] !== "success" || !("data" in json)) {
-      throw new PrometheusError(
-        `Prometheus at ${this.#target} answered ${endpoint} with something other than an API ` +
-          `response (${contentType}: ${snippet(text)}): check --prometheus-url points at the API ` +
-          "root, not a UI or a login page",
-        { kind: "bad_response", endpoint, httpStatus: status },
-      );
-    }
-    return json;
+    return readEnvelope(this.#target, endpoint, status, contentType, text);
   }
 }
 
@@ -401,5 +334,6 @@ export type {
   SamplePair,
   VectorSample,
 } from "./api-types.ts";
+export type { PrometheusApi } from "./api.ts";
 export type { PrometheusClientOptions, RequestOutcome } from "./options.ts";
 export { MAX_GET_URL_LENGTH } from "./request-url.ts";
