@@ -1,7 +1,8 @@
 /**
  * @module apis/custom-metrics.test
  * custom.metrics.k8s.io JSON shaping (v1beta1 vs v1beta2 items, selector null, "/v1", canonical
- * quantities), route parsing, resource normalization and Status bodies, over a fake provider.
+ * quantities), route parsing, the arrivals key, resource normalization and Status bodies, over a
+ * fake provider.
  */
 import { StatusError } from "../apimachinery/status.ts";
 import assert from "node:assert/strict";
@@ -13,7 +14,13 @@ import {
   type CustomMetricValue,
   type CustomMetricsProvider,
 } from "../providers/types.ts";
-import { customMetricsApi, metricValueList, parseCustomMetricRoute } from "./custom-metrics.ts";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
+import {
+  customMetricArrivalKey,
+  customMetricsApi,
+  metricValueList,
+  parseCustomMetricRoute,
+} from "./custom-metrics.ts";
 
 const res = (
   group: string,
@@ -201,6 +208,26 @@ describe("parseCustomMetricRoute", () => {
     ]) {
       assert.equal(parseCustomMetricRoute(s), undefined, s.join("/"));
     }
+  });
+});
+
+describe("customMetricArrivalKey", () => {
+  test("custom-metrics paths key by resource and metric; others have no key", () => {
+    const key = (path: string) => customMetricArrivalKey(parseRequestTarget(path));
+    assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/%2A/rps"), "pods/rps");
+    assert.equal(key("/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/*/rps"), "pods/rps");
+    assert.equal(
+      key("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/deployments.apps/web/m"),
+      "deployments.apps/m",
+    );
+    assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2/nodes/n1/m"), "nodes/m");
+    assert.equal(
+      key("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/metrics/m"),
+      "namespaces/m",
+    );
+    assert.equal(key("/apis/custom.metrics.k8s.io/v1beta2"), undefined);
+    assert.equal(key("/apis/external.metrics.k8s.io/v1beta1/namespaces/ns/queue"), undefined);
+    assert.equal(key("/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods"), undefined);
   });
 });
 

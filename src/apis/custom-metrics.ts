@@ -11,6 +11,7 @@ import { fromFloatMilli } from "../apimachinery/quantity-conversions.ts";
 import { badRequest, notFound, type Status, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
 import { groupResourceString, parseGroupResource } from "../apimachinery/group-resource.ts";
+import type { RequestTarget } from "../apimachinery/request-target.ts";
 import type { RestMapper } from "../kube/rest-mapper.ts";
 import {
   type CustomMetricInfo,
@@ -71,6 +72,18 @@ export function parseCustomMetricRoute(segments: readonly string[]): CustomMetri
     return { namespace: b, resource: c, name: d, metric: e };
   }
   return undefined;
+}
+
+/**
+ * The key a custom-metrics request waits under in server/arrivals.ts: `<resource>/<metric>` as the
+ * path names them (one burst of an HPA fleet asks for one metric over one resource); undefined
+ * for every other path.
+ */
+export function customMetricArrivalKey(target: RequestTarget): string | undefined {
+  const s = target.segments;
+  if (s[0] !== "apis" || s[1] !== CUSTOM_METRICS_GROUP) return undefined;
+  const route = parseCustomMetricRoute(s.slice(3));
+  return route ? `${route.resource}/${route.metric}` : undefined;
 }
 
 function selectorJson(reqs: readonly Requirement[]): unknown {

@@ -13,9 +13,8 @@ import { headersFromRaw } from "../auth/headers.ts";
 import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { CUSTOM_METRICS_GROUP, parseCustomMetricRoute } from "../apis/custom-metrics.ts";
-import { arrivalKey, type Arrivals } from "../providers/prometheus/arrivals.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
+import type { Arrivals } from "./arrivals.ts";
 import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
 import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
 import { refuseTooMany, type InFlightLimit } from "./max-in-flight.ts";
@@ -30,20 +29,10 @@ type SecureRequest = IncomingMessage | Http2ServerRequest;
 type SecureResponse = ServerResponse | Http2ServerResponse;
 
 /**
- * The arrivals key (providers/prometheus/arrivals.ts) of a custom-metrics request, from its path
- * segments: `<resource>/<metric>`; undefined for every other path.
- */
-export function customMetricArrivalKey(segments: readonly string[]): string | undefined {
-  if (segments[0] !== "apis" || segments[1] !== CUSTOM_METRICS_GROUP) return undefined;
-  const route = parseCustomMetricRoute(segments.slice(3));
-  return route ? arrivalKey(route.resource, route.metric) : undefined;
-}
-
-/**
  * Authenticates and authorizes each request before the API handler sees it, on the same parsed
- * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a
- * custom-metrics request holds a ticket from here until it reaches the query step or ends, so
- * query grouping can wait for it while it is being authorized. With `debug`, the read-only debug
+ * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a request an
+ * API group keys (custom metrics) holds a ticket from here until it reaches the query step or
+ * ends, so query grouping can wait for it while it is being authorized (server/arrivals.ts). With `debug`, the read-only debug
  * routes (server/debug-routes.ts) are served, authorized like every other request.
  */
 export function authenticated(
@@ -100,12 +89,8 @@ export function authenticated(
       handler(r, w, target);
       return;
     }
-    const key = arrivals ? customMetricArrivalKey(target.segments) : undefined;
-    if (arrivals && key !== undefined) {
-      arrivals.enter(key, (ticket) => {
-        w.once("close", () => {
-          arrivals.spend(ticket);
-        });
+    if (arrivals) {
+      arrivals.admit(target, w, () => {
         serve(r, w, target);
       });
     } else serve(r, w, target);

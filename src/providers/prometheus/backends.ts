@@ -15,6 +15,7 @@ import { parsePromDuration } from "../../config/duration.ts";
 import type { PrometheusServerConfig, TenantsConfig } from "../../config/schema.ts";
 import { KcmError } from "../../errors.ts";
 import { PrometheusClient } from "../../prometheus/client.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
 import type { PrometheusClientOptions } from "../../prometheus/options.ts";
 
 export const DEFAULT_TENANT_HEADER = "X-Scope-OrgID";
@@ -112,7 +113,22 @@ export interface BackendsOptions {
   readonly now?: () => number;
 }
 
-export class Backends {
+/**
+ * What the providers and the metric lister ask of backends: which client a rule's request for a
+ * tenant goes through, as the query interface. Backends itself holds the concrete client, as it
+ * creates, views (tenants) and closes them, and `explain` reads their headers.
+ */
+export interface RuleClients {
+  /** Creates the clients of rules' own servers not seen before. */
+  prepare(rules: readonly RuleServer[]): Promise<void>;
+  /** The tenants discovery covers: `[undefined]` without tenants. */
+  tenants(): Promise<(string | undefined)[]>;
+  /** The tenant of an API request's namespace; a 404 Status when it has none. */
+  tenantOf(namespace: string): Promise<string | undefined>;
+  client(rule: RuleServer, tenant: string | undefined): PrometheusApi;
+}
+
+export class Backends implements RuleClients {
   readonly #o: BackendsOptions;
   #tenancy: Tenancy | undefined;
   readonly #servers = new Map<string, PrometheusClient>();

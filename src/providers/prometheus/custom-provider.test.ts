@@ -7,14 +7,17 @@
  */
 import { StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, test } from "node:test";
-import { KubeApiError, type KubeClient } from "../../kube/client.ts";
+import { KubeApiError, KubeClient } from "../../kube/client.ts";
 import { RestMapper, type ResourceInfo } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { createLogger } from "../../observability/logger.ts";
-import type { QueryResult } from "../../prometheus/api-types.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import { createMetricNamer } from "../../naming/name-as.ts";
+import { FakePrometheus } from "../../prometheus/fake-prometheus.ts";
 import { PrometheusCustomProvider } from "./custom-provider.ts";
 import { CustomRegistry } from "./registry.ts";
 import { compileQueryTemplate, type CompiledRule } from "./rules.ts";
@@ -57,7 +60,7 @@ function rule(): CompiledRule {
     origin: "rules[0]",
     seriesQuery: "",
     filters: [],
-    namer: { metricNameFor: (s: string) => s } as unknown as CompiledRule["namer"],
+    namer: createMetricNamer({}),
     resources: labels,
     metricsQuery: compileQueryTemplate(
       "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
@@ -93,6 +96,35 @@ interface LogLine {
   [k: string]: unknown;
 }
 
+/** A kubeconfig for an API server never reached: every call of the client below is stubbed. */
+function unreachableKubeconfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "kcm-custom-provider-")), "kubeconfig");
+  writeFileSync(
+    file,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]",
+      "users: [{name: u, user: {token: t}}]",
+      "contexts: [{name: x, context: {cluster: c, user: u}}]",
+      "current-context: x",
+    ].join("\n"),
+  );
+  return file;
+}
+
+/** The Kubernetes client with its one request answered by `error`. */
+class FailingKube extends KubeClient {
+  readonly #error: Error;
+  constructor(error: Error) {
+    super({ kubeconfig: unreachableKubeconfig() });
+    this.#error = error;
+  }
+  override json<T>(): Promise<T> {
+    return Promise.reject(this.#error);
+  }
+}
+
 /** A provider whose object lists fail with `error`; the log lines are collected. */
 function provider(error: Error) {
   const lines: LogLine[] = [];
@@ -106,24 +138,15 @@ function provider(error: Error) {
   const registry = new CustomRegistry();
   registry.add(DEPLOYMENTS, true, "replicas_ready", { seriesName: "ready", rule: rule() });
   registry.add(NODES, false, "load", { seriesName: "node_load", rule: rule() });
-  const queries: string[] = [];
-  const prometheus = {
-    query(q: string): Promise<QueryResult> {
-      queries.push(q);
-      return Promise.resolve({ resultType: "vector", result: [], warnings: [] });
-    },
-  } as unknown as PrometheusClient;
-  const kube = {
-    json: () => Promise.reject(error),
-  } as unknown as KubeClient;
+  const prometheus = new FakePrometheus();
   const p = new PrometheusCustomProvider({
     prometheus,
     mapper: RestMapper.fromResources(resources),
-    kube,
+    kube: new FailingKube(error),
     registry: () => registry,
     log: createLogger(0, sink),
   });
-  return { p, lines, queries };
+  return { p, lines, queries: prometheus.queries };
 }
 
 async function statusOf(p: Promise<unknown>) {

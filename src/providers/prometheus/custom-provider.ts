@@ -19,11 +19,11 @@ import {
   type CustomMetricValue,
   type CustomMetricsProvider,
 } from "../types.ts";
-import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
-import { queryOrFail } from "./fetch.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
+import type { ArrivalTickets } from "../arrival-ticket.ts";
+import type { RuleClients } from "./backends.ts";
+import { queryVector } from "./fetch.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
-import type { Arrivals } from "./arrivals.ts";
 import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
 import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
@@ -36,7 +36,7 @@ interface Answer {
 }
 
 export interface PrometheusCustomProviderDeps {
-  readonly prometheus: PrometheusClient;
+  readonly prometheus: PrometheusApi;
   readonly mapper: RestMapper;
   /** For `*` requests; undefined when no lister kubeconfig is available. */
   readonly kube: KubeClient | undefined;
@@ -56,11 +56,11 @@ export interface PrometheusCustomProviderDeps {
    */
   readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
   /** Requests on their way to the query step (the server's tickets), for grouping to wait for. */
-  readonly arrivals?: Arrivals;
+  readonly arrivals?: ArrivalTickets;
   /** Watched pods for `pods/*` requests; without it (or while unusable) pods are listed. */
   readonly podCache?: PodCache;
   /** Rules' own servers and tenants (backends.ts); without it every query goes to `prometheus`. */
-  readonly backends?: Backends;
+  readonly backends?: RuleClients;
   /** What discovery found for a tenant (with `backends`); default: `registry`. */
   readonly registryFor?: (tenant: string | undefined) => CustomRegistry;
 }
@@ -89,7 +89,7 @@ function queryBuildReason(e: unknown, rule: string): string | undefined {
 export class PrometheusCustomProvider implements CustomMetricsProvider {
   readonly #d: PrometheusCustomProviderDeps;
   /** One grouping per client (server and tenant): requests of different clients never merge. */
-  readonly #groupings = new Map<PrometheusClient, QueryGrouping>();
+  readonly #groupings = new Map<PrometheusApi, QueryGrouping>();
   readonly #lastGood = new LastGood<number>();
   readonly #outageLog = new ThrottledLog();
 
@@ -97,7 +97,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     this.#d = deps;
   }
 
-  #grouping(prometheus: PrometheusClient): QueryGrouping | undefined {
+  #grouping(prometheus: PrometheusApi): QueryGrouping | undefined {
     const deps = this.#d;
     const max = deps.groupingMaxObjects ?? 0;
     if (max <= 0) return undefined;
@@ -259,16 +259,10 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       if (shape.groupable) return grouping.values(shape, { namespace, names, query }, ticket);
     }
     this.#d.onQuery?.("single", 1, 1);
-    const result = await queryOrFail(prometheus, this.#d.log, query);
-    if (result.resultType !== "vector") {
-      this.#d.log.error(
-        { query, resultType: result.resultType },
-        "expected a vector from prometheus",
-      );
-      throw new StatusError(internalError("unable to fetch metrics"));
-    }
     const values = new Map<string, number>();
-    for (const s of result.result) values.set(s.metric[label] ?? "", s.value[1]);
+    for (const s of await queryVector(prometheus, this.#d.log, query)) {
+      values.set(s.metric[label] ?? "", s.value[1]);
+    }
     return values;
   }
 

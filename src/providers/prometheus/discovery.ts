@@ -17,7 +17,7 @@
  */
 import { goQuote } from "../../apimachinery/go-quote.ts";
 import { filterSeries } from "../../naming/series-filter.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
 import { isPrometheusError, type PrometheusError } from "../../prometheus/errors.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
@@ -160,14 +160,14 @@ export interface NamedSeries {
  * `ruleErrors`, as one bad rule must not hide every other rule's metrics.
  */
 export async function discover(
-  clients: PrometheusClient | ((rule: CompiledRule) => PrometheusClient),
+  clients: PrometheusApi | ((rule: CompiledRule) => PrometheusApi),
   rules: { readonly custom: readonly CompiledRule[]; readonly external: readonly CompiledRule[] },
   o: DiscoveryOptions,
 ): Promise<DiscoveryResult> {
   // Each rule asks its own server (and tenant): requests are shared only within one client.
   const clientOf = typeof clients === "function" ? clients : () => clients;
-  const ids = new Map<PrometheusClient, string>();
-  const idOf = (c: PrometheusClient): string => {
+  const ids = new Map<PrometheusApi, string>();
+  const idOf = (c: PrometheusApi): string => {
     let id = ids.get(c);
     if (id === undefined) {
       id = String(ids.size);
@@ -199,7 +199,7 @@ export async function discover(
     });
   const requests: Record<string, number> = {};
   const serverRequests: Record<string, Record<string, number>> = {};
-  const count = (endpoint: string, client: PrometheusClient) => {
+  const count = (endpoint: string, client: PrometheusApi) => {
     requests[endpoint] = (requests[endpoint] ?? 0) + 1;
     const per = (serverRequests[client.server] ??= {});
     per[endpoint] = (per[endpoint] ?? 0) + 1;

@@ -14,20 +14,20 @@ import {
   type ExternalMetricValue,
   type ExternalMetricsProvider,
 } from "../types.ts";
-import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
+import type { RuleClients } from "./backends.ts";
 import { queryOrFail } from "./fetch.ts";
 import { buildExternalQuery } from "./query-builder.ts";
 import type { ExternalRegistry } from "./registry.ts";
 import { isOutage, LastGood, ThrottledLog } from "./last-good.ts";
 
 export interface PrometheusExternalProviderDeps {
-  readonly prometheus: PrometheusClient;
+  readonly prometheus: PrometheusApi;
   readonly registry: () => ExternalRegistry;
   readonly log: Logger;
   readonly now?: () => Date;
   /** Rules' own servers and tenants (backends.ts); without it every query goes to `prometheus`. */
-  readonly backends?: Backends;
+  readonly backends?: RuleClients;
   /** What discovery found for a tenant (with `backends`); default: `registry`. */
   readonly registryFor?: (tenant: string | undefined) => ExternalRegistry;
 }
@@ -122,7 +122,7 @@ export class PrometheusExternalProvider implements ExternalMetricsProvider {
 
   /** The query's samples as items (upstream: one per vector sample, or the scalar). */
   async #run(
-    prometheus: PrometheusClient,
+    prometheus: PrometheusApi,
     info: ExternalMetricInfo,
     query: string,
   ): Promise<readonly ExternalMetricValue[]> {

@@ -9,6 +9,7 @@ import { describe, test } from "node:test";
 import { silentLogger } from "../../observability/logger.ts";
 import { Backends, readTenancy } from "./backends.ts";
 import { PrometheusClient } from "../../prometheus/client.ts";
+import { FakePrometheus } from "../../prometheus/fake-prometheus.ts";
 import type { DiscoveryResult } from "./discovery.ts";
 import {
   MetricLister,
@@ -36,7 +37,7 @@ function result(s: { custom?: string[]; external?: string[] }): DiscoveryResult 
 function lister(steps: Step[], o: Partial<MetricListerOptions> = {}) {
   const outcomes: RelistOutcome[] = [];
   const l = new MetricLister(
-    {} as PrometheusClient,
+    new FakePrometheus(),
     { custom: [], external: [] },
     {
       relistIntervalMs: 600_000,

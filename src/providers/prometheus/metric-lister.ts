@@ -16,8 +16,8 @@ import {
   withDiscoveredByServer,
   type DiscoveredByServer,
 } from "../../observability/server-label.ts";
-import type { Backends } from "./backends.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
+import type { RuleClients } from "./backends.ts";
 import { discover, failedServerOf, type DiscoveryResult } from "./discovery.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
@@ -61,7 +61,7 @@ export interface MetricListerOptions {
    * Rules' own servers and tenants: each rule is discovered on its server, once per tenant, and
    * each tenant keeps its own lists. Without it every rule asks the lister's client.
    */
-  readonly backends?: Backends;
+  readonly backends?: RuleClients;
 }
 
 /** The union of several passes (one per tenant), for the API's discovery documents. */
@@ -184,7 +184,7 @@ export function sharpDrop(
 }
 
 export class MetricLister {
-  readonly #client: PrometheusClient;
+  readonly #client: PrometheusApi;
   #rules: { custom: readonly CompiledRule[]; external: readonly CompiledRule[] };
   /** The next pass follows a config change: its result is meant, so it is never held. */
   #rulesChanged = false;
@@ -207,7 +207,7 @@ export class MetricLister {
   #held: UnconfirmedReason | undefined;
 
   constructor(
-    client: PrometheusClient,
+    client: PrometheusApi,
     rules: { custom: readonly CompiledRule[]; external: readonly CompiledRule[] },
     o: MetricListerOptions,
   ) {

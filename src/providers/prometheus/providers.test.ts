@@ -11,7 +11,8 @@ import { RestMapper } from "../../kube/rest-mapper.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import { silentLogger } from "../../observability/logger.ts";
 import type { QueryResult } from "../../prometheus/api-types.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import { FakePrometheus } from "../../prometheus/fake-prometheus.ts";
+import { createMetricNamer } from "../../naming/name-as.ts";
 import { PrometheusCustomProvider } from "./custom-provider.ts";
 import { PrometheusExternalProvider } from "./external-provider.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
@@ -19,14 +20,7 @@ import { compileQueryTemplate, type CompiledRule } from "./rules.ts";
 
 /** A Prometheus that answers every query with `result` (or fails) and records the PromQL. */
 function fakePrometheus(result: QueryResult | Error) {
-  const queries: string[] = [];
-  const client = {
-    query(promql: string): Promise<QueryResult> {
-      queries.push(promql);
-      return result instanceof Error ? Promise.reject(result) : Promise.resolve(result);
-    },
-  } as unknown as PrometheusClient;
-  return { client, queries };
+  return new FakePrometheus({ query: () => result });
 }
 
 const vector = (samples: [Record<string, string>, number][], t = 1700000000): QueryResult => ({
@@ -47,7 +41,7 @@ function rule(metricsQuery: string, namespaced = true): CompiledRule {
     origin: "rules[0]",
     seriesQuery: "",
     filters: [],
-    namer: { metricNameFor: (s: string) => s } as unknown as CompiledRule["namer"],
+    namer: createMetricNamer({}),
     resources: labels,
     metricsQuery: compileQueryTemplate(metricsQuery, "metrics-query"),
     namespaced,
@@ -85,7 +79,7 @@ function customProvider(result: QueryResult | Error) {
   registry.add(PODS, true, "cpu", { seriesName: "cpu_usage", rule: r });
   registry.add(NODES, false, "load", { seriesName: "node_load", rule: r });
   const provider = new PrometheusCustomProvider({
-    prometheus: prom.client,
+    prometheus: prom,
     mapper,
     kube: undefined,
     registry: () => registry,
@@ -214,7 +208,7 @@ describe("PrometheusExternalProvider", () => {
       rule: rule("sum(<<.Series>>{<<.LabelMatchers>>})", false),
     });
     const provider = new PrometheusExternalProvider({
-      prometheus: prom.client,
+      prometheus: prom,
       registry: () => registry,
       log: silentLogger(),
     });

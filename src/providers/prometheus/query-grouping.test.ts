@@ -14,9 +14,9 @@ import fc from "fast-check";
 import { Writable } from "node:stream";
 import { createLogger, silentLogger } from "../../observability/logger.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
-import type { QueryResult, VectorSample } from "../../prometheus/api-types.ts";
-import type { PrometheusClient } from "../../prometheus/client.ts";
+import type { VectorSample } from "../../prometheus/api-types.ts";
 import { PrometheusError } from "../../prometheus/errors.ts";
+import { FakePrometheus, vectorResult } from "../../prometheus/fake-prometheus.ts";
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
 import {
   DEFAULT_MAX_QUERY_LENGTH,
@@ -101,20 +101,10 @@ function evaluate(query: string, data: readonly Series[]): VectorSample[] {
 
 /** A Prometheus over `data` that answers on a later turn, so concurrent callers overlap. */
 function fakePrometheus(data: readonly Series[], fail?: (q: string) => Error | undefined) {
-  const queries: string[] = [];
-  const client = {
-    query(q: string): Promise<QueryResult> {
-      queries.push(q);
-      return new Promise((resolve, reject) => {
-        setImmediate(() => {
-          const e = fail?.(q);
-          if (e) reject(e);
-          else resolve({ resultType: "vector", result: evaluate(q, data), warnings: [] });
-        });
-      });
-    },
-  } as unknown as PrometheusClient;
-  return { client, queries };
+  return new FakePrometheus({
+    later: true,
+    query: (q) => fail?.(q) ?? vectorResult(evaluate(q, data)),
+  });
 }
 
 const labels: ResourceConverter = {
@@ -194,7 +184,7 @@ describe("QueryGrouping", () => {
           }));
           const { s, member } = setup(template);
           const prom = fakePrometheus(data);
-          const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects });
+          const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects });
           const shape = g.shape(s);
           assert.ok(shape.groupable);
           const members = requests.map((r) => member(r.ns, r.names));
@@ -217,7 +207,7 @@ describe("QueryGrouping", () => {
     const { s, member } = setup(TEMPLATES[0] ?? "", false);
     const data = NAMES.map((pod, i) => ({ labels: { __name__: "m", pod }, value: i }));
     const prom = fakePrometheus(data);
-    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 10 });
+    const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects: 10 });
     const shape = g.shape(s) as GroupableShape;
     const members = [["p0"], ["a.b"], ["aXb", "p1"]].map((n) => member("", n));
     const got = await Promise.all(members.map((m) => g.values(shape, m)));
@@ -242,7 +232,7 @@ describe("QueryGrouping", () => {
       const prom = fakePrometheus(data);
       const counted: [QueryMode, number, number][] = [];
       const g = new QueryGrouping({
-        prometheus: prom.client,
+        prometheus: prom,
         log: silentLogger(),
         maxObjects,
         onQuery: (mode, n, q) => counted.push([mode, n, q]),
@@ -273,7 +263,7 @@ describe("QueryGrouping", () => {
     const data = [{ labels: { __name__: "m", namespace: "n0", pod: "p0" }, value: 5 }];
     const prom = fakePrometheus(data);
     const { s, member } = setup(TEMPLATES[0] ?? "");
-    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects: 9 });
     const shape = g.shape(s) as GroupableShape;
     const got = await Promise.all(
       Array.from({ length: 5 }, () => g.values(shape, member("n0", ["p0"]))),
@@ -297,7 +287,7 @@ describe("QueryGrouping", () => {
     });
     const prom = fakePrometheus(data, (q) => (q.includes("=~") ? tooBig : undefined));
     const { s, member } = setup(TEMPLATES[0] ?? "");
-    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects: 9 });
     const shape = g.shape(s) as GroupableShape;
     const members = [member("n0", ["p1"]), member("n0", ["p0"]), member("n1", ["p0"])];
     const got = await Promise.all(members.map((m) => g.values(shape, m)));
@@ -309,7 +299,7 @@ describe("QueryGrouping", () => {
     const down = new PrometheusError("refused", { kind: "unreachable", endpoint: "/api/v1/query" });
     const prom = fakePrometheus([], () => down);
     const { s, member } = setup(TEMPLATES[0] ?? "");
-    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects: 9 });
     const shape = g.shape(s) as GroupableShape;
     const results = await Promise.allSettled(
       [member("n0", ["p0"]), member("n0", ["p1"]), member("n1", ["p0"])].map((m) =>
@@ -380,7 +370,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
             const prom = fakePrometheus(data);
             const counted: number[] = [];
             const g = new QueryGrouping({
-              prometheus: prom.client,
+              prometheus: prom,
               log: silentLogger(),
               maxObjects,
               maxQueryLength,
@@ -429,7 +419,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
     const prom = fakePrometheus(data);
     const modes: QueryMode[] = [];
     const g = new QueryGrouping({
-      prometheus: prom.client,
+      prometheus: prom,
       log: silentLogger(),
       maxObjects: 256,
       onQuery: (mode) => modes.push(mode),
@@ -453,7 +443,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
     );
     const prom = fakePrometheus(data);
     const g = new QueryGrouping({
-      prometheus: prom.client,
+      prometheus: prom,
       log: silentLogger(),
       maxObjects: 100,
       maxQueryLength: 80,
@@ -473,7 +463,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
     const { s, member } = setup(TEMPLATES[0] ?? "");
     const prom = fakePrometheus([]);
     const g = new QueryGrouping({
-      prometheus: prom.client,
+      prometheus: prom,
       log: silentLogger(),
       maxObjects: 256,
       maxQueryLength: 0,
@@ -490,7 +480,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
     const prom = fakePrometheus(data);
     const { log, lines } = recordingLogger();
     const g = new QueryGrouping({
-      prometheus: prom.client,
+      prometheus: prom,
       log,
       maxObjects: 9,
       maxQueryLength: 100,
@@ -514,7 +504,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
     });
     const prom = fakePrometheus(data, (q) => (q.includes("=~") ? tooLong : undefined));
     const { s, member } = setup(TEMPLATES[0] ?? "");
-    const g = new QueryGrouping({ prometheus: prom.client, log: silentLogger(), maxObjects: 9 });
+    const g = new QueryGrouping({ prometheus: prom, log: silentLogger(), maxObjects: 9 });
     const shape = g.shape(s) as GroupableShape;
     const members = [member("n0", ["p1"]), member("n0", ["p0"]), member("n1", ["p0"])];
     const got = await Promise.all(members.map((m) => g.values(shape, m)));
@@ -527,7 +517,7 @@ describe("QueryGrouping: --prometheus-max-query-length", () => {
       assert.throws(
         () =>
           new QueryGrouping({
-            prometheus: fakePrometheus([]).client,
+            prometheus: fakePrometheus([]),
             log: silentLogger(),
             maxObjects: 1,
             maxQueryLength,

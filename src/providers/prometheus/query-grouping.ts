@@ -17,14 +17,15 @@
  * A grouping sends through one client, i.e. one server and one tenant (backends.ts): the custom
  * provider keeps one grouping per client, so no group ever spans two tenants or two servers.
  */
-import { internalError, StatusError } from "../../apimachinery/status.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { escapeRegex, quoteString } from "../../promql/escape.ts";
-import type { PrometheusClient, QueryResult } from "../../prometheus/client.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
+import type { VectorSample } from "../../prometheus/api-types.ts";
 import { isPrometheusError } from "../../prometheus/errors.ts";
-import type { Arrivals, Ticket } from "./arrivals.ts";
+import type { ArrivalTickets, Ticket } from "../arrival-ticket.ts";
+import { queryVector, type QueryOptions } from "./fetch.ts";
 import { NextBatch } from "./next-batch.ts";
 import type { CustomQueryShape } from "./query-builder.ts";
+import { bytes, LengthBound, sortedUnique } from "./query-length.ts";
 import { analyzeShape, groupedQuery, type GroupableShape, type QueryShape } from "./query-shape.ts";
 
 /** Default cap on distinct object names in one grouped query. */
@@ -40,7 +41,7 @@ export const DEFAULT_MAX_QUERY_LENGTH = 16_384;
 export type QueryMode = "single" | "grouped";
 
 export interface QueryGroupingDeps {
-  readonly prometheus: PrometheusClient;
+  readonly prometheus: PrometheusApi;
   readonly log: Logger;
   /** Most distinct object names in one grouped query (≥ 1). */
   readonly maxObjects: number;
@@ -55,7 +56,7 @@ export interface QueryGroupingDeps {
    */
   readonly onQuery?: (mode: QueryMode, requests: number, queries: 0 | 1) => void;
   /** When given, a batch about to be sent waits briefly for peers still on their way. */
-  readonly arrivals?: Arrivals;
+  readonly arrivals?: ArrivalTickets;
 }
 
 /** One API request's part: its namespace ("" for root-scoped), names, and its own query. */
@@ -71,9 +72,6 @@ export type Values = Map<string, number>;
 /** Bound on cached shape verdicts; metric selectors are part of a shape, so they can vary. */
 const SHAPE_CACHE_SIZE = 4096;
 
-const fetchFailed = (cause: unknown): StatusError =>
-  new StatusError(internalError("unable to fetch metrics"), { cause });
-
 /** Failures a query for fewer objects may not have: evaluation limits, request size. */
 function mayBeSize(e: unknown): boolean {
   if (!isPrometheusError(e)) return false;
@@ -84,85 +82,6 @@ function mayBeSize(e: unknown): boolean {
 
 function memberKey(m: GroupMember): string {
   return `${m.namespace}\u0000${m.names.join("\u0000")}`;
-}
-
-function sortedUnique(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
-
-/**
- * An upper bound on the length of {@link groupedQuery}'s output for a set of namespaces and names,
- * kept up to date as values are added, so a batch is cut without rendering it again per request.
- * The query is the shape's text with both matchers filled in, and each value adds its escaped,
- * quoted text plus a `|` (Go quoting and regex escaping work character by character). Exact from
- * two values on; a single value renders as `="v"` without regex escapes, which is shorter.
- */
-class LengthBound {
-  readonly #empty: number;
-  readonly #namespaced: boolean;
-  readonly #names = new Set<string>();
-  readonly #namespaces = new Set<string>();
-  #nameBytes = 0;
-  #namespaceBytes = 0;
-
-  constructor(shape: GroupableShape) {
-    this.#empty = bytes(groupedQuery(shape, [], []));
-    this.#namespaced = shape.namespaceLabel !== undefined && shape.namespaceMatcher !== undefined;
-  }
-
-  /** What one value adds to its matcher: its escaped text, quoted (less the quotes), and a `|`. */
-  static #cost(value: string): number {
-    return bytes(quoteString(escapeRegex(value))) - 1;
-  }
-
-  #total(nameBytes: number, names: number, namespaceBytes: number, namespaces: number): number {
-    return (
-      this.#empty +
-      (names > 0 ? nameBytes - 1 : 0) +
-      (this.#namespaced && namespaces > 0 ? namespaceBytes - 1 : 0)
-    );
-  }
-
-  /** The bound once `names` of `namespace` are added too. */
-  with(namespace: string, names: readonly string[]): number {
-    let nameBytes = this.#nameBytes;
-    let count = this.#names.size;
-    const seen = new Set<string>();
-    for (const n of names) {
-      if (this.#names.has(n) || seen.has(n)) continue;
-      seen.add(n);
-      nameBytes += LengthBound.#cost(n);
-      count++;
-    }
-    const newNamespace = !this.#namespaces.has(namespace);
-    return this.#total(
-      nameBytes,
-      count,
-      this.#namespaceBytes + (newNamespace ? LengthBound.#cost(namespace) : 0),
-      this.#namespaces.size + (newNamespace ? 1 : 0),
-    );
-  }
-
-  clear(): void {
-    this.#names.clear();
-    this.#namespaces.clear();
-    this.#nameBytes = 0;
-    this.#namespaceBytes = 0;
-  }
-
-  add(namespace: string, names: readonly string[]): void {
-    for (const n of names) {
-      if (this.#names.has(n)) continue;
-      this.#names.add(n);
-      this.#nameBytes += LengthBound.#cost(n);
-    }
-    if (!this.#namespaces.has(namespace)) {
-      this.#namespaces.add(namespace);
-      this.#namespaceBytes += LengthBound.#cost(namespace);
-    }
-  }
 }
 
 interface Item {
@@ -191,7 +110,7 @@ interface Piece {
 }
 
 /** The wait for peers that entered before the newest request of a batch about to be sent. */
-function peersOf(arrivals: Arrivals, items: readonly Item[]): Promise<void> | undefined {
+function peersOf(arrivals: ArrivalTickets, items: readonly Item[]): Promise<void> | undefined {
   let newest: Ticket | undefined;
   for (const { ticket } of items)
     if (ticket && (!newest || ticket.seq > newest.seq)) newest = ticket;
@@ -370,27 +289,23 @@ export class QueryGrouping {
     const namespaces = sortedUnique(chunk.map((p) => p.u.member.namespace));
     const names = sortedUnique(chunk.flatMap((p) => p.names));
     const query = groupedQuery(shape, namespaces, names);
-    let result: QueryResult;
+    // A grouped query refused for its size is retried as each request's own query, unless a
+    // share of a split request is in it: that has no smaller query of its own to fall back to.
+    const retry = chunk.every((p) => p.whole);
+    let samples: readonly VectorSample[];
     try {
       this.#d.onQuery?.(chunk.length === 1 ? "single" : "grouped", requests, 1);
-      result = await this.#query(query);
+      samples = await this.#query(query, { recovers: (e) => retry && mayBeSize(e) });
     } catch (e) {
-      // A share of a split request has no smaller query of its own to fall back to.
-      if (mayBeSize(e) && chunk.every((p) => p.whole)) {
-        this.#d.log.warn(
-          { err: String(e), objects: names.length },
-          "grouped query failed; retrying each request with its own query",
-        );
-        return Promise.all(chunk.map((p) => this.#single(shape, p.u.member, p.count)));
-      }
-      this.#d.log.error(
-        { err: String(e), query, ...this.#via() },
-        "unable to fetch metrics from prometheus",
+      if (!(retry && mayBeSize(e))) throw e;
+      this.#d.log.warn(
+        { err: String(e), objects: names.length },
+        "grouped query failed; retrying each request with its own query",
       );
-      throw fetchFailed(e);
+      return Promise.all(chunk.map((p) => this.#single(shape, p.u.member, p.count)));
     }
     const byObject = new Map<string, number>();
-    for (const s of vectorOf(result, query, this.#d.log)) {
+    for (const s of samples) {
       const ns = shape.namespaceLabel === undefined ? "" : (s.metric[shape.namespaceLabel] ?? "");
       byObject.set(`${ns}\u0000${s.metric[shape.label] ?? ""}`, s.value[1]);
     }
@@ -406,26 +321,17 @@ export class QueryGrouping {
 
   /** One request's own query, split as the per-request path does (last sample wins). */
   async #single(shape: GroupableShape, m: GroupMember, count: number): Promise<Values> {
-    let result: QueryResult;
-    try {
-      this.#d.onQuery?.("single", count, 1);
-      result = await this.#query(m.query);
-    } catch (e) {
-      this.#d.log.error(
-        { err: String(e), query: m.query, ...this.#via() },
-        "unable to fetch metrics from prometheus",
-      );
-      throw fetchFailed(e);
-    }
+    this.#d.onQuery?.("single", count, 1);
     const values: Values = new Map();
-    for (const s of vectorOf(result, m.query, this.#d.log)) {
-      values.set(s.metric[shape.label] ?? "", s.value[1]);
-    }
+    for (const s of await this.#query(m.query)) values.set(s.metric[shape.label] ?? "", s.value[1]);
     return values;
   }
 
-  /** Sends `query`; one naming a single object can still be too long: sent anyway, logged once. */
-  #query(query: string): Promise<QueryResult> {
+  /**
+   * Sends `query` through the providers' one query path (fetch.ts); one naming a single object
+   * can still be too long: sent anyway, logged once.
+   */
+  #query(query: string, o?: QueryOptions): Promise<readonly VectorSample[]> {
     if (!this.#warnedTooLong && bytes(query) > this.#maxLength) {
       this.#warnedTooLong = true;
       this.#d.log.warn(
@@ -433,24 +339,6 @@ export class QueryGrouping {
         "a query for a single object is longer than --prometheus-max-query-length; sending it anyway (logged once)",
       );
     }
-    this.#d.log.debug({ query, ...this.#via() }, "prometheus query");
-    return this.#d.prometheus.query(query);
+    return queryVector(this.#d.prometheus, this.#d.log, query, o);
   }
-
-  /** Which server and tenant this grouping's queries go to (one client per grouping). */
-  #via(): { server?: string; tenant?: string } {
-    const p = this.#d.prometheus;
-    return {
-      ...(typeof p.server === "string" ? { server: p.server } : {}),
-      ...(p.tenant === undefined ? {} : { tenant: p.tenant }),
-    };
-  }
-}
-
-function vectorOf(result: QueryResult, query: string, log: Logger) {
-  if (result.resultType !== "vector") {
-    log.error({ query, resultType: result.resultType }, "expected a vector from prometheus");
-    throw new StatusError(internalError("unable to fetch metrics"));
-  }
-  return result.result;
 }

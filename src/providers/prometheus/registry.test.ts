@@ -5,11 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CompiledRule } from "./rules.ts";
+import { createMetricNamer } from "../../naming/name-as.ts";
+import { compileQueryTemplate, type CompiledRule } from "./rules.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 
-// The registry only stores rules; a tagged stand-in is enough to tell them apart.
-const rule = (origin: string) => ({ origin }) as unknown as CompiledRule;
+// The registry only stores rules; rules that differ in origin are enough to tell them apart.
+const rule = (origin: string): CompiledRule => ({
+  origin,
+  seriesQuery: "",
+  filters: [],
+  namer: createMetricNamer({}),
+  resources: {
+    resourcesForLabels: () => ({ resources: [], namespaced: true }),
+    unresolvedOverrides: () => [],
+    labelForResource: () => "pod",
+  },
+  metricsQuery: compileQueryTemplate("<<.Series>>", "metrics-query"),
+  namespaced: true,
+});
 const PODS = { group: "", resource: "pods" };
 const DEPLOY = { group: "apps", resource: "deployments" };
 

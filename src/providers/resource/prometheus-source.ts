@@ -19,7 +19,8 @@ import { parsePromDuration } from "../../config/duration.ts";
 import type { ResourceConverter, ResourceMapper } from "../../naming/resource-label.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Template } from "../../template/template.ts";
-import type { QueryResult, VectorSample } from "../../prometheus/api-types.ts";
+import type { PrometheusApi } from "../../prometheus/api.ts";
+import type { VectorSample } from "../../prometheus/api-types.ts";
 import { buildCustomQuery } from "../prometheus/query-builder.ts";
 import { compileQueryTemplate, compileResources } from "../prometheus/rules.ts";
 import type {
@@ -34,9 +35,8 @@ import type {
 const PODS = { group: "", resource: "pods" };
 const NODES = { group: "", resource: "nodes" };
 
-export interface PrometheusQuerier {
-  query(promql: string, time?: Date): Promise<QueryResult>;
-}
+/** All resource rules ask of Prometheus: instant queries at the request's time. */
+export type PrometheusQuerier = Pick<PrometheusApi, "query">;
 
 /** One compiled resource rule (cpu or memory). */
 export interface ResourceQuery {

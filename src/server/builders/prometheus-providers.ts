@@ -4,7 +4,7 @@
  * of series, relisted on an interval), the arrivals tickets query grouping waits on, the rules'
  * own servers and namespaces' tenants (backends), and the two API groups over their providers.
  */
-import { customMetricsApi } from "../../apis/custom-metrics.ts";
+import { customMetricArrivalKey, customMetricsApi } from "../../apis/custom-metrics.ts";
 import { externalMetricsApi } from "../../apis/external-metrics.ts";
 import type { ApiGroup } from "../../apis/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
@@ -12,13 +12,13 @@ import type { PodCache } from "../../kube/pod-cache.ts";
 import type { RestMapper } from "../../kube/rest-mapper.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AdapterMetrics } from "../../observability/metrics.ts";
-import { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import { Backends } from "../../providers/prometheus/backends.ts";
 import type { PrometheusClient } from "../../prometheus/client.ts";
 import { PrometheusCustomProvider } from "../../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../../providers/prometheus/external-provider.ts";
 import { MetricLister } from "../../providers/prometheus/metric-lister.ts";
 import type { CompiledRules } from "../../providers/prometheus/rules.ts";
+import { Arrivals } from "../arrivals.ts";
 import type { ApisConfig } from "../options/apis.ts";
 import type { PrometheusConfig } from "../options/prometheus.ts";
 import type { ApiPlan } from "./api-plan.ts";
@@ -95,9 +95,11 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
     },
   });
   // Tickets for custom-metrics requests on their way to the query step, so a grouped query can
-  // wait for peers of its burst (providers/prometheus/arrivals.ts).
+  // wait for peers of its burst (server/arrivals.ts); the custom-metrics API says which.
   const arrivals =
-    o.config.grouping.waitMs > 0 ? new Arrivals(o.config.grouping.waitMs) : undefined;
+    o.config.grouping.waitMs > 0
+      ? new Arrivals(o.config.grouping.waitMs, [customMetricArrivalKey])
+      : undefined;
   const groups: ApiGroup[] = [];
   if (o.plan.custom) {
     groups.push(

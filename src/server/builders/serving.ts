@@ -6,8 +6,8 @@
 import type { Registry } from "prom-client";
 import { isKcmError, KcmError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
-import type { Arrivals } from "../../providers/prometheus/arrivals.ts";
 import type { RequestHandler } from "../api-server.ts";
+import type { Arrivals } from "../arrivals.ts";
 import type { DebugSources } from "../debug-routes.ts";
 import { authenticated, clientCaPem, serveInsecure } from "../handlers.ts";
 import { InFlightLimit } from "../max-in-flight.ts";

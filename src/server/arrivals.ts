@@ -1,41 +1,73 @@
 /**
- * @module providers/prometheus/arrivals
- * Which custom-metrics requests are still on their way to the query step (being authenticated,
- * authorized, having their objects listed), per metric. An HPA fleet's resync sends many requests
- * for one metric at the same moment, but they reach the query step spread over the time their
- * SubjectAccessReviews take; next-batch.ts alone would then send several queries for what is one
+ * @module server/arrivals
+ * Which API requests are still on their way to the query step (being authenticated, authorized,
+ * having their objects listed), per key. An HPA fleet's resync sends many requests for one metric
+ * at the same moment, but they reach the query step spread over the time their
+ * SubjectAccessReviews take; query grouping alone would then send several queries for what is one
  * burst. With arrivals, a batch about to be sent first waits — briefly, and only for requests
  * that entered before its newest member — for those peers to join it.
  *
- * The server takes a ticket when a request enters and runs the rest of the request inside it
- * (AsyncLocalStorage), so the provider finds the ticket without it being threaded through the
- * API layer. A ticket is spent when its request reaches the query step, or when it ends.
+ * A generic server facility: each API group supplies the key its requests wait under (an
+ * {@link ArrivalKeyOf}; apis/custom-metrics.ts keys by resource and metric), the server takes a
+ * ticket when such a request enters and runs the rest of it inside the ticket (AsyncLocalStorage),
+ * and providers see the ticket through providers/arrival-ticket.ts, the interface both sides share,
+ * without it being threaded through the API layer or the server being imported below it. A ticket
+ * is spent when its request reaches the query step, or when it ends.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { RequestTarget } from "../apimachinery/request-target.ts";
+import type { ArrivalTickets, Ticket } from "../providers/arrival-ticket.ts";
 
-/** A request on its way; `seq` orders requests by the time they entered. */
-export interface Ticket {
-  readonly key: string;
-  readonly seq: number;
-}
+export type { Ticket } from "../providers/arrival-ticket.ts";
 
-/** The waiting key of a custom-metrics request: `<resource>[.<group>]/<metric>`. */
-export function arrivalKey(groupResource: string, metric: string): string {
-  return `${groupResource}/${metric}`;
-}
+/** An API group's waiting key for a request it serves; undefined: the request takes no ticket. */
+export type ArrivalKeyOf = (target: RequestTarget) => string | undefined;
 
-export class Arrivals {
+export class Arrivals implements ArrivalTickets {
   readonly #als = new AsyncLocalStorage<Ticket>();
   /** Unspent tickets by key. */
   readonly #pending = new Map<string, Set<number>>();
   /** Called whenever a ticket of the key is spent. */
   readonly #listeners = new Map<string, Set<() => void>>();
   readonly #capMs: number;
+  readonly #keys: readonly ArrivalKeyOf[];
   #seq = 0;
 
-  /** `capMs`: the longest a batch waits for its peers. */
-  constructor(capMs: number) {
+  /** `capMs`: the longest a batch waits for its peers; `keys`: the API groups' keys. */
+  constructor(capMs: number, keys: readonly ArrivalKeyOf[] = []) {
     this.#capMs = capMs;
+    this.#keys = keys;
+  }
+
+  /** The key an API group gives `target`, if any. */
+  keyOf(target: RequestTarget): string | undefined {
+    for (const k of this.#keys) {
+      const key = k(target);
+      if (key !== undefined) return key;
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs `serve` holding a ticket when an API group keys `target`, spent when `res` closes at
+   * the latest; otherwise just runs it.
+   */
+  admit(
+    target: RequestTarget,
+    res: { once(event: "close", listener: () => void): unknown },
+    serve: () => void,
+  ): void {
+    const key = this.keyOf(target);
+    if (key === undefined) {
+      serve();
+      return;
+    }
+    this.enter(key, (ticket) => {
+      res.once("close", () => {
+        this.spend(ticket);
+      });
+      serve();
+    });
   }
 
   /** Takes a ticket for `key` and runs `fn` with it as the current one. */

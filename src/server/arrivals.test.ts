@@ -1,12 +1,14 @@
 /**
- * @module providers/prometheus/arrivals.test
- * Tickets per request, the current one through async calls, and waiting for peers that entered
- * earlier (never later ones, never past the cap).
+ * @module server/arrivals.test
+ * Tickets per request, the current one through async calls, waiting for peers that entered
+ * earlier (never later ones, never past the cap), and which requests take one (the API groups'
+ * keys).
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Arrivals, arrivalKey } from "./arrivals.ts";
+import { parseRequestTarget } from "../apimachinery/request-target.ts";
+import { Arrivals } from "./arrivals.ts";
 
 describe("Arrivals", () => {
   test("the current ticket follows the request through awaits", async () => {
@@ -52,10 +54,29 @@ describe("Arrivals", () => {
 
   test("spending twice is harmless", () => {
     const a = new Arrivals(20);
-    const t = a.enter(arrivalKey("deployments.apps", "m"), (x) => x);
+    const t = a.enter("deployments.apps/m", (x) => x);
     assert.equal(t.key, "deployments.apps/m");
     a.spend(t);
     a.spend(t);
     assert.equal(a.ahead(t.key, t.seq + 1), false);
+  });
+
+  test("a request takes a ticket when an API group keys it, spent when its response closes", () => {
+    const a = new Arrivals(20, [
+      () => undefined,
+      (t) => (t.segments[0] === "apis" ? `k/${t.segments.length}` : undefined),
+    ]);
+    const closers: (() => void)[] = [];
+    const res = { once: (_event: "close", l: () => void) => closers.push(l) };
+    let seen: ReturnType<Arrivals["current"]>;
+    a.admit(parseRequestTarget("/apis/g/v/r"), res, () => (seen = a.current()));
+    assert.equal(seen?.key, "k/4");
+    assert.equal(a.ahead("k/4", seen.seq + 1), true);
+    for (const c of closers) c();
+    assert.equal(a.ahead("k/4", seen.seq + 1), false);
+    // Unkeyed: served without a ticket.
+    a.admit(parseRequestTarget("/healthz"), res, () => (seen = a.current()));
+    assert.equal(seen, undefined);
+    assert.equal(closers.length, 1);
   });
 });

@@ -1,0 +1,27 @@
+/**
+ * @module providers/arrival-ticket
+ * What a provider may do with the tickets the server hands requests as they arrive
+ * (server/arrivals.ts): find the current request's ticket, spend it once the request reaches the
+ * query step, and wait for peers that entered earlier. Only the interface lives here, below both
+ * sides: providers read tickets without importing the server, and the server takes them without
+ * knowing providers. Each API group supplies the key its requests wait under
+ * (apis/custom-metrics.ts: `<resource>/<metric>`).
+ */
+
+/** A request on its way; `seq` orders requests by the time they entered. */
+export interface Ticket {
+  readonly key: string;
+  readonly seq: number;
+}
+
+export interface ArrivalTickets {
+  /** The current request's ticket, if the server gave it one. */
+  current(): Ticket | undefined;
+  /** Spends a ticket (idempotent): its request reached the query step, or ended. */
+  spend(ticket: Ticket): void;
+  /**
+   * Resolves when no request for `key` that entered before `seq` is still on its way, or after
+   * the server's cap; undefined at once when none is.
+   */
+  peers(key: string, seq: number): Promise<void> | undefined;
+}
