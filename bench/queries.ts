@@ -12,12 +12,14 @@
  * captured through a recording proxy, sent straight to Prometheus), ours, upstream. Prometheus'
  * own request counter gives the number of queries each adapter sent.
  *
- * "profile": ours under `node --cpu-prof`, `pods/*` over 100 pods at concurrency 64; the top
- * self-time functions of the profile.
+ * "profile": ours under `node --cpu-prof`, `pods/*` over 100 pods at concurrency 1 (the case whose
+ * per-request overhead issue #17 measures); the top self-time functions of the profile.
  *
  * Knobs: BENCH_QUERIES_SECONDS (10), BENCH_QUERIES_CONCURRENCY (1,16,64), BENCH_QUERIES_KINDS
  * (all: pods-10,pods-100,pods-1000,object,external,resource-pods-100), BENCH_PROFILE_SECONDS (15),
- * BENCH_PROFILE_DIR (keep the .cpuprofile there; default a temporary folder).
+ * BENCH_PROFILE_KIND (pods-100), BENCH_PROFILE_CONCURRENCY (1), BENCH_PROFILE_MAIN (profile another
+ * build's entrypoint instead, e.g. an older commit's, for a before/after), BENCH_PROFILE_DIR (keep
+ * the .cpuprofile there; default a temporary folder).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -303,6 +305,25 @@ function memoryTable(rows: readonly QueriesRow[], base: MemoryBaseline): string 
   return out.join("\n");
 }
 
+/** The group document: authorized like every API request, answered without Prometheus. */
+const TRANSPORT_PATH = "/apis/custom.metrics.k8s.io";
+
+/** Splits "ours − floor" at c=1 into the transport every request pays and the rest. */
+function transportNote(
+  rows: readonly QueriesRow[],
+  transport: ReadonlyMap<Implementation, LoadResult>,
+): string {
+  const o = transport.get("ours");
+  const u = transport.get("upstream");
+  if (o === undefined || u === undefined) return "";
+  const rest = rows
+    .filter((r) => r.concurrency === 1)
+    .map((r) => `${r.kind} ${(r.ours.p50Ms - r.floor.p50Ms - o.p50Ms).toFixed(2)} ms`);
+  return `
+Transport: \`GET ${TRANSPORT_PATH}\` (the group document: authenticated and authorized like every request, no Prometheus query) at c=1 takes p50 ${ms(o.p50Ms)} ms on ours (p99 ${ms(o.p99Ms)} ms) and ${ms(u.p50Ms)} ms on upstream (p99 ${ms(u.p99Ms)} ms). That much of "ours − floor" is HTTP/2 over TLS, authentication and the authorization cache. Ours − floor − transport at c=1 (the adapter's own work per request): ${rest.join(", ")}.
+`;
+}
+
 function goals(rows: readonly QueriesRow[]): string {
   const lines: string[] = [];
   const over = rows.filter((r) => r.ours.p50Ms - r.floor.p50Ms > 1);
@@ -384,6 +405,27 @@ export const queries: Scenario = {
       for (const a of [ours, upstream]) {
         for (const k of kinds) checkItems(a.implementation, k, await waitForOk(a, k.path));
       }
+      // What every request pays before any work: HTTP/2 over TLS, authentication and the cached
+      // authorization, measured on the group document (tiny, authorized, no Prometheus).
+      const transport = new Map<Implementation, LoadResult>();
+      for (const a of [ours, upstream]) {
+        transport.set(
+          a.implementation,
+          await runLoad(
+            {
+              origin: a.url,
+              protocol: "h2",
+              tls: f.creds.tls,
+              headers: { ...f.creds.headers, accept: HPA_ACCEPT },
+            },
+            { path: TRANSPORT_PATH },
+            { concurrency: 1, durationMs: seconds * 1000, requests: 1_000_000, warmupRequests: 10 },
+          ),
+        );
+      }
+      ctx.log(
+        `transport c=1: ours p50 ${ms(transport.get("ours")?.p50Ms ?? NaN)} ms, upstream ${ms(transport.get("upstream")?.p50Ms ?? NaN)} ms`,
+      );
       const rows: QueriesRow[] = [];
       for (const k of kinds) {
         for (const c of concurrencies) {
@@ -414,6 +456,7 @@ export const queries: Scenario = {
           nodeOptions: deployedNodeOptions(),
           v8Flags: binV8Flags(),
           rows,
+          transport: Object.fromEntries(transport),
         },
         markdown: `## Queries (HPA-shaped requests over HTTPS, authenticated and authorized)
 
@@ -422,6 +465,7 @@ ${deployedSentence()} Peak RSS is VmHWM, reset before each cell (so a cell start
 Closed loop for ${String(seconds)} s per cell at concurrency c over one HTTP/2 connection (as the aggregator), front-proxy certificate and an ordinary RBAC user (SubjectAccessReviews, cached 10 s by both). Floor: the PromQL our adapter sends for the request, straight to Prometheus over keep-alive HTTP/1.1 (queries per request: ${floorNote}). "Prometheus queries/request" counts Prometheus' own \`/api/v1/query\` requests per adapter request (below 1: identical in-flight queries were shared). Both adapters run with \`--client-qps=1000 --client-burst=2000\` (upstream's default, 5/s, would cap its \`pods/*\` answers at 5/s). Pod objects: ${String(PODS)} in the API server; upstream lists the selected pods from it for every \`pods/*\` request and reads metrics.k8s.io pods from an informer; ours reads both from its watched pod cache. Below 1 Prometheus query per request at c ≥ 16: identical in-flight queries shared and concurrent requests grouped; that also makes the floor, which sends every query, slower than ours there.
 
 ${tables(rows)}
+${transportNote(rows, transport)}
 ${goals(rows)}
 ${base ? `\n${memoryTable(rows, base)}\n` : ""}`,
       };
@@ -497,61 +541,106 @@ export function selfTimes(
   return { total: total / 1000, top };
 }
 
-export const profile: Scenario = {
-  name: "profile",
-  async run(ctx) {
-    const seconds = Number(process.env["BENCH_PROFILE_SECONDS"] ?? "15");
-    const kind = REQUEST_KINDS.find((k) => k.id === "pods-100") as RequestKind;
-    const dir = process.env["BENCH_PROFILE_DIR"] ?? mkdtempSync(join(tmpdir(), "kcm-bench-prof-"));
-    mkdirSync(dir, { recursive: true });
-    const f = await setUp(ctx, 30 * 60_000);
-    try {
-      const ours = await startAdapter("ours", {
-        info: ctx.info,
-        config: f.config,
-        prometheusUrl: f.prom.url,
-        nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
-      });
-      let load: AdapterRun;
-      let window: { fromUs: number; toUs: number };
-      try {
-        checkItems("ours", kind, await waitForOk(ours, kind.path));
-        const fromUs = monotonicUs();
-        load = await measureAdapter(ours, f, kind, 64, seconds);
-        window = { fromUs, toUs: monotonicUs() };
-      } finally {
-        // The profile is written when the process exits.
-        await ours.stop();
-      }
-      const file = readdirSync(dir)
-        .filter((n) => n.endsWith(".cpuprofile"))
-        .map((n) => join(dir, n))
-        .sort()
-        .pop();
-      if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
-      ctx.log(`profile: ${file}`);
-      // Only the load: start-up (module loading, first discovery) is left out.
-      const { total, top } = selfTimes(
-        JSON.parse(readFileSync(file, "utf8")) as CpuProfile,
-        resolve("."),
-        window,
-      );
-      const rows = top
-        .slice(0, 15)
-        .map(
-          (t, i) =>
-            `| ${String(i + 1)} | \`${t.fn}\` | ${t.location === "" ? "–" : `\`${t.location}\``} | ${t.ms.toFixed(0)} ms | ${(t.share * 100).toFixed(1)} % |`,
-        );
-      return {
-        json: { seconds, load, file, totalMs: total, top: top.slice(0, 40) },
-        markdown: `## Profile (ours, ${kind.label}, concurrency 64, \`node --cpu-prof\`)
+interface ProfileRun {
+  readonly load: AdapterRun;
+  readonly file: string;
+  readonly totalMs: number;
+  readonly top: readonly { fn: string; location: string; ms: number; share: number }[];
+}
 
-${String(seconds)} s of load (plus warm-up; samples outside it, such as start-up, left out) while profiling: ${load.reqPerSec.toFixed(0)} req/s, p50 ${ms(load.p50Ms)} ms, p99 ${ms(load.p99Ms)} ms (profiling slows the process). ${total.toFixed(0)} ms of non-idle samples; top 15 functions by self time:
+/** One profiled run of `main` (default: this tree's build) under the given load. */
+async function profileOnce(
+  ctx: Parameters<Scenario["run"]>[0],
+  f: Awaited<ReturnType<typeof setUp>>,
+  o: { kind: RequestKind; concurrency: number; seconds: number; main: string | undefined },
+): Promise<ProfileRun> {
+  const parent = process.env["BENCH_PROFILE_DIR"] ?? tmpdir();
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, "kcm-bench-prof-"));
+  const ours = await startAdapter("ours", {
+    info: ctx.info,
+    config: f.config,
+    prometheusUrl: f.prom.url,
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    ...(o.main === undefined ? {} : { main: o.main }),
+  });
+  let load: AdapterRun;
+  let window: { fromUs: number; toUs: number };
+  try {
+    checkItems("ours", o.kind, await waitForOk(ours, o.kind.path));
+    const fromUs = monotonicUs();
+    load = await measureAdapter(ours, f, o.kind, o.concurrency, o.seconds);
+    window = { fromUs, toUs: monotonicUs() };
+  } finally {
+    // The profile is written when the process exits.
+    await ours.stop();
+  }
+  const file = readdirSync(dir)
+    .filter((n) => n.endsWith(".cpuprofile"))
+    .map((n) => join(dir, n))
+    .pop();
+  if (file === undefined) throw new Error(`no .cpuprofile written in ${dir}`);
+  ctx.log(`profile${o.main === undefined ? "" : ` of ${o.main}`}: ${file}`);
+  // Only the load: start-up (module loading, first discovery) is left out.
+  const { total, top } = selfTimes(
+    JSON.parse(readFileSync(file, "utf8")) as CpuProfile,
+    resolve("."),
+    window,
+  );
+  return { load, file, totalMs: total, top: top.slice(0, 40) };
+}
+
+function profileTable(run: ProfileRun): string {
+  const rows = run.top
+    .slice(0, 15)
+    .map(
+      (t, i) =>
+        `| ${String(i + 1)} | \`${t.fn}\` | ${t.location === "" ? "–" : `\`${t.location}\``} | ${t.ms.toFixed(0)} ms | ${(t.share * 100).toFixed(1)} % |`,
+    );
+  const l = run.load;
+  return `${l.reqPerSec.toFixed(0)} req/s, p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms (profiling slows the process); ${(run.totalMs / Math.max(1, l.requests)).toFixed(3)} ms of non-idle samples per request (${run.totalMs.toFixed(0)} ms in all). Top 15 functions by self time:
 
 | # | function | location | self | share |
 | ---: | --- | --- | ---: | ---: |
 ${rows.join("\n")}
-`,
+`;
+}
+
+export const profile: Scenario = {
+  name: "profile",
+  async run(ctx) {
+    const seconds = Number(process.env["BENCH_PROFILE_SECONDS"] ?? "15");
+    const concurrency = Number(process.env["BENCH_PROFILE_CONCURRENCY"] ?? "1");
+    const kindId = process.env["BENCH_PROFILE_KIND"] ?? "pods-100";
+    const kind = REQUEST_KINDS.find((k) => k.id === kindId);
+    if (kind === undefined) throw new Error(`BENCH_PROFILE_KIND: no request kind ${kindId}`);
+    // BENCH_PROFILE_BEFORE: an older build's bin/k8s-custom-metrics.js, profiled first.
+    const beforeMain = process.env["BENCH_PROFILE_BEFORE"];
+    const beforeLabel = process.env["BENCH_PROFILE_BEFORE_LABEL"] ?? beforeMain;
+    const f = await setUp(ctx, 30 * 60_000);
+    try {
+      const o = { kind, concurrency, seconds };
+      const before =
+        beforeMain === undefined
+          ? undefined
+          : await profileOnce(ctx, f, { ...o, main: beforeMain });
+      const now = await profileOnce(ctx, f, { ...o, main: undefined });
+      const head = `## Profile (ours, ${kind.label}, concurrency ${String(concurrency)}, \`node --cpu-prof\`)
+
+${String(seconds)} s of closed-loop load (after a warm-up request; samples outside the load, such as start-up, left out), ours started as in the Queries section with \`--cpu-prof\`.`;
+      const parts =
+        before === undefined
+          ? [head, profileTable(now)]
+          : [
+              head,
+              `### Before (${beforeLabel ?? ""})`,
+              profileTable(before),
+              "### Now (this tree)",
+              profileTable(now),
+            ];
+      return {
+        json: { seconds, concurrency, kind: kind.id, beforeLabel, before, now },
+        markdown: parts.join("\n\n"),
       };
     } finally {
       await f.stop();
