@@ -11,12 +11,8 @@ import { Backends, readTenancy } from "./backends.ts";
 import { PrometheusClient } from "../../prometheus/client.ts";
 import { FakePrometheus } from "../../prometheus/fake-prometheus.ts";
 import type { DiscoveryResult } from "./discovery.ts";
-import {
-  MetricLister,
-  sharpDrop,
-  type MetricListerOptions,
-  type RelistOutcome,
-} from "./metric-lister.ts";
+import { MetricLister, type MetricListerOptions, type RelistOutcome } from "./metric-lister.ts";
+import { sharpDrop } from "./pass-results.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
 import type { CompiledRule } from "./rules.ts";
 
