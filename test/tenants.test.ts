@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { ExplainReport } from "../src/diagnostics/explain-report.ts";
+import type { ExplainReport } from "../src/diagnostics/explain/report.ts";
 import { startAdapter as startRegistered } from "../src/harness/adapter-process.ts";
 import {
   API_SERVICES,

@@ -5,18 +5,24 @@
  * its cause and fix; a ✓/✗ tree or JSON; exit 1 when a link is broken.
  */
 import { readFile } from "node:fs/promises";
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  Command,
+  InvalidArgumentError,
+  Option,
+  type OptionValues,
+} from "@commander-js/extra-typings";
 import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { isConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/load.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { ConfigDocument } from "../diagnostics/config-document.ts";
-import { runExplain, type ExplainOptions, type ExplainTarget } from "../diagnostics/explain.ts";
+import { runExplain } from "../diagnostics/explain/explainer.ts";
 import {
   explainExitCode,
   formatExplain,
   formatExplainJson,
-} from "../diagnostics/explain-report.ts";
+} from "../diagnostics/explain/report.ts";
+import type { ExplainOptions, ExplainTarget } from "../diagnostics/explain/types.ts";
 import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
 import { isKcmError, KcmError } from "../errors.ts";
 import { KubeClient } from "../kube/client.ts";
@@ -56,41 +62,63 @@ interface Common {
   output: "text" | "json";
 }
 
-/** The options both forms take (added to each, so `--help` lists them there). */
-function commonOptions(): Option[] {
-  return [
-    new Option(
-      "--kubeconfig <file>",
-      "kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)",
-    ),
-    new Option(
-      "--config <file>",
-      "the adapter's config, to name the rule that gives the metric, or why none does",
-    ),
-    new Option(
-      "--prometheus-url <url>",
-      "the Prometheus the adapter asks, to run the rendered query (e.g. after kubectl port-forward)",
-    ),
-    new Option(
-      "--prometheus-header <name=value>",
-      "header added to every Prometheus request (repeatable)",
+/** Adds the options both forms take (to each, so `--help` lists them there), keeping their types. */
+function withCommonOptions<Args extends unknown[], Opts extends OptionValues>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .addOption(
+      new Option(
+        "--kubeconfig <file>",
+        "kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)",
+      ),
     )
-      .argParser(header)
-      .default({}),
-    new Option("--prometheus-token-file <file>", "bearer token for Prometheus"),
-    new Option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate"),
-    new Option("--metrics-max-age <duration>", "only series seen within this age count")
-      .argParser(duration)
-      .default(600_000, "10m"),
-    new Option("--tolerance <ratio>", "the HPA controller's --horizontal-pod-autoscaler-tolerance")
-      .argParser((v) => {
-        const n = Number(v);
-        if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a ratio ≥ 0");
-        return n;
-      })
-      .default(0.1),
-    new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"),
-  ];
+    .addOption(
+      new Option(
+        "--config <file>",
+        "the adapter's config, to name the rule that gives the metric, or why none does",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--prometheus-url <url>",
+        "the Prometheus the adapter asks, to run the rendered query (e.g. after kubectl port-forward)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--prometheus-header <name=value>",
+        "header added to every Prometheus request (repeatable)",
+      )
+        .argParser(header)
+        .default({}),
+    )
+    .addOption(new Option("--prometheus-token-file <file>", "bearer token for Prometheus"))
+    .addOption(
+      new Option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate"),
+    )
+    .addOption(
+      new Option("--metrics-max-age <duration>", "only series seen within this age count")
+        .argParser(duration)
+        .default(600_000, "10m"),
+    )
+    .addOption(
+      new Option(
+        "--tolerance <ratio>",
+        "the HPA controller's --horizontal-pod-autoscaler-tolerance",
+      )
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a ratio ≥ 0");
+          return n;
+        })
+        .default(0.1),
+    )
+    .addOption(
+      new Option("-o, --output <format>", "output format")
+        .choices(["text", "json"])
+        .default("text"),
+    );
 }
 
 async function loadConfig(
@@ -172,31 +200,34 @@ export function explainCommand(): Command {
   const explain = new Command("explain").description(
     "walk the chain from an HPA (or one metrics request) to Prometheus and back: HPA spec and scale target, APIService, the metric in the adapter's discovery, the rule that gives it, the objects, the rendered PromQL and its result, the adapter's answer, the HPA controller's computation; stops at the first broken link and names its cause and fix; exits 1 when a link is broken",
   );
-  const hpa = new Command("hpa")
-    .description("explain a HorizontalPodAutoscaler: every metric it scales on, and its status")
-    .argument("<namespace/name>", "the HPA", namespacedName);
-  for (const opt of commonOptions()) hpa.addOption(opt);
-  hpa.action(async (ref, o) => {
-    await run(o as unknown as Common, { kind: "hpa", namespace: ref.namespace, name: ref.name });
+  const hpa = withCommonOptions(
+    new Command("hpa")
+      .description("explain a HorizontalPodAutoscaler: every metric it scales on, and its status")
+      .argument("<namespace/name>", "the HPA", namespacedName),
+  ).action(async (ref, o) => {
+    await run(o, { kind: "hpa", namespace: ref.namespace, name: ref.name });
   });
-  const metric = new Command("metric")
-    .description(
-      "explain one raw request: a custom metric of pods (default), of one object or of a namespace, or an external metric",
-    )
-    .argument("<metric>", "the metric name")
-    .option("-n, --namespace <namespace>", "namespace of the request", "default")
-    .option(
-      "--for <resource[/name]>",
-      "custom metrics: the objects, e.g. pods (all, or those of -l), pods/web-1, deployments.apps/web, namespaces/NS",
-      "pods",
-    )
-    .option("-l, --selector <selector>", "label selector of the objects (external: of the series)")
-    .option("--metric-selector <selector>", "custom metrics: metricLabelSelector")
-    .option("--external", "an external metric (external.metrics.k8s.io)", false);
-  for (const opt of commonOptions()) metric.addOption(opt);
-  metric.action(async (name, o) => {
+  const metric = withCommonOptions(
+    new Command("metric")
+      .description(
+        "explain one raw request: a custom metric of pods (default), of one object or of a namespace, or an external metric",
+      )
+      .argument("<metric>", "the metric name")
+      .option("-n, --namespace <namespace>", "namespace of the request", "default")
+      .option(
+        "--for <resource[/name]>",
+        "custom metrics: the objects, e.g. pods (all, or those of -l), pods/web-1, deployments.apps/web, namespaces/NS",
+        "pods",
+      )
+      .option(
+        "-l, --selector <selector>",
+        "label selector of the objects (external: of the series)",
+      )
+      .option("--metric-selector <selector>", "custom metrics: metricLabelSelector")
+      .option("--external", "an external metric (external.metrics.k8s.io)", false),
+  ).action(async (name, o) => {
     const [resource = "pods", ...object] = o.for.split("/");
-    await run(o as unknown as Common, {
+    await run(o, {
       kind: "metric",
       metric: name,
       namespace: o.namespace,

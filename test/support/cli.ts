@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { ExplainReport, Link } from "../../src/diagnostics/explain-report.ts";
+import type { ExplainReport, Link } from "../../src/diagnostics/explain/report.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const exec = promisify(execFile);

@@ -1,19 +1,19 @@
 /**
- * @module diagnostics/rule-why
+ * @module diagnostics/explain/rule-why
  * For `explain`, when the adapter does not list a metric: which rules could have given it and why
  * none did, rule by rule, through the adapter's own code (series filters, the name regex, the
  * resource mapping, the registry): the seriesQuery selects no series (or Prometheus refuses it),
  * a filter drops the series name, `name.matches`/`as` never yield the metric, or its series lack
  * the label that maps to the resource asked for.
  */
-import { groupResourceString, type GroupResource } from "../apimachinery/group-resource.ts";
-import { closestKey } from "../config/suggest.ts";
-import type { DiscoveryRule } from "../config/schema.ts";
-import { filterSeries, filtersForRule } from "../naming/series-filter.ts";
-import type { Labels, PrometheusClient } from "../prometheus/client.ts";
-import { customRegistry } from "../providers/prometheus/discovery.ts";
-import { isPrometheusError } from "../prometheus/errors.ts";
-import type { CompiledRule } from "../providers/prometheus/rules.ts";
+import { groupResourceString, type GroupResource } from "../../apimachinery/group-resource.ts";
+import { closestKey } from "../../config/suggest.ts";
+import type { DiscoveryRule } from "../../config/schema.ts";
+import { filterSeries, filtersForRule } from "../../naming/series-filter.ts";
+import type { Labels, PrometheusClient } from "../../prometheus/client.ts";
+import { customRegistry } from "../../providers/prometheus/discovery.ts";
+import { isPrometheusError } from "../../prometheus/errors.ts";
+import type { CompiledRule } from "../../providers/prometheus/rules.ts";
 
 export interface RuleInput {
   /** `rules[4]`. */

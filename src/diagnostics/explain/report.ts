@@ -1,5 +1,5 @@
 /**
- * @module diagnostics/explain-report
+ * @module diagnostics/explain/report
  * What `explain` reports: sections of links walked in the order a request travels, each ✓ (works),
  * ✗ (broken: its cause and fix), ! (works, with a caveat), - (not checked) or · (context), and the
  * first broken link named at the end. Text as a tree, or JSON.
