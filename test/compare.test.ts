@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
-import type { CompareReport } from "../src/compare/compare.ts";
+import type { CompareReport } from "../src/compare/types.ts";
 import { DEFAULT_ADAPTER_CONFIG, apiServiceAvailability } from "../src/harness/adapter-process.ts";
 import {
   API_SERVICES,

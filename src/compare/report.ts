@@ -2,7 +2,7 @@
  * @module compare/report
  * The comparison for people (a table per HPA) and for programs (`-o json`).
  */
-import type { CompareReport, HpaComparison, MetricComparison } from "./compare.ts";
+import type { CompareReport, HpaComparison, MetricComparison } from "./types.ts";
 
 function table(rows: readonly (readonly string[])[], indent: string): string[] {
   const widths: number[] = [];
