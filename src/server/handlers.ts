@@ -32,8 +32,9 @@ type SecureResponse = ServerResponse | Http2ServerResponse;
  * Authenticates and authorizes each request before the API handler sees it, on the same parsed
  * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a request an
  * API group keys (custom metrics) holds a ticket from here until it reaches the query step or
- * ends, so query grouping can wait for it while it is being authorized (server/arrivals.ts). With `debug`, the read-only debug
- * routes (server/debug-routes.ts) are served, authorized like every other request.
+ * ends, so query grouping can wait for it while it is being authorized (server/arrivals.ts).
+ * With `debug`, the read-only debug routes (server/debug-routes.ts) are served, authorized like
+ * every other request.
  */
 export function authenticated(
   auth: DelegatedAuth,
