@@ -5,7 +5,7 @@
  * cluster), as the caller (its client certificate or token, which the adapter authenticates as it
  * does any client), else through the API server's service proxy.
  */
-import { request } from "node:https";
+import { isTimeout, nodeError, sharedAgent } from "../http/client.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { KubeApiError } from "../kube/client.ts";
 import type { KubeCredentials } from "../kube/kubeconfig.ts";
@@ -53,45 +53,39 @@ export interface HttpAnswer {
 }
 
 /** One GET to the adapter as the caller; the certificate is judged elsewhere, not here. */
-export function getDirect(
+export async function getDirect(
   addr: DirectAddress,
   path: string,
   creds: Pick<KubeCredentials, "cert" | "key" | "token">,
   timeoutMs = 3000,
 ): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      "User-Agent": "k8s-custom-metrics-doctor",
-    };
-    const token = creds.token?.();
-    if (token) headers["Authorization"] = `Bearer ${token}`;
-    const req = request(
-      {
-        host: addr.host,
-        port: addr.port,
-        path,
-        method: "GET",
-        servername: addr.servername,
-        rejectUnauthorized: false,
-        headers,
-        timeout: timeoutMs,
-        ...(creds.cert === undefined ? {} : { cert: creds.cert }),
-        ...(creds.key === undefined ? {} : { key: creds.key }),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${String(timeoutMs)} ms`)));
-    req.on("error", reject);
-    req.end();
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "User-Agent": "k8s-custom-metrics-doctor",
+  };
+  const token = creds.token?.();
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  // The name the aggregator asks for, whatever the address: one agent per name and identity.
+  const agent = sharedAgent({
+    timeoutMs,
+    keepAliveMs: 5000,
+    tls: { servername: addr.servername, insecure: true, cert: creds.cert, key: creds.key },
   });
+  const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
+  let phase: "response" | "body" = "response";
+  try {
+    const res = await agent.request({
+      origin: `https://${host}:${String(addr.port)}`,
+      path,
+      method: "GET",
+      headers,
+    });
+    phase = "body";
+    return { status: res.statusCode, body: await res.body.text() };
+  } catch (e) {
+    if (isTimeout(e)) throw new Error(`no answer within ${String(timeoutMs)} ms`, { cause: e });
+    throw nodeError(e, phase);
+  }
 }
 
 /**

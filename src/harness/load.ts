@@ -3,8 +3,8 @@
  * A bounded HTTP load generator for loopback targets: a fixed rate for a fixed time, then it stops
  * by itself. Refuses anything that is not a loopback address.
  */
-import { request } from "node:http";
 import { isIP } from "node:net";
+import { createAgent, requestPath } from "../http/client.ts";
 
 export interface LoadOptions {
   /** Target URLs; requests go round-robin. */
@@ -36,6 +36,8 @@ export function startLoad(o: LoadOptions): LoadRun {
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
+  // One keep-alive pool per target for the run (Node's global agent kept them alive too).
+  const agent = createAgent({ timeoutMs: 2000, keepAliveMs: 5000 });
   const interval = Math.max(1, Math.round(1000 / o.ratePerSecond));
   const timer = setInterval(() => {
     const urls = o.urls();
@@ -48,19 +50,22 @@ export function startLoad(o: LoadOptions): LoadRun {
       return;
     }
     sent++;
-    const req = request(url, { timeout: 2000 }, (res) => {
-      res.resume();
-      if ((res.statusCode ?? 0) >= 400) failed++;
-    });
-    req.on("error", () => failed++);
-    req.on("timeout", () => req.destroy());
-    req.end();
+    void agent.request({ origin: url.origin, path: requestPath(url), method: "GET" }).then(
+      (res) => {
+        if (res.statusCode >= 400) failed++;
+        // Read to its end and dropped (as res.resume()), so the connection serves the next one.
+        res.body.dump({ limit: Number.MAX_SAFE_INTEGER }).catch(() => undefined);
+      },
+      () => failed++,
+    );
   }, interval);
   const stop = () => {
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
     clearTimeout(limit);
+    // Requests in flight still complete; the connections close after them.
+    void agent.close().catch(() => undefined);
     finish();
   };
   const limit = setTimeout(stop, o.durationMs);

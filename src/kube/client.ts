@@ -1,11 +1,11 @@
 /**
  * @module kube/client
- * The few Kubernetes API calls the adapter makes, over one keep-alive connection pool, with the
- * credentials of a kubeconfig (or the in-cluster service account).
+ * The few Kubernetes API calls the adapter makes, over one keep-alive connection pool (undici),
+ * with the credentials of a kubeconfig (or the in-cluster service account).
  */
-import { Agent, request, type RequestOptions } from "node:https";
-import { request as httpRequest, type IncomingMessage } from "node:http";
 import { StringDecoder } from "node:string_decoder";
+import type { Dispatcher, Pool } from "undici";
+import { createPool, isTimeout, nodeError, requestPath } from "../http/client.ts";
 import { loadCredentials, type KubeCredentials } from "./kubeconfig.ts";
 
 export class KubeApiError extends Error {
@@ -45,26 +45,53 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
-export class KubeClient {
+/**
+ * A KubeClient's JSON call as code that needs nothing else takes it: a fake in a unit test is a
+ * plain object with one method.
+ */
+export interface KubeJson {
+  json(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    options?: { readonly accept?: string },
+  ): Promise<unknown>;
+}
+
+export class KubeClient implements KubeJson {
   readonly #creds: KubeCredentials;
-  readonly #agent: Agent;
+  readonly #pool: Pool;
   readonly #timeoutMs: number;
 
   constructor(o: KubeClientOptions) {
     this.#creds = loadCredentials(o.kubeconfig);
     this.#timeoutMs = o.timeoutMs ?? 10_000;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: 32,
-      ...(this.#creds.ca === undefined ? {} : { ca: this.#creds.ca }),
-      ...(this.#creds.cert === undefined ? {} : { cert: this.#creds.cert }),
-      ...(this.#creds.key === undefined ? {} : { key: this.#creds.key }),
-      rejectUnauthorized: !this.#creds.insecureSkipTlsVerify,
+    this.#pool = createPool(new URL(this.#creds.server).origin, {
+      connections: 32,
+      timeoutMs: this.#timeoutMs,
+      // Idle connections stay from one call to the next (the API server keeps them for 90 s).
+      keepAliveMs: 60_000,
+      tls: {
+        ca: this.#creds.ca,
+        cert: this.#creds.cert,
+        key: this.#creds.key,
+        insecure: this.#creds.insecureSkipTlsVerify,
+      },
     });
   }
 
   get server(): string {
     return this.#creds.server;
+  }
+
+  #headers(accept: string): Record<string, string> {
+    const headers: Record<string, string> = {
+      Accept: accept,
+      "User-Agent": "k8s-custom-metrics",
+    };
+    const token = this.#creds.token?.();
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    return headers;
   }
 
   /**
@@ -78,34 +105,30 @@ export class KubeClient {
     options: { readonly accept?: string } = {},
   ): Promise<T> {
     const url = new URL(path, this.server);
-    const headers: Record<string, string> = {
-      Accept: options.accept ?? "application/json",
-      "Content-Type": "application/json",
-      "User-Agent": "k8s-custom-metrics",
-    };
-    const token = this.#creds.token?.();
-    if (token) headers["Authorization"] = `Bearer ${token}`;
-    const opts: RequestOptions = { method, headers, agent: this.#agent, timeout: this.#timeoutMs };
-    const send = url.protocol === "http:" ? httpRequest : request;
-    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = send(url, opts, (r) => {
-        const chunks: Buffer[] = [];
-        r.on("data", (c: Buffer) => chunks.push(c));
-        r.on("end", () => {
-          resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
-        });
-        r.on("error", reject);
+    const headers = this.#headers(options.accept ?? "application/json");
+    headers["Content-Type"] = "application/json";
+    let phase: "response" | "body" = "response";
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.#pool.request({
+        method,
+        path: requestPath(url),
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
       });
-      req.on("timeout", () =>
-        req.destroy(new Error(`timeout after ${String(this.#timeoutMs)} ms`)),
-      );
-      req.on("error", reject);
-      req.end(body === undefined ? undefined : JSON.stringify(body));
-    });
-    if (res.status < 200 || res.status >= 300) {
-      throw new KubeApiError(res.status, res.body, `${method} ${url.pathname}`);
+      phase = "body";
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (e) {
+      if (isTimeout(e))
+        throw new Error(`timeout after ${String(this.#timeoutMs)} ms`, { cause: e });
+      throw nodeError(e, phase);
     }
-    return JSON.parse(res.body) as T;
+    if (status < 200 || status >= 300) {
+      throw new KubeApiError(status, text, `${method} ${url.pathname}`);
+    }
+    return JSON.parse(text) as T;
   }
 
   /**
@@ -125,71 +148,76 @@ export class KubeClient {
     } = {},
   ): Promise<void> {
     const url = new URL(path, this.server);
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      "User-Agent": "k8s-custom-metrics",
-    };
-    const token = this.#creds.token?.();
-    if (token) headers["Authorization"] = `Bearer ${token}`;
     const idle = options.idleTimeoutMs ?? this.#timeoutMs;
-    const opts: RequestOptions = { method: "GET", headers, agent: this.#agent, timeout: idle };
-    if (options.signal) opts.signal = options.signal;
-    const send = url.protocol === "http:" ? httpRequest : request;
-    await new Promise<void>((resolve, reject) => {
-      const req = send(url, opts, (r: IncomingMessage) => {
-        const status = r.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          const chunks: Buffer[] = [];
-          r.on("data", (c: Buffer) => chunks.push(c));
-          r.on("end", () => {
-            reject(
-              new KubeApiError(status, Buffer.concat(chunks).toString(), `GET ${url.pathname}`),
-            );
-          });
-          r.on("error", reject);
-          return;
-        }
-        options.onOpen?.();
-        const decoder = new StringDecoder("utf8");
-        let pending = "";
-        const lines = (text: string) => {
-          pending += text;
-          let nl: number;
-          while ((nl = pending.indexOf("\n")) >= 0) {
-            const line = pending.slice(0, nl).trim();
-            pending = pending.slice(nl + 1);
-            if (line !== "") onEvent(JSON.parse(line));
-          }
-        };
-        r.on("data", (c: Buffer) => {
-          try {
-            lines(decoder.write(c));
-          } catch (e) {
-            // Rejected before the destroy, whose own errors would otherwise win the race.
-            reject(e instanceof Error ? e : new Error(String(e)));
-            req.destroy();
-          }
-        });
-        r.on("end", () => {
-          try {
-            lines(decoder.end() + "\n");
-            resolve();
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-          }
-        });
-        r.on("error", reject);
-        r.on("aborted", () => {
-          reject(new Error(`GET ${url.pathname}: stream aborted`));
-        });
+    const { signal } = options;
+    let phase: "response" | "body" = "response";
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#pool.request({
+        method: "GET",
+        path: requestPath(url),
+        headers: this.#headers("application/json"),
+        headersTimeout: idle,
+        bodyTimeout: idle,
+        ...(signal === undefined ? {} : { signal }),
       });
-      req.on("timeout", () => req.destroy(new Error(`no data for ${String(idle)} ms`)));
-      req.on("error", reject);
-      req.end();
-    });
+    } catch (e) {
+      if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
+      throw nodeError(e, phase, signal);
+    }
+    const status = res.statusCode;
+    phase = "body";
+    if (status < 200 || status >= 300) {
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (e) {
+        if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
+        throw nodeError(e, phase, signal);
+      }
+      throw new KubeApiError(status, text, `GET ${url.pathname}`);
+    }
+    options.onOpen?.();
+    const decoder = new StringDecoder("utf8");
+    let pending = "";
+    const lines = (text: string) => {
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line !== "") onEvent(JSON.parse(line));
+      }
+    };
+    // A failure of onEvent (or of a line's JSON) is the caller's: it ends the loop, which
+    // destroys the body, and is rethrown as it is.
+    let failure: { e: unknown } | undefined;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        try {
+          lines(decoder.write(chunk));
+        } catch (e) {
+          failure = { e };
+          break;
+        }
+      }
+    } catch (e) {
+      if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
+      // The server closed the connection before the stream's end, as Node's 'aborted' event
+      // reported it; a reset or our own abort are told as Node told them.
+      if (signal?.aborted !== true && (e as { code?: unknown } | null)?.code === "UND_ERR_SOCKET") {
+        throw new Error(`GET ${url.pathname}: stream aborted`, { cause: e });
+      }
+      throw nodeError(e, phase, signal);
+    }
+    if (failure !== undefined) {
+      throw failure.e instanceof Error ? failure.e : new Error(String(failure.e));
+    }
+    lines(decoder.end() + "\n");
   }
 
   close(): void {
-    this.#agent.destroy();
+    // In-flight requests fail at once, as with Node's agent.destroy().
+    void this.#pool.destroy().catch(() => undefined);
   }
 }

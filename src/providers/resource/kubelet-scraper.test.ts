@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { after, before, describe, test } from "node:test";
-import type { KubeClient } from "../../kube/client.ts";
+import type { KubeJson } from "../../kube/client.ts";
 import { createCa, issue } from "../../pki/pki.ts";
 import {
   KubeletScraper,
@@ -52,13 +52,13 @@ function listen(server: Server): Promise<number> {
 }
 
 /** Only listNodes talks to the API server; it records the paths asked for. */
-function fakeKube(paths: string[]): KubeClient {
+function fakeKube(paths: string[]): KubeJson {
   return {
     json: (_method: string, path: string) => {
       paths.push(path);
       return Promise.resolve({ items: [] });
     },
-  } as unknown as KubeClient;
+  };
 }
 
 describe("the metrics path annotation (metrics-server's client.go)", () => {

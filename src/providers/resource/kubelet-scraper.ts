@@ -9,11 +9,11 @@
  * without credentials. Returns decoded points as metrics-server stores them.
  */
 import { readFile } from "node:fs/promises";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { createSecureContext } from "node:tls";
-import type { KubeClient } from "../../kube/client.ts";
+import type { Agent } from "undici";
+import { createAgent, nodeError, requestPath } from "../../http/client.ts";
+import type { KubeJson } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
 import { normalizeNodeSelector } from "./kubelet-options.ts";
 import { equalsAscii, scanExposition } from "./text-format.ts";
@@ -256,36 +256,21 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
   };
 }
 
-/** The body's bytes, as they came (the scanner reads them: no string of the whole body). */
-function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        res.destroy(new Error(`response larger than ${String(limit)} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    res.on("end", () => {
-      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
-    });
-    res.on("error", reject);
-  });
-}
-
 const MAX_BODY = 64 * 1024 * 1024;
 
 export class KubeletScraper {
   readonly #o: KubeletOptions;
-  readonly #kube: KubeClient;
+  /** Only the node list comes from the API server. */
+  readonly #kube: KubeJson;
   #tls: Promise<{ agent: Agent; creds: KubeCredentials }> | undefined;
-  /** Plain HTTP (loopback node agents): kept alive across rounds, unlike the global agent's 5 s. */
-  readonly #http = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+  /** Plain HTTP (loopback node agents): connections kept from one round to the next. */
+  readonly #http = createAgent({
+    connections: 8,
+    keepAliveMs: 60_000,
+    maxResponseBytes: MAX_BODY,
+  });
 
-  constructor(kube: KubeClient, o: KubeletOptions) {
+  constructor(kube: KubeJson, o: KubeletOptions) {
     this.#kube = kube;
     this.#o = o;
   }
@@ -295,8 +280,8 @@ export class KubeletScraper {
     const selector = normalizeNodeSelector(this.#o.nodeSelector);
     const query = selector === "" ? "" : `?labelSelector=${encodeURIComponent(selector)}`;
     return this.#kube
-      .json<{ items: NodeJson[] }>("GET", `/api/v1/nodes${query}`)
-      .then((l) => l.items);
+      .json("GET", `/api/v1/nodes${query}`)
+      .then((l) => (l as { items: NodeJson[] }).items);
   }
 
   /**
@@ -319,11 +304,11 @@ export class KubeletScraper {
         ...(key === undefined ? {} : { key }),
       });
       // Connections stay open from one round to the next (kubelets keep idle ones for 90 s).
-      const agent = new Agent({
-        keepAlive: true,
-        maxSockets: 8,
-        secureContext,
-        rejectUnauthorized: !this.#o.insecureTls,
+      const agent = createAgent({
+        connections: 8,
+        keepAliveMs: 60_000,
+        maxResponseBytes: MAX_BODY,
+        tls: { secureContext, insecure: this.#o.insecureTls },
       });
       return { agent, creds };
     })();
@@ -338,60 +323,50 @@ export class KubeletScraper {
     const url = kubeletUrl(node, this.#o);
     if (url instanceof Error) throw url;
     const started = Date.now();
-    let body: Buffer;
-    if (url.protocol === "http:") {
-      body = await this.#get(url, httpRequest, { agent: this.#http });
-    } else {
-      const { agent, headers } = await this.#httpsOptions();
-      body = await this.#get(url, httpsRequest, { agent, headers });
-    }
-    return decodeResourceMetrics(body, started);
+    const { agent, headers } =
+      url.protocol === "http:" ? { agent: this.#http, headers: {} } : await this.#httpsOptions();
+    return decodeResourceMetrics(await this.#get(url, agent, headers), started);
   }
 
-  #get(
-    url: URL,
-    send: typeof httpRequest | typeof httpsRequest,
-    extra: { agent?: Agent | HttpAgent; headers?: Record<string, string> },
-  ): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method: "GET",
-          ...(extra.agent ? { agent: extra.agent } : {}),
-          headers: { Accept: "text/plain;version=0.0.4", ...(extra.headers ?? {}) },
-        },
-        (res) => {
-          readBody(res, MAX_BODY).then((body) => {
-            clearTimeout(deadline);
-            if ((res.statusCode ?? 0) !== 200) {
-              reject(
-                new Error(
-                  `GET ${url.href}: HTTP ${String(res.statusCode)}: ${body.toString("utf8", 0, 200)}`,
-                ),
-              );
-            } else resolve(body);
-          }, fail);
-        },
-      );
-      // A deadline for the whole exchange, as Go's context timeout: a kubelet that trickles its
-      // body is given up on too, not only a silent one.
-      const deadline = setTimeout(() => {
-        req.destroy(new Error(`GET ${url.href}: timeout after ${String(this.#o.timeoutMs)} ms`));
-      }, this.#o.timeoutMs);
-      function fail(e: unknown) {
-        clearTimeout(deadline);
-        reject(e instanceof Error ? e : new Error(String(e)));
+  /** The body's bytes, as they came (the scanner reads them: no string of the whole body). */
+  async #get(url: URL, agent: Agent, headers: Record<string, string>): Promise<Buffer> {
+    // A deadline for the whole exchange, as Go's context timeout: a kubelet that trickles its
+    // body is given up on too, not only a silent one.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort(new Error(`GET ${url.href}: timeout after ${String(this.#o.timeoutMs)} ms`));
+    }, this.#o.timeoutMs);
+    let phase: "response" | "body" = "response";
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: requestPath(url),
+        method: "GET",
+        headers: { Accept: "text/plain;version=0.0.4", ...headers },
+        signal: deadline.signal,
+      });
+      phase = "body";
+      const bytes = await res.body.bytes();
+      const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (res.statusCode !== 200) {
+        throw new Error(
+          `GET ${url.href}: HTTP ${String(res.statusCode)}: ${body.toString("utf8", 0, 200)}`,
+        );
       }
-      req.on("error", fail);
-      req.end();
-    });
+      return body;
+    } catch (e) {
+      if (deadline.signal.aborted) throw deadline.signal.reason as Error;
+      if ((e as { code?: unknown } | null)?.code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
+        throw new Error(`response larger than ${String(MAX_BODY)} bytes`, { cause: e });
+      }
+      throw nodeError(e, phase);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): void {
-    this.#http.destroy();
-    void this.#tls?.then((t) => {
-      t.agent.destroy();
-    });
+    void this.#http.destroy().catch(() => undefined);
+    void this.#tls?.then((t) => t.agent.destroy()).catch(() => undefined);
   }
 }
