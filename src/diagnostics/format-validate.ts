@@ -6,7 +6,7 @@
  */
 import { MARKS } from "./checks.ts";
 import { formatFinding } from "./findings.ts";
-import type { ExampleQuery, RuleReport } from "./rule-probe.ts";
+import type { ExampleQuery, RuleReport } from "./rule-probe/types.ts";
 import type { ValidateReport } from "./validate.ts";
 
 function plural(n: number, word: string): string {

@@ -23,7 +23,8 @@ import {
   type Finding,
   type FindingCounts,
 } from "./findings.ts";
-import { probeRules, type RuleReport } from "./rule-probe.ts";
+import { probeRules } from "./rule-probe/probe-rules.ts";
+import type { RuleReport } from "./rule-probe/types.ts";
 import { intervalForJobs, readScrapeIntervals, type ScrapeIntervals } from "./scrape-intervals.ts";
 import {
   DEFAULT_SCRAPE_INTERVAL,
