@@ -11,6 +11,7 @@ import { defaultStateDir } from "../../harness/paths.ts";
 // `local` command runs, so `serve` starts without it.
 export const cluster = () => import("../../harness/cluster.ts");
 export const playground = () => import("../../harness/playground.ts");
+export const workload = () => import("../../harness/playground-workload.ts");
 
 export const KINDS =
   "ours (k8s-custom-metrics), upstream (prometheus-adapter v0.12.0, built from source once and cached) or none";

@@ -14,6 +14,7 @@ import {
   playground,
   progress,
   stateDirOption,
+  workload,
 } from "./options.ts";
 
 /** Adds demo, adapter, watch, gauge and load to `local`, in that order. */
@@ -151,10 +152,10 @@ Example: k8s-custom-metrics local gauge queue_depth 25     # examples/external's
          k8s-custom-metrics local gauge queue_depth 0      # and back to 1 after its downscale stabilization`,
     )
     .action(async (name, value, o) => {
-      const [{ readClusterInfo }, pg] = await Promise.all([cluster(), playground()]);
+      const [{ readClusterInfo }, wl] = await Promise.all([cluster(), workload()]);
       const info = await readClusterInfo(o.stateDir);
       if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
-      const set = await pg.setGauge(info, {
+      const set = await wl.setGauge(info, {
         namespace: o.namespace,
         deployment: o.deployment,
         gauge: name,
@@ -184,13 +185,13 @@ Example: k8s-custom-metrics local load demo-app --rate 20 --duration 90   # exam
 Ctrl-C stops it early. Prints the requests sent and failed; exit 0.`,
     )
     .action(async (deployment, o) => {
-      const [{ readClusterInfo }, pg] = await Promise.all([cluster(), playground()]);
+      const [{ readClusterInfo }, wl] = await Promise.all([cluster(), workload()]);
       const info = await readClusterInfo(o.stateDir);
       if (!info) throw new KcmError("KCM_ERR_NOT_RUNNING", `no local cluster in ${o.stateDir}`);
       if (!o.path.startsWith("/")) {
         throw new KcmError("KCM_ERR_USAGE", `--path ${o.path}: expected a path starting with /`);
       }
-      const r = await pg.loadDeployment(
+      const r = await wl.loadDeployment(
         info,
         {
           namespace: o.namespace,
