@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { LabelSelectorError } from "../apimachinery/label-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import type { KubeClient } from "./client.ts";
-import { backoffMs, PodCache, PodStore, WatchGoneError, type PodJson } from "./pod-cache.ts";
+import { backoffMs, PodCache } from "./pod-cache.ts";
+import { PodStore, WatchGoneError, type PodJson } from "./pod-store.ts";
 import { silentLogger } from "../observability/logger.ts";
 
 function pod(
