@@ -10,6 +10,7 @@ import type {
   ResourceObjects,
 } from "../providers/resource/types.ts";
 import { parseResourceRoute, resourceMetricsApi } from "./resource-metrics.ts";
+import { bodyValue, JsonText } from "./types.ts";
 
 const NOW = new Date("2024-05-06T07:08:09.500Z");
 const TS = new Date("2024-05-06T07:08:00Z");
@@ -78,12 +79,14 @@ function api() {
       ),
   };
   const g = resourceMetricsApi({ objects, source, now: () => NOW });
-  const get = (path: string, query = "") =>
-    g.handle("v1beta1", {
+  const get = async (path: string, query = "") => {
+    const r = await g.handle("v1beta1", {
       method: "GET",
       segments: path.split("/").map(decodeURIComponent),
       query: new URLSearchParams(query),
     });
+    return { ...r, body: bodyValue(r.body) };
+  };
   return { g, get, calls };
 }
 
@@ -316,6 +319,55 @@ describe("metrics.k8s.io v1beta1", () => {
       code: 404,
     });
     assert.equal(((await status(get("pods/x"))) as { code: number }).code, 404);
+  });
+
+  test("an identical pod list is served again from the same answer, a changed one afresh", async () => {
+    const listed = pods.slice(0, 3);
+    let round = new Map(
+      listed.map((p) => [
+        p,
+        {
+          timestamp: TS,
+          windowNs: 15_000_000_000n,
+          containers: [{ name: "app", usage: usage(1n, 2n) }],
+        },
+      ]),
+    );
+    let clock = NOW;
+    const g = resourceMetricsApi({
+      objects: {
+        listPods: () => Promise.resolve(listed.slice()),
+        getPod: () => Promise.resolve(undefined),
+        listNodes: () => Promise.resolve([]),
+        getNode: () => Promise.resolve(undefined),
+      },
+      source: {
+        podMetrics: (ps) => Promise.resolve(ps.map((p) => round.get(p))),
+        nodeMetrics: () => Promise.resolve([]),
+      },
+      now: () => clock,
+    });
+    const list = async (query = "") =>
+      (
+        await g.handle("v1beta1", {
+          method: "GET",
+          segments: ["pods"],
+          query: new URLSearchParams(query),
+        })
+      ).body;
+    const first = await list();
+    assert.ok(first instanceof JsonText);
+    assert.equal(await list(), first, "same pods, same usage objects, same second");
+    assert.notEqual(await list("labelSelector=app%3Dweb"), first, "another request");
+    // A new scrape round: equal values, new objects; the answer is built again, and is equal.
+    round = new Map([...round].map(([p, u]) => [p, { ...u }]));
+    const next = await list();
+    assert.notEqual(next, first);
+    assert.deepEqual(bodyValue(next), bodyValue(first));
+    clock = new Date(NOW.getTime() + 1000);
+    const later = await list();
+    assert.notEqual(later, next);
+    assert.match((later as JsonText).text, /"creationTimestamp":"2024-05-06T07:08:10Z"/);
   });
 
   test("a failed object list answers what failed, never the socket error", async () => {

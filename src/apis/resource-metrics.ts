@@ -33,7 +33,8 @@ import type {
 import type { Logger } from "../observability/logger.ts";
 import { routeNotFound } from "./custom-metrics.ts";
 import { apiResourceList } from "./discovery.ts";
-import type { ApiGroup, ApiRequest, ApiResponse } from "./types.ts";
+import { ListMemo } from "./list-memo.ts";
+import { JsonText, type ApiGroup, type ApiRequest, type ApiResponse } from "./types.ts";
 
 export const RESOURCE_METRICS_GROUP = "metrics.k8s.io";
 const API_VERSION = `${RESOURCE_METRICS_GROUP}/v1beta1`;
@@ -222,6 +223,9 @@ function byNamespaceThenName(
 
 export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
   const now = deps.now ?? (() => new Date());
+  // Pod lists only: nodes are listed from the API server afresh for every request, so their
+  // inputs are never the same objects twice.
+  const podLists = new ListMemo();
   return {
     name: RESOURCE_METRICS_GROUP,
     versions: ["v1beta1"],
@@ -280,17 +284,23 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       const sel = selectors(req.query);
       const pods = (
         await listing(deps.objects.listPods(route.namespace, sel.label), "pods", deps.log)
-      )
-        .filter((p) => sel.field.matches(fieldsOf(p)))
-        .sort(byNamespaceThenName);
+      ).filter((p) => sel.field.matches(fieldsOf(p)));
       const usage = await deps.source.podMetrics(pods);
       const created = formatRfc3339(now());
-      const items: unknown[] = [];
-      pods.forEach((p, i) => {
+      // Listed order is the cache's; the memo compares it as listed, the answer is sorted.
+      const key = `${route.namespace}\n${sel.label}\n${req.query.get("fieldSelector") ?? ""}`;
+      const kept = podLists.get(key, created, [pods, usage]);
+      if (kept) return { status: 200, body: kept };
+      const rows: { pod: PodRef; usage: PodUsage }[] = [];
+      pods.forEach((pod, i) => {
         const u = usage[i];
-        if (u) items.push(podItem(p, u, created, false));
+        if (u) rows.push({ pod, usage: u });
       });
-      return { status: 200, body: listJson("PodMetricsList", items) };
+      rows.sort((a, b) => byNamespaceThenName(a.pod, b.pod));
+      const items = rows.map((r) => podItem(r.pod, r.usage, created, false));
+      const body = new JsonText(JSON.stringify(listJson("PodMetricsList", items)));
+      podLists.set(key, created, [pods, usage], body);
+      return { status: 200, body };
     },
   };
 }

@@ -11,6 +11,22 @@ export interface ApiRequest {
   readonly query: URLSearchParams;
 }
 
+/**
+ * A body already serialized as JSON: sent as is with `application/json`. Lets an API group share
+ * one string between identical answers instead of each holding its own copy.
+ */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** A response body as a value: JsonText parsed, anything else as it is (for in-process callers). */
+export function bodyValue(body: unknown): unknown {
+  return body instanceof JsonText ? (JSON.parse(body.text) as unknown) : body;
+}
+
 export interface ApiResponse {
   readonly status: number;
   readonly body: unknown;

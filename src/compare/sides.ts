@@ -4,7 +4,7 @@
  * controller makes), and our adapter's API groups called in-process; their answers as readings.
  */
 import { StatusError } from "../apimachinery/status.ts";
-import type { ApiGroup } from "../apis/types.ts";
+import { bodyValue, type ApiGroup } from "../apis/types.ts";
 import { KubeApiError, type KubeClient } from "../kube/client.ts";
 import type { MetricProbe, MetricRequest } from "./hpa-metrics.ts";
 import { readBody, type Reading } from "./readings.ts";
@@ -54,7 +54,7 @@ export async function oursGet(
       segments: r.segments,
       query: new URLSearchParams(r.query),
     });
-    return { status: res.status, body: res.body, message: "" };
+    return { status: res.status, body: bodyValue(res.body), message: "" };
   } catch (e) {
     if (e instanceof StatusError) {
       return { status: e.status.code, body: e.status, message: e.status.message };

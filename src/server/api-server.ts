@@ -19,7 +19,7 @@ import {
 import { routeNotFound } from "../apis/custom-metrics.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
-import type { ApiGroup } from "../apis/types.ts";
+import { JsonText, type ApiGroup } from "../apis/types.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface ApiServerOptions {
@@ -89,6 +89,9 @@ function send(res: Response, status: number, body: unknown): void {
   if (body instanceof RawBody) {
     text = body.text;
     type = body.contentType;
+  } else if (body instanceof JsonText) {
+    text = body.text;
+    type = "application/json";
   } else if (typeof body === "string") {
     text = body;
     type = "text/plain; charset=utf-8";
