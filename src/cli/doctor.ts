@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { doctorExitCode, formatChecks, formatChecksJson } from "../diagnostics/checks.ts";
-import { runDoctor } from "../diagnostics/doctor.ts";
+import { runDoctor } from "../diagnostics/doctor/run-doctor.ts";
 import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
 import { KubeClient } from "../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../kube/kubeconfig.ts";
