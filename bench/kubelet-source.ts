@@ -21,7 +21,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpsRequest } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -29,6 +28,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import { Quantity } from "../src/apimachinery/quantity.ts";
 import { createCa, issue } from "../src/pki/pki.ts";
+import { httpsGet } from "../test/support/http.ts";
 import { freePort } from "../test/support/prometheus.ts";
 import { stopChild } from "../test/support/process.ts";
 import { ensureMetricsServer, METRICS_SERVER_VERSION } from "../test/support/metrics-server.ts";
@@ -318,31 +318,14 @@ function get(
   path: string,
   timeoutMs = 120_000,
 ): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        path,
-        cert: creds.cert,
-        key: creds.key,
-        rejectUnauthorized: false,
-        headers: { "X-Remote-User": "admin", "X-Remote-Group": "system:masters" },
-        agent: false,
-        timeout: timeoutMs,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out: GET ${path}`)));
-    req.on("error", reject);
-    req.end();
+  return httpsGet({
+    port,
+    path,
+    cert: creds.cert,
+    key: creds.key,
+    insecure: true,
+    headers: { "X-Remote-User": "admin", "X-Remote-Group": "system:masters" },
+    timeoutMs,
   });
 }
 

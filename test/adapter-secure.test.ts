@@ -15,13 +15,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import {
   createServer,
   request as httpRequest,
-  type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from "node:http";
 import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
-import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -34,6 +32,7 @@ import type { RunningAdapter } from "../src/harness/adapter-process.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { createCa, issue, loadCa } from "../src/pki/pki.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { httpsGet as freshHttpsGet, type Reply } from "./support/http.ts";
 import { freePort } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
@@ -52,12 +51,6 @@ const METRICS_READER = `kcm-metrics-reader-${SUFFIX}`;
 const ROLE = `kcm-secure-metric-reader-${SUFFIX}`;
 const METRICS_ROLE = `kcm-secure-metrics-endpoint-${SUFFIX}`;
 
-interface Reply {
-  readonly status: number;
-  readonly text: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
 interface Creds {
   readonly cert?: string;
   readonly key?: string;
@@ -66,38 +59,7 @@ interface Creds {
 
 /** One HTTPS GET on a fresh connection (so each request makes its own TLS handshake). */
 function httpsGet(url: string, ca: string, creds: Creds = {}): Promise<Reply> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname + u.search,
-        method: "GET",
-        ca,
-        ...(creds.cert === undefined ? {} : { cert: creds.cert }),
-        ...(creds.key === undefined ? {} : { key: creds.key }),
-        headers: creds.headers ?? {},
-        agent: false,
-        timeout: 20_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString("utf8"),
-            headers: res.headers,
-          });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out: GET ${url}`)));
-    req.on("error", reject);
-    req.end();
-  });
+  return freshHttpsGet({ url, ca, ...creds });
 }
 
 /** metav1.Status as Go serializes it (key order, omitempty). */

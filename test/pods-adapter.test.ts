@@ -8,7 +8,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { Agent, request } from "node:https";
+import type { Agent } from "undici";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { localOverlay } from "../src/harness/adapter-pods.ts";
@@ -16,7 +16,9 @@ import { apiServiceAvailability, startAdapter } from "../src/harness/adapter-pro
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
+import { createAgent } from "../src/http/client.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { outcome } from "./support/http.ts";
 
 const NS = "custom-metrics";
 const API_SERVICES = [
@@ -68,11 +70,13 @@ class Load {
     this.info = info;
     this.path = path;
     this.concurrency = concurrency;
-    this.#agent = new Agent({
-      keepAlive: true,
-      ca: readFileSync(info.pki.caCert),
-      cert: readFileSync(info.pki.adminCert),
-      key: readFileSync(info.pki.adminKey),
+    this.#agent = createAgent({
+      timeoutMs: 15_000,
+      tls: {
+        ca: readFileSync(info.pki.caCert),
+        cert: readFileSync(info.pki.adminCert),
+        key: readFileSync(info.pki.adminKey),
+      },
     });
   }
 
@@ -92,7 +96,7 @@ class Load {
   }
 
   close(): void {
-    this.#agent.destroy();
+    void this.#agent.destroy();
   }
 
   async #run(): Promise<void> {
@@ -106,34 +110,7 @@ class Load {
   }
 
   #once(): Promise<string> {
-    return new Promise((resolve) => {
-      const req = request(
-        `${this.info.server}${this.path}`,
-        { agent: this.#agent, timeout: 15_000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            if (res.statusCode !== 200) {
-              resolve(
-                `${String(res.statusCode)} ${Buffer.concat(chunks).toString().slice(0, 120)}`,
-              );
-              return;
-            }
-            const body = JSON.parse(Buffer.concat(chunks).toString()) as { items?: unknown[] };
-            resolve((body.items?.length ?? 0) > 0 ? "200" : "200-empty");
-          });
-          res.on("error", (e) => {
-            resolve(`error ${e.message}`);
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (e) => {
-        resolve(`error ${e.message}`);
-      });
-      req.end();
-    });
+    return outcome(this.#agent, `${this.info.server}${this.path}`, { list: true });
   }
 }
 

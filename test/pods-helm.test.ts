@@ -6,7 +6,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { stringify } from "yaml";
 import { apiServiceAvailability, startAdapter } from "../src/harness/adapter-process.ts";
@@ -14,8 +13,10 @@ import { API_SERVICES } from "../src/harness/adapter-registration.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { statePaths } from "../src/harness/paths.ts";
 import { Supervisor } from "../src/harness/supervisor.ts";
+import { createAgent } from "../src/http/client.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
 import { runHelm } from "./support/helm.ts";
+import { outcome } from "./support/http.ts";
 
 const NS = "kcm-helm";
 const RELEASE = "kcm";
@@ -178,34 +179,18 @@ describe("the Helm chart as pods of the local cluster", { timeout: 900_000 }, ()
 
   test("helm upgrade changing a rule rolls the pods under load; uninstall leaves nothing", async () => {
     const before = new Set((await pods()).map((p) => p.metadata.uid));
-    const agent = new Agent({
-      keepAlive: true,
-      ca: readFileSync(info.pki.caCert),
-      cert: readFileSync(info.pki.adminCert),
-      key: readFileSync(info.pki.adminKey),
+    const agent = createAgent({
+      timeoutMs: 15_000,
+      tls: {
+        ca: readFileSync(info.pki.caCert),
+        cert: readFileSync(info.pki.adminCert),
+        key: readFileSync(info.pki.adminKey),
+      },
     });
     const path = `/apis/custom.metrics.k8s.io/v1beta2/namespaces/${seedNs}/pods/*/memory_usage_bytes?labelSelector=app%3Dnginx`;
     const counts = { ok: 0, failed: new Map<string, number>() };
     const state = { on: true };
-    const once = () =>
-      new Promise<string>((resolve) => {
-        const req = request(`${info.server}${path}`, { agent, timeout: 15_000 }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            resolve(
-              res.statusCode === 200
-                ? "200"
-                : `${String(res.statusCode)} ${Buffer.concat(chunks).toString().slice(0, 120)}`,
-            );
-          });
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", (e) => {
-          resolve(`error ${e.message}`);
-        });
-        req.end();
-      });
+    const once = () => outcome(agent, `${info.server}${path}`);
     const workers = Array.from({ length: 4 }, async () => {
       while (state.on) {
         const r = await once();
@@ -249,7 +234,7 @@ describe("the Helm chart as pods of the local cluster", { timeout: 900_000 }, ()
     } finally {
       state.on = false;
       await Promise.all([...workers, sampler]);
-      agent.destroy();
+      void agent.destroy();
     }
     const after = await pods();
     const failed = [...counts.failed.values()].reduce((a, b) => a + b, 0);

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { after, before, describe, test } from "node:test";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { httpsGet } from "./support/http.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
 const T = { timeout: 180_000 };
@@ -25,32 +25,13 @@ interface Reply {
 
 /** One HTTPS GET whose request target is sent exactly as given (curl --path-as-is). */
 function rawGet(port: number, target: string, token: string, ca: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: "127.0.0.1",
-        port,
-        path: target,
-        method: "GET",
-        ca,
-        servername: "localhost",
-        rejectUnauthorized: false,
-        headers: { authorization: `Bearer ${token}` },
-        agent: false,
-        timeout: 20_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out: GET ${target}`)));
-    req.on("error", reject);
-    req.end();
+  return httpsGet({
+    port,
+    path: target,
+    ca,
+    servername: "localhost",
+    insecure: true,
+    headers: { authorization: `Bearer ${token}` },
   });
 }
 

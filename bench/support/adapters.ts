@@ -28,12 +28,12 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
+import { httpsGet as freshHttpsGet } from "../../test/support/http.ts";
 import { stopChild } from "../../test/support/process.ts";
 import {
   freePort,
@@ -192,33 +192,14 @@ function httpsGet(
   creds: AggregatorCredentials,
   accept: string,
 ): Promise<{ status: number; text: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: u.hostname,
-        port: u.port,
-        path,
-        method: "GET",
-        cert: creds.tls.cert,
-        key: creds.tls.key,
-        rejectUnauthorized: false,
-        headers: { ...creds.headers, accept },
-        agent: false,
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out: GET ${path}`)));
-    req.on("error", reject);
-    req.end();
+  return freshHttpsGet({
+    url,
+    path,
+    cert: creds.tls.cert,
+    key: creds.tls.key,
+    insecure: true,
+    headers: { ...creds.headers, accept },
+    timeoutMs: 30_000,
   });
 }
 

@@ -61,8 +61,8 @@ function client(timeoutMs = 2000): KubeClient {
 describe("KubeClient.json", () => {
   test("sends the headers and body, parses the answer, reuses the connection", async () => {
     const seen: {
-      method?: string;
-      url?: string;
+      method: string | undefined;
+      url: string | undefined;
       headers: IncomingMessage["headers"];
       body: string;
     }[] = [];

@@ -14,12 +14,12 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
 import { ensureGoBinary, goBinaryPath, type GoProgram } from "../../src/harness/go-build.ts";
+import { httpsGet } from "./http.ts";
 import { freePort } from "./prometheus.ts";
 import { stopChild } from "./process.ts";
 
@@ -105,41 +105,18 @@ export function frontProxyGet(
   path: string,
   accept?: string,
 ): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: "127.0.0.1",
-        port: t.port,
-        path,
-        method: "GET",
-        cert: t.cert,
-        key: t.key,
-        // The serving certificate is the self-signed one written to the throw-away cert dir.
-        rejectUnauthorized: false,
-        headers: {
-          "X-Remote-User": t.identity?.user ?? "differential",
-          "X-Remote-Group": [...(t.identity?.groups ?? ["system:masters"])],
-          ...(accept === undefined ? {} : { Accept: accept }),
-        },
-        agent: false,
-        timeout: 20_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString("utf8"),
-          });
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out: GET ${path}`)));
-    req.on("error", reject);
-    req.end();
+  return httpsGet({
+    port: t.port,
+    path,
+    cert: t.cert,
+    key: t.key,
+    // The serving certificate is the self-signed one written to the throw-away cert dir.
+    insecure: true,
+    headers: {
+      "X-Remote-User": t.identity?.user ?? "differential",
+      "X-Remote-Group": [...(t.identity?.groups ?? ["system:masters"])],
+      ...(accept === undefined ? {} : { Accept: accept }),
+    },
   });
 }
 
