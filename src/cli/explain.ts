@@ -11,7 +11,6 @@ import {
   Option,
   type OptionValues,
 } from "@commander-js/extra-typings";
-import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { isConfigError } from "../config/errors.ts";
 import { parseConfig } from "../config/load.ts";
 import type { AdapterConfig } from "../config/schema.ts";
@@ -29,25 +28,12 @@ import { KubeClient } from "../kube/client.ts";
 import { PrometheusClient } from "../prometheus/client.ts";
 import type { PrometheusClientOptions } from "../prometheus/options.ts";
 import { checkTemplate } from "../providers/prometheus/rules.ts";
-
-function duration(v: string): number {
-  try {
-    return parseGoDuration(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
+import { duration, header } from "../server/options/parsers.ts";
 
 function namespacedName(v: string): { namespace: string; name: string } {
   const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
   if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME");
   return { namespace: m[1] ?? "", name: m[3] ?? "" };
-}
-
-function header(v: string, prev: Record<string, string>): Record<string, string> {
-  const eq = v.indexOf("=");
-  if (eq <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(v)}`);
-  return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
 }
 
 interface Common {
