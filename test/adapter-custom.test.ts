@@ -17,7 +17,7 @@ import {
   type RunningAdapter,
 } from "./support/adapter.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
-import { applyObjects, widgetCrd } from "./support/objects.ts";
+import { applyObjects, waitForCrdEstablished, widgetCrd } from "./support/objects.ts";
 import {
   startPrometheus,
   startRecordingProxy,
@@ -540,19 +540,7 @@ describe("custom metrics with a config file", () => {
       ),
     );
     await apply([crd]);
-    await waitFor("the CRD to be established", async () =>
-      (
-        await kubectl(info, [
-          "get",
-          "crd",
-          `widgets.${CRD_GROUP}`,
-          "-o",
-          "jsonpath={.status.conditions[?(@.type=='Established')].status}",
-        ])
-      ).trim() === "True"
-        ? true
-        : undefined,
-    );
+    await waitForCrdEstablished(info, `widgets.${CRD_GROUP}`);
     await kubectl(
       info,
       ["-n", ns, "apply", "-f", "-"],

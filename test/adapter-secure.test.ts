@@ -32,6 +32,7 @@ import type { RunningAdapter } from "../src/harness/adapter-process.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { createCa, issue, loadCa } from "../src/pki/pki.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import { httpsGet as freshHttpsGet, type Reply } from "./support/http.ts";
 import { freePort } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
@@ -204,58 +205,48 @@ describe("the secure aggregated API server (real adapter behind the real aggrega
       "sleep 3600",
     ]);
     // RBAC: one user may read pod metrics in the namespace, another may read /metrics.
-    await kubectl(
-      info,
-      ["apply", "-f", "-"],
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "List",
-        items: [
+    await applyObjects(info, [
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: ROLE },
+        rules: [
           {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: ROLE },
-            rules: [
-              {
-                apiGroups: ["custom.metrics.k8s.io"],
-                resources: [`pods/${METRIC}`],
-                verbs: ["get"],
-              },
-            ],
+            apiGroups: ["custom.metrics.k8s.io"],
+            resources: [`pods/${METRIC}`],
+            verbs: ["get"],
           },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "metric-readers", namespace: ns },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
-            subjects: [
-              { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: ALLOWED },
-              { kind: "ServiceAccount", name: "reader", namespace: ns },
-            ],
-          },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: METRICS_ROLE },
-            rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
-          },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRoleBinding",
-            metadata: { name: METRICS_ROLE },
-            roleRef: {
-              apiGroup: "rbac.authorization.k8s.io",
-              kind: "ClusterRole",
-              name: METRICS_ROLE,
-            },
-            subjects: [
-              { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: METRICS_READER },
-            ],
-          },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } },
         ],
-      }),
-    );
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "metric-readers", namespace: ns },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
+        subjects: [
+          { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: ALLOWED },
+          { kind: "ServiceAccount", name: "reader", namespace: ns },
+        ],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: METRICS_ROLE },
+        rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: METRICS_ROLE },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: METRICS_ROLE,
+        },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: METRICS_READER }],
+      },
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: ns } },
+    ]);
     // The metric through the aggregator (as system:masters): discovery has seen the pod's series.
     await waitFor(
       `${METRIC} for the sleeper pod through the aggregator`,

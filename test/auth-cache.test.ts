@@ -16,6 +16,7 @@ import type { AuthRequest } from "../src/auth/types.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { KubeClient } from "../src/kube/client.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 
 const TTL_MS = 10_000; // the default of both --authorization-webhook-cache-*-ttl
 const PERIOD_MS = 15_000; // the HPA controller's default resync
@@ -44,36 +45,32 @@ describe("authorization cache refresh ahead against the real kube-apiserver", ()
 
   /** A Role for the pod metrics and a binding of it to `user`, applied; waits until RBAC allows. */
   async function grant(user: string, binding: string): Promise<void> {
-    const manifest = {
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          metadata: { name: "pod-metric-reader", namespace: ns },
-          rules: [
-            {
-              apiGroups: ["custom.metrics.k8s.io"],
-              resources: METRICS.map((m) => `pods/${m}`),
-              verbs: ["get"],
-            },
-          ],
-        },
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          metadata: { name: binding, namespace: ns },
-          roleRef: {
-            apiGroup: "rbac.authorization.k8s.io",
-            kind: "Role",
-            name: "pod-metric-reader",
+    const manifest = [
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "pod-metric-reader", namespace: ns },
+        rules: [
+          {
+            apiGroups: ["custom.metrics.k8s.io"],
+            resources: METRICS.map((m) => `pods/${m}`),
+            verbs: ["get"],
           },
-          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+        ],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: binding, namespace: ns },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "Role",
+          name: "pod-metric-reader",
         },
-      ],
-    };
-    await kubectl(info, ["apply", "-f", "-"], JSON.stringify(manifest));
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+      },
+    ];
+    await applyObjects(info, manifest);
     const uncached = new DelegatingAuthorizer({
       client,
       authorizedTtlMs: 0,

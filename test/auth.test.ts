@@ -15,6 +15,7 @@ import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { KubeClient } from "../src/kube/client.ts";
 import { createCa, issue, loadCa } from "../src/pki/pki.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 
 const T = { timeout: 60_000 };
 const NO_RETRY = { initialMs: 1, factor: 1, jitter: 0, steps: 1 };
@@ -165,30 +166,26 @@ describe("delegated auth against the real kube-apiserver", () => {
   });
 
   test("SubjectAccessReview: RBAC allows alice, denies bob", T, async () => {
-    const manifest = {
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
+    const manifest = [
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: "pod-metric-reader", namespace: ns },
+        rules: [{ apiGroups: ["custom.metrics.k8s.io"], resources: ["pods/m"], verbs: ["get"] }],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "alice-reads", namespace: ns },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
           kind: "Role",
-          metadata: { name: "pod-metric-reader", namespace: ns },
-          rules: [{ apiGroups: ["custom.metrics.k8s.io"], resources: ["pods/m"], verbs: ["get"] }],
+          name: "pod-metric-reader",
         },
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "RoleBinding",
-          metadata: { name: "alice-reads", namespace: ns },
-          roleRef: {
-            apiGroup: "rbac.authorization.k8s.io",
-            kind: "Role",
-            name: "pod-metric-reader",
-          },
-          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
-        },
-      ],
-    };
-    await kubectl(info, ["apply", "-f", "-"], JSON.stringify(manifest));
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
+      },
+    ];
+    await applyObjects(info, manifest);
     const attrs = requestAttributes("GET", request([], {}).target);
     const user = (name: string): UserInfo => ({
       name,

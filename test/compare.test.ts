@@ -22,6 +22,7 @@ import {
 } from "../src/harness/adapter-registration.ts";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 import { startUpstreamAdapter, type RunningUpstream } from "./support/upstream-adapter.ts";
 
@@ -167,11 +168,7 @@ before(async () => {
       new URL(`../examples/${f}`, import.meta.url).pathname,
     ]);
   }
-  await kubectl(
-    info,
-    ["-n", ns, "apply", "-f", "-"],
-    JSON.stringify({ apiVersion: "v1", kind: "List", items: resourceObjects }),
-  );
+  await applyObjects(info, resourceObjects, ns);
   // A queue depth other than 0, so a changed query shows in the value.
   const ip = await waitFor(
     "the queue-worker pod to be Ready",

@@ -29,6 +29,7 @@ import { ListForbiddenError, listObjectNames } from "../src/kube/lister.ts";
 import type { ResourceInfo } from "../src/kube/rest-mapper.ts";
 import { startAdapter } from "./support/adapter.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import { stopChild } from "./support/process.ts";
 import { startPrometheus } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
@@ -113,10 +114,7 @@ describe("deploy/ RBAC in a real cluster", () => {
         created.push(`${o.kind.toLowerCase()}/${o.metadata.name}`);
       }
     }
-    await k(
-      ["apply", "-f", "-"],
-      JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-    );
+    await applyObjects(info, objects);
   }
 
   async function clusterRole(name: string): Promise<KubeObject> {
@@ -225,10 +223,7 @@ describe("deploy/ RBAC in a real cluster", () => {
         (o) => RBAC_KINDS.has(o.kind) || o.kind === "ServiceAccount" || o.kind === "Namespace",
       );
       // Already there (the registration applied them): applying again changes nothing.
-      await k(
-        ["apply", "-f", "-"],
-        JSON.stringify({ apiVersion: "v1", kind: "List", items: rbac }),
-      );
+      await applyObjects(info, rbac);
 
       const yes: string[][] = [
         ["list", "pods", "--all-namespaces"],

@@ -27,6 +27,7 @@ import {
   testCluster,
   waitFor,
 } from "./support/cluster.ts";
+import { objectList } from "./support/objects.ts";
 import { DIAGNOSTICS_CLI, runCli, type CliRun } from "./support/cli.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
@@ -390,23 +391,19 @@ describe("against the local cluster", { timeout: 600_000 }, () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
       subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
     });
-    const list = JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
-        { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: ns } },
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRole",
-          metadata: { name: sa },
-          rules: [
-            { apiGroups: [""], resources: ["configmaps", "pods"], verbs: ["get", "list", "watch"] },
-          ],
-        },
-        binding("ClusterRoleBinding", sa, sa),
-        binding("ClusterRoleBinding", "system:auth-delegator", `${sa}:system:auth-delegator`),
-      ],
-    });
+    const list = objectList([
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: ns } },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: sa },
+        rules: [
+          { apiGroups: [""], resources: ["configmaps", "pods"], verbs: ["get", "list", "watch"] },
+        ],
+      },
+      binding("ClusterRoleBinding", sa, sa),
+      binding("ClusterRoleBinding", "system:auth-delegator", `${sa}:system:auth-delegator`),
+    ]);
     cleanups.push(() => kubectl(info, ["delete", "--ignore-not-found", "-f", "-"], list));
     await kubectl(info, ["apply", "-f", "-"], list);
     const d = await waitFor(

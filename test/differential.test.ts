@@ -38,7 +38,7 @@ import {
   type Answer,
   type CorpusWorld,
 } from "./support/differential-corpus.ts";
-import { applyObjects, widgetCrd } from "./support/objects.ts";
+import { applyObjects, waitForCrdEstablished, widgetCrd } from "./support/objects.ts";
 import {
   startPrometheus,
   startRecordingProxy,
@@ -519,19 +519,7 @@ describe("deliberate differences from prometheus-adapter v0.12.0", () => {
       assertSame(before, path);
       assert.equal(before.theirs.text, notFound);
       await apply([crd]);
-      await waitFor("the CRD to be established", async () =>
-        (
-          await kubectl(info, [
-            "get",
-            "crd",
-            `widgets.${CRD_GROUP}`,
-            "-o",
-            "jsonpath={.status.conditions[?(@.type=='Established')].status}",
-          ])
-        ).trim() === "True"
-          ? true
-          : undefined,
-      );
+      await waitForCrdEstablished(info, `widgets.${CRD_GROUP}`);
       await kubectl(
         info,
         ["-n", ns, "apply", "-f", "-"],

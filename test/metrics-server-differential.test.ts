@@ -32,7 +32,7 @@ import {
   type FleetSpec,
 } from "../bench/support/synthetic-kubelets.ts";
 import { freshNamespace, kubectl, kubectlJson, testCluster, waitFor } from "./support/cluster.ts";
-import { applyObjects } from "./support/objects.ts";
+import { applyObjects, objectList } from "./support/objects.ts";
 import {
   nodeAgentBody,
   startKubeletFarm,
@@ -168,10 +168,13 @@ async function createSyntheticObjects(): Promise<void> {
   }
   const nodes = Array.from({ length: SYNTHETIC_NODES + 1 }, (_, i) => syntheticNode(i));
   const pods = syntheticPods();
-  const list = (items: unknown[]) => JSON.stringify({ apiVersion: "v1", kind: "List", items });
-  await kubectl(info, ["create", "-f", "-"], list([...nodes, ...pods]));
+  await kubectl(info, ["create", "-f", "-"], objectList([...nodes, ...pods]));
   // Create drops status; set it through the status subresource.
-  await kubectl(info, ["replace", "--subresource=status", "-f", "-"], list([...nodes, ...pods]));
+  await kubectl(
+    info,
+    ["replace", "--subresource=status", "-f", "-"],
+    objectList([...nodes, ...pods]),
+  );
 }
 
 async function deleteSyntheticObjects(): Promise<void> {

@@ -24,6 +24,7 @@ import {
   type RunningAdapter,
 } from "./support/adapter.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import {
   startPrometheus,
   startRecordingProxy,
@@ -174,15 +175,7 @@ before(async () => {
   };
   namespaces = [];
   for (let i = 0; i < 4; i++) namespaces.push(await freshNamespace(info, `kcm-qg${String(i)}`));
-  await Promise.all(
-    namespaces.map((ns, n) =>
-      kubectl(
-        info,
-        ["-n", ns, "apply", "-f", "-"],
-        JSON.stringify({ apiVersion: "v1", kind: "List", items: podObjects(n) }),
-      ),
-    ),
-  );
+  await Promise.all(namespaces.map((ns, n) => applyObjects(info, podObjects(n), ns)));
   await waitFor("the pods", async () => {
     const names = await kubectl(info, ["-n", namespaces[1] ?? "", "get", "pods", "-o", "name"]);
     return names.trim().split("\n").length === PODS.length + 30 ? true : undefined;

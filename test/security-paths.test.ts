@@ -11,6 +11,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import type { ClusterInfo } from "../src/harness/cluster.ts";
 import { freshNamespace, kubectl, testCluster, waitFor } from "./support/cluster.ts";
+import { applyObjects } from "./support/objects.ts";
 import { httpsGet } from "./support/http.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
 
@@ -65,39 +66,31 @@ describe("request paths: what is authorized is what is served", () => {
       ]);
     }
     // `reader` may read the pod metric and pod usage in namespace A only; `nobody` has no RBAC.
-    await kubectl(
-      info,
-      ["apply", "-f", "-"],
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "List",
-        items: [
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: a } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "nobody", namespace: a } },
+    await applyObjects(info, [
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "reader", namespace: a } },
+      { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "nobody", namespace: a } },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: ROLE },
+        rules: [
           {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "ClusterRole",
-            metadata: { name: ROLE },
-            rules: [
-              {
-                apiGroups: ["custom.metrics.k8s.io"],
-                resources: [`pods/${METRIC}`],
-                verbs: ["get"],
-              },
-              { apiGroups: ["metrics.k8s.io"], resources: ["pods"], verbs: ["get", "list"] },
-              { apiGroups: ["external.metrics.k8s.io"], resources: ["*"], verbs: ["list"] },
-            ],
+            apiGroups: ["custom.metrics.k8s.io"],
+            resources: [`pods/${METRIC}`],
+            verbs: ["get"],
           },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: ROLE, namespace: a },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
-            subjects: [{ kind: "ServiceAccount", name: "reader", namespace: a }],
-          },
+          { apiGroups: ["metrics.k8s.io"], resources: ["pods"], verbs: ["get", "list"] },
+          { apiGroups: ["external.metrics.k8s.io"], resources: ["*"], verbs: ["list"] },
         ],
-      }),
-    );
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: ROLE, namespace: a },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: ROLE },
+        subjects: [{ kind: "ServiceAccount", name: "reader", namespace: a }],
+      },
+    ]);
     nobody = (await kubectl(info, ["-n", a, "create", "token", "nobody"])).trim();
     reader = (await kubectl(info, ["-n", a, "create", "token", "reader"])).trim();
     // Both namespaces' pods are discovered and served: the exploits below would leak real data.

@@ -34,6 +34,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { ClusterInfo } from "../../src/harness/cluster.ts";
 import { httpsGet as freshHttpsGet } from "../../test/support/http.ts";
+import { applyObjects } from "../../test/support/objects.ts";
 import { stopChild } from "../../test/support/process.ts";
 import {
   freePort,
@@ -134,40 +135,32 @@ async function kubectl(info: ClusterInfo, args: string[], input?: string): Promi
  * waits until kube-apiserver's own SubjectAccessReview allows it, so no adapter caches a denial.
  */
 export async function ensureMetricsReader(info: ClusterInfo): Promise<void> {
-  await kubectl(
-    info,
-    ["apply", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "List",
-      items: [
+  await applyObjects(info, [
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: READER_ROLE },
+      rules: [
         {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRole",
-          metadata: { name: READER_ROLE },
-          rules: [
-            {
-              apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"],
-              resources: ["*"],
-              verbs: ["get", "list"],
-            },
-            { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list"] },
-          ],
+          apiGroups: ["custom.metrics.k8s.io", "external.metrics.k8s.io"],
+          resources: ["*"],
+          verbs: ["get", "list"],
         },
-        {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "ClusterRoleBinding",
-          metadata: { name: READER_ROLE },
-          roleRef: {
-            apiGroup: "rbac.authorization.k8s.io",
-            kind: "ClusterRole",
-            name: READER_ROLE,
-          },
-          subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: BENCH_USER }],
-        },
+        { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list"] },
       ],
-    }),
-  );
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: READER_ROLE },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: READER_ROLE,
+      },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: BENCH_USER }],
+    },
+  ]);
   const review = JSON.stringify({
     apiVersion: "authorization.k8s.io/v1",
     kind: "SubjectAccessReview",
