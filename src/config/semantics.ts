@@ -5,7 +5,8 @@
  * metrics_query.go) plus queries that could never work. Each problem is reported with its path,
  * so the loader can point at the line.
  */
-import { compileRe2, Re2SyntaxError } from "../naming/re2.ts";
+import { compileRe2 } from "../naming/re2.ts";
+import { Re2SyntaxError } from "../naming/re2-error.ts";
 import { defaultNameAs } from "../naming/name-as.ts";
 import { labelExtractor, type CompileTemplate } from "../naming/resource-label.ts";
 import { TemplateError } from "../template/errors.ts";

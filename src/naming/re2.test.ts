@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compileRe2, findSubmatchIndex, re2Matches, Re2SyntaxError } from "./re2.ts";
+import { compileRe2, findSubmatchIndex, re2Matches } from "./re2.ts";
+import { Re2SyntaxError } from "./re2-error.ts";
 
 test("counts capture groups and names like Go (named and unnamed, not (?:…))", () => {
   const re = compileRe2("^(?P<ns>[a-z]+)_(x)(?:y)(?<last>z)?$");
