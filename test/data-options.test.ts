@@ -23,6 +23,7 @@ import {
   restartablePrometheus,
   type RestartablePrometheus,
 } from "./support/restartable-prometheus.ts";
+import { OpenMetricsWriter } from "./support/series.ts";
 
 const T = { timeout: 240_000 };
 const CM = "/apis/custom.metrics.k8s.io/v1beta2";
@@ -31,16 +32,13 @@ const EM = "/apis/external.metrics.k8s.io/v1beta1";
 /** Gauges every 30 s from 10 minutes ago: `fresh` on to 20 minutes ahead, `stale` until 2 minutes ago. */
 function openMetrics(ns: string): string {
   const now = Math.floor(Date.now() / 1000);
-  const load: string[] = [];
-  const queue: string[] = [];
+  const w = new OpenMetricsWriter();
   for (let t = now - 600; t <= now + 1200; t += 30) {
-    load.push(`do_load{namespace="${ns}",pod="fresh"} 3 ${String(t)}`);
-    if (t <= now - 120) load.push(`do_load{namespace="${ns}",pod="stale"} 4 ${String(t)}`);
-    queue.push(`do_queue{queue="a"} 5 ${String(t)}`);
+    w.sample("do_load", { namespace: ns, pod: "fresh" }, 3, t);
+    if (t <= now - 120) w.sample("do_load", { namespace: ns, pod: "stale" }, 4, t);
+    w.sample("do_queue", { queue: "a" }, 5, t);
   }
-  return ["# TYPE do_load gauge", ...load, "# TYPE do_queue gauge", ...queue, "# EOF", ""].join(
-    "\n",
-  );
+  return w.text();
 }
 
 const rule = (

@@ -33,6 +33,7 @@ import { applyObjects } from "./support/objects.ts";
 import { stopChild } from "./support/process.ts";
 import { startPrometheus } from "./support/prometheus.ts";
 import { ensureRegisteredAdapter } from "./support/registered-adapter.ts";
+import { constantSeries } from "./support/series.ts";
 
 const T = { timeout: 240_000 };
 const exec = promisify(execFile);
@@ -316,17 +317,12 @@ describe("deploy/ RBAC in a real cluster", () => {
     async () => {
       // The default rules map the `configmap` and `deployment` labels to their resources; the
       // base lets the adapter list deployments, not configmaps.
-      const now = Math.floor(Date.now() / 1000);
-      const samples: string[] = ["# TYPE kcm_rbac_size gauge"];
-      for (let t = now - 600; t <= now + 1200; t += 30) {
-        samples.push(`kcm_rbac_size{namespace="${ns}",configmap="settings"} 3 ${String(t)}`);
-      }
-      samples.push("# TYPE kcm_rbac_ready gauge");
-      for (let t = now - 600; t <= now + 1200; t += 30) {
-        samples.push(`kcm_rbac_ready{namespace="${ns}",deployment="web"} 2 ${String(t)}`);
-      }
+      const openMetrics = constantSeries([
+        ["kcm_rbac_size", { namespace: ns, configmap: "settings" }, "3"],
+        ["kcm_rbac_ready", { namespace: ns, deployment: "web" }, "2"],
+      ]);
       await k(["-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=0"]);
-      const prom = await startPrometheus({ openMetrics: [...samples, "# EOF", ""].join("\n") });
+      const prom = await startPrometheus({ openMetrics });
       try {
         // With the ServiceAccount's token, as deployed (the registration's kubeconfig).
         const adapter = await startAdapter({

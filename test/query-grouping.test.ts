@@ -32,6 +32,7 @@ import {
   type RecordingProxy,
   type RunningPrometheus,
 } from "./support/prometheus.ts";
+import { OpenMetricsWriter } from "./support/series.ts";
 
 const T = { timeout: 240_000 };
 const CM = "/apis/custom.metrics.k8s.io";
@@ -83,10 +84,7 @@ let grouping: RunningAdapter;
 function openMetrics(): string {
   const now = Math.floor(Date.now() / 1000);
   const t0 = now - 600;
-  const byName = new Map<string, string[]>();
-  const add = (name: string, line: string) => {
-    byName.set(name, [...(byName.get(name) ?? []), line]);
-  };
+  const w = new OpenMetricsWriter();
   namespaces.forEach((ns, n) => {
     const pods = [...PODS.map(([p]) => p), "ghost", ...(n < 2 ? longPods(n) : [])];
     pods.forEach((pod, p) => {
@@ -97,27 +95,18 @@ function openMetrics(): string {
         // Distinct, exactly representable values: quarters.
         const load = (n + 1) * 100 + p * 4 + c + 0.25;
         for (let t = t0; t <= now + 900; t += 15) {
-          const ts = String(t);
-          add("kcmqg_load", `kcmqg_load{${ls}} ${String(load)} ${ts}`);
+          w.sample("kcmqg_load", ls, load, t);
           if (only) continue;
-          add("kcmqg_mem", `kcmqg_mem{${ls}} ${String(load * 2)} ${ts}`);
-          add("kcmqgx_queue", `kcmqgx_queue{${ls}} ${String(load + 0.5)} ${ts}`);
+          w.sample("kcmqg_mem", ls, load * 2, t);
+          w.sample("kcmqgx_queue", ls, load + 0.5, t);
           // Whole increments per sample: irate is exact wherever the window falls.
           const step = (n + 1) * (p + 1) + c;
-          add(
-            "kcmqg_requests_total",
-            `kcmqg_requests_total{${ls}} ${String(((t - t0) / 15) * step)} ${ts}`,
-          );
+          w.sample("kcmqg_requests_total", ls, ((t - t0) / 15) * step, t);
         }
       }
     });
   });
-  const lines: string[] = [];
-  for (const [name, samples] of byName) {
-    lines.push(`# TYPE ${name} ${name.endsWith("_total") ? "counter" : "gauge"}`, ...samples);
-  }
-  lines.push("# EOF", "");
-  return lines.join("\n");
+  return w.text();
 }
 
 /** Pod objects bound to a node that does not exist, so no node agent runs them. */
