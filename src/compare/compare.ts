@@ -20,7 +20,7 @@ import {
 } from "./hpa-metrics.ts";
 import type { OurAdapter } from "./our-adapter.ts";
 import { sameValue, type Reading } from "./readings.ts";
-import { hpaReplicas } from "../hpa/replica-calculator.ts";
+import { hpaReplicas } from "../hpa/hpa-decision.ts";
 import { sideValue, type HpaContext, type PodJson, type Scale } from "./side-value.ts";
 import { ClusterSide, listed, oursGet, reading, servedBy } from "./sides.ts";
 import type {

@@ -7,7 +7,7 @@
 import { parseGoDuration } from "../apimachinery/go-duration.ts";
 import { parseQuantity } from "../apimachinery/quantity.ts";
 import type { MetricProbe } from "./hpa-metrics.ts";
-import type { PodSample } from "../hpa/replica-calculator.ts";
+import type { PodSample } from "../hpa/pod-groups.ts";
 
 export type Reading =
   | { readonly ok: true; readonly pods: ReadonlyMap<string, PodSample> }

@@ -13,10 +13,10 @@ import {
   plainMetricReplicas,
   utilizationReplicas,
   valueReplicas,
-  type PodFacts,
   type Proposal,
   type Tolerances,
 } from "../hpa/replica-calculator.ts";
+import { type PodFacts } from "../hpa/pod-groups.ts";
 import type { SideValue } from "./types.ts";
 import { humanMilli, isBytes } from "./units.ts";
 

@@ -4,15 +4,13 @@ import {
   DEFAULT_TOLERANCES,
   ReplicaError,
   averageValueReplicas,
-  hpaDecision,
-  hpaReplicas,
   plainMetricReplicas,
   symmetricTolerances,
   utilizationReplicas,
   valueReplicas,
-  type PodFacts,
-  type PodSample,
 } from "./replica-calculator.ts";
+import { hpaDecision, hpaReplicas } from "./hpa-decision.ts";
+import { type PodFacts, type PodSample } from "./pod-groups.ts";
 
 const NOW = 1_000_000_000;
 const running = (name: string, extra: Partial<PodFacts> = {}): PodFacts => ({

@@ -8,15 +8,13 @@
  * metrics/utilization.go (GetMetricUsageRatio, GetResourceUtilizationRatio) and the min/max
  * handling of horizontal.go. Values are milli-units (Quantity.MilliValue, integers) as the
  * controller uses. Stabilization windows and scaling-rate limits are left out: they depend on
- * the controller's history, not on the metric values. A leaf: it imports nothing.
+ * the controller's history, not on the metric values. Pod grouping is in pod-groups.ts, the
+ * decision over all metrics in hpa-decision.ts.
  */
+import { groupPods, type Groups, type PodFacts, type PodSample } from "./pod-groups.ts";
 
 /** The controller's default tolerance (--horizontal-pod-autoscaler-tolerance). */
 export const DEFAULT_TOLERANCE = 0.1;
-/** --horizontal-pod-autoscaler-cpu-initialization-period and -initial-readiness-delay defaults. */
-const CPU_INITIALIZATION_PERIOD_MS = 5 * 60_000;
-const INITIAL_READINESS_DELAY_MS = 30_000;
-
 export interface Tolerances {
   readonly scaleUp: number;
   readonly scaleDown: number;
@@ -35,27 +33,6 @@ export function symmetricTolerances(t: number): Tolerances {
 /** `1 - scaleDown <= ratio <= 1 + scaleUp` (inclusive, as Tolerances.isWithin). */
 export function isWithin(t: Tolerances, ratio: number): boolean {
   return 1 - t.scaleDown <= ratio && ratio <= 1 + t.scaleUp;
-}
-
-/** What of a pod the controller looks at. */
-export interface PodFacts {
-  readonly name: string;
-  readonly phase: string;
-  readonly deleting: boolean;
-  /** The Ready condition's status and last transition, when the pod has one. */
-  readonly ready?: { readonly status: string; readonly lastTransitionMs: number } | undefined;
-  readonly startTimeMs?: number | undefined;
-  /** Per resource name, the pod's request in milli-units; undefined when a container lacks it. */
-  readonly requestsMilli?: ReadonlyMap<string, number | undefined>;
-  /** For a missing request: the first container without one (for the error text). */
-  readonly containerWithoutRequest?: ReadonlyMap<string, string>;
-}
-
-export interface PodSample {
-  readonly valueMilli: number;
-  /** Only the CPU warm-up rules read the sample's time and window. */
-  readonly timestampMs: number;
-  readonly windowMs: number;
 }
 
 /** The controller's failure (its own message), with the steps that led to it. */
@@ -92,63 +69,6 @@ function withinText(t: Tolerances, ratio: number, current: number): string {
       ? `|1 − ${fmt(ratio)}| ≤ tolerance ${fmt(t.scaleUp)}`
       : `${fmt(ratio)} within tolerance ${fmt(1 - t.scaleDown)}..${fmt(1 + t.scaleUp)}`;
   return `${range}: keep ${String(current)}`;
-}
-
-interface Groups {
-  readyPodCount: number;
-  unready: Set<string>;
-  missing: Set<string>;
-  ignored: Set<string>;
-}
-
-/** groupPods: ignored (deleting, Failed), unready (Pending; CPU warm-up rules), missing (no sample). */
-export function groupPods(
-  pods: readonly PodFacts[],
-  metrics: ReadonlyMap<string, PodSample>,
-  resource: string | undefined,
-  nowMs: number,
-): Groups {
-  const g: Groups = {
-    readyPodCount: 0,
-    unready: new Set(),
-    missing: new Set(),
-    ignored: new Set(),
-  };
-  for (const pod of pods) {
-    if (pod.deleting || pod.phase === "Failed") {
-      g.ignored.add(pod.name);
-      continue;
-    }
-    if (pod.phase === "Pending") {
-      g.unready.add(pod.name);
-      continue;
-    }
-    const m = metrics.get(pod.name);
-    if (!m) {
-      g.missing.add(pod.name);
-      continue;
-    }
-    // Readiness only matters for the cpu resource: any other pod with a value counts.
-    if (resource === "cpu") {
-      let unready: boolean;
-      const c = pod.ready;
-      if (!c || pod.startTimeMs === undefined) unready = true;
-      else if (pod.startTimeMs + CPU_INITIALIZATION_PERIOD_MS > nowMs) {
-        // Still warming up: unready if not Ready, or the sample predates readiness + a window.
-        unready = c.status === "False" || m.timestampMs < c.lastTransitionMs + m.windowMs;
-      } else {
-        // Past warm-up: unready only if it never became ready.
-        unready =
-          c.status === "False" && pod.startTimeMs + INITIAL_READINESS_DELAY_MS > c.lastTransitionMs;
-      }
-      if (unready) {
-        g.unready.add(pod.name);
-        continue;
-      }
-    }
-    g.readyPodCount++;
-  }
-  return g;
 }
 
 function names(s: ReadonlySet<string>): string {
@@ -423,45 +343,4 @@ export function averageValueReplicas(o: {
     usageRatio: ratio,
     steps,
   };
-}
-
-/**
- * The HPA's decision from its metrics' proposals before stabilization and rate limits
- * (horizontal.go reconcileAutoscaler): a target at 0 replicas with min > 0 is not scaled;
- * outside [min, max] the current count is brought in; otherwise the largest proposal, clamped
- * (the controller's scale-up limit and behavior policies are left out). `step` says which.
- */
-export function hpaDecision(o: {
-  readonly current: number;
-  readonly min: number;
-  readonly max: number;
-  readonly proposals: readonly number[];
-  /** Whether some metric gave no proposal (an error). */
-  readonly failed: boolean;
-}): { replicas: number; step: string } {
-  const cur = String(o.current);
-  if (o.current === 0 && o.min !== 0) {
-    return { replicas: 0, step: `0 replicas with minReplicas ${String(o.min)}: scaling disabled` };
-  }
-  if (o.current > o.max) {
-    return { replicas: o.max, step: `current ${cur} > maxReplicas: ${String(o.max)}` };
-  }
-  if (o.current < o.min) {
-    return { replicas: o.min, step: `current ${cur} < minReplicas: ${String(o.min)}` };
-  }
-  if (o.proposals.length === 0) return { replicas: o.current, step: `no proposal: keep ${cur}` };
-  const best = Math.max(...o.proposals);
-  // One metric failed and the others would scale down: nothing is scaled.
-  if (o.failed && best < o.current) {
-    return { replicas: o.current, step: `a metric failed, no scale-down: keep ${cur}` };
-  }
-  const b = String(best);
-  if (best < o.min) return { replicas: o.min, step: `${b} < minReplicas: ${String(o.min)}` };
-  if (best > o.max) return { replicas: o.max, step: `${b} > maxReplicas: ${String(o.max)}` };
-  return { replicas: best, step: `${b} within ${String(o.min)}..${String(o.max)}` };
-}
-
-/** hpaDecision's count alone. */
-export function hpaReplicas(o: Parameters<typeof hpaDecision>[0]): number {
-  return hpaDecision(o).replicas;
 }
