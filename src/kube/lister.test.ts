@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { KubeApiError, type KubeClient } from "./client.ts";
+import { KubeApiError, type KubeJson } from "./client.ts";
 import { ListForbiddenError, forbiddenUser, listObjectNames } from "./lister.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
 
@@ -50,12 +50,12 @@ function forbiddenBody(user: string, gr: string, resource: string, group: string
 /** A client whose every GET fails with `error` (or answers `items`), recording the paths. */
 function fakeClient(answer: Error | { items: { metadata: { name: string } }[] | null }) {
   const paths: string[] = [];
-  const client = {
-    json(_method: string, path: string): Promise<unknown> {
+  const client: KubeJson = {
+    json(_method, path) {
       paths.push(path);
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
     },
-  } as unknown as KubeClient;
+  };
   return { client, paths };
 }
 

@@ -15,7 +15,7 @@
  * otherwise, and for every other resource, they are listed as above.
  */
 import { groupResourceString } from "../apimachinery/group-resource.ts";
-import { KubeApiError, type KubeClient } from "./client.ts";
+import { KubeApiError, type KubeJson } from "./client.ts";
 import type { PodCache } from "./pod-cache.ts";
 import type { ResourceInfo } from "./rest-mapper.ts";
 
@@ -100,7 +100,7 @@ const METADATA_LIST_ACCEPT =
   "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 export async function listObjectNames(
-  client: KubeClient,
+  client: KubeJson,
   resource: ResourceInfo,
   namespace: string,
   labelSelector: string,
@@ -123,9 +123,9 @@ export async function listObjectNames(
   // An empty PartialObjectMetadataList has `"items": null`.
   let list: { items: { metadata: { name: string } }[] | null };
   try {
-    list = await client.json("GET", `${base}${ns}/${resource.resource}${query}`, undefined, {
+    list = (await client.json("GET", `${base}${ns}/${resource.resource}${query}`, undefined, {
       accept: METADATA_LIST_ACCEPT,
-    });
+    })) as typeof list;
   } catch (e) {
     // RBAC says no: name the rule the adapter lacks, the one fix an operator can make.
     if (e instanceof KubeApiError && e.status === 403) {
