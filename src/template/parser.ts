@@ -3,7 +3,7 @@
  * Builds the parse tree from lexer items, mirroring Go's text/template/parse/parse.go: the same
  * grammar, the same checks (defined functions, declared variables, `{{break}}` inside `{{range}}`)
  * and the same messages. `define`, `template` and `block` are rejected: prometheus-adapter
- * templates are single, unnamed templates.
+ * templates are single, unnamed templates. Reading items and reporting errors is token-cursor.ts.
  */
 
 import type {
@@ -17,13 +17,12 @@ import type {
   VariableNode,
 } from "./ast.ts";
 import { nodeString } from "./ast.ts";
-import { parseError, positionOf } from "./errors.ts";
-import type { TemplateError } from "./errors.ts";
 import { BUILTINS, UNSUPPORTED_BUILTINS } from "./functions.ts";
 import { quote, unquote } from "./go-strconv.ts";
-import { itemString, lex } from "./lexer.ts";
+import { lex } from "./lexer.ts";
 import type { Item, ItemType } from "./lexer.ts";
 import { parseNumber } from "./number.ts";
+import { TokenCursor } from "./token-cursor.ts";
 
 /** Go's parse.maxStackDepth: nesting limit for parenthesized pipelines. */
 const MAX_STACK_DEPTH = 10000;
@@ -88,81 +87,13 @@ export interface ParseInput {
   readonly rightDelim: string;
 }
 
-class Parser {
-  private readonly items: Item[];
-  private readonly name: string;
-  private readonly text: string;
-  private i = 0;
-  /** The token read last; errors point at it, as Go's `t.token[0]`. */
-  private current: Item;
+class Parser extends TokenCursor {
   private readonly vars: string[] = ["$"];
   private rangeDepth = 0;
   private stackDepth = 0;
-  /** Where the action being parsed started, for "in action started at" hints. */
-  private actionPos: number | undefined;
 
   constructor(input: ParseInput) {
-    this.items = lex(input.text, input.leftDelim, input.rightDelim);
-    this.name = input.name;
-    this.text = input.text;
-    this.current = this.items[0] ?? { type: "eof", pos: 0, val: "" };
-  }
-
-  private at(i: number): Item {
-    return this.items[Math.min(i, this.items.length - 1)] ?? this.current;
-  }
-
-  private next(): Item {
-    this.current = this.at(this.i);
-    this.i++;
-    return this.current;
-  }
-
-  private backup(): void {
-    this.i--;
-  }
-
-  private peek(): Item {
-    return this.at(this.i);
-  }
-
-  private nextNonSpace(): Item {
-    let token = this.next();
-    while (token.type === "space") token = this.next();
-    return token;
-  }
-
-  private peekNonSpace(): Item {
-    const token = this.nextNonSpace();
-    this.backup();
-    return token;
-  }
-
-  private errorf(message: string, pos: number = this.current.pos): TemplateError {
-    return parseError(this.name, this.text, pos, message);
-  }
-
-  private unexpected(token: Item, context: string): TemplateError {
-    if (token.type === "error") {
-      let extra = "";
-      const start = this.actionPos;
-      if (start !== undefined) {
-        const startLine = positionOf(this.text, start).line;
-        if (startLine !== positionOf(this.text, token.pos).line) {
-          extra = ` in action started at ${this.name}:${startLine}`;
-          // Avoid "unclosed action in action started at".
-          if (token.val.endsWith(" action")) extra = extra.slice(" in action".length);
-        }
-      }
-      return this.errorf(token.val + extra, token.pos);
-    }
-    return this.errorf(`unexpected ${itemString(token)} in ${context}`, token.pos);
-  }
-
-  private expect(type: ItemType, context: string): Item {
-    const token = this.nextNonSpace();
-    if (token.type !== type) throw this.unexpected(token, context);
-    return token;
+    super(input.name, input.text, lex(input.text, input.leftDelim, input.rightDelim));
   }
 
   parse(): ListNode {
