@@ -7,15 +7,14 @@
 import {
   averageValueReplicas,
   DEFAULT_TOLERANCE,
-  hpaDecision,
   plainMetricReplicas,
   ReplicaError,
   symmetricTolerances,
   valueReplicas,
-  type PodFacts,
-  type PodSample,
   type Proposal,
 } from "../../hpa/replica-calculator.ts";
+import { hpaDecision } from "../../hpa/hpa-decision.ts";
+import type { PodFacts, PodSample } from "../../hpa/pod-groups.ts";
 import type { Chain } from "./chain.ts";
 import type { ExplainContext } from "./context.ts";
 import { errorText, milli } from "./text.ts";
