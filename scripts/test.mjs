@@ -1,6 +1,6 @@
 // The test runner. Node 20's --test takes paths, not globs, so this expands the file list.
 // Real-process tests (test/**) share one local cluster per run: started here once, before them,
-// and stopped at the end whatever happened. test/teardown/** runs last (it tests `local down`).
+// and stopped at the end whatever happened. test/e2e/teardown/** runs last (it tests `local down`).
 //
 // Usage: node scripts/test.mjs [--unit] [files...]
 import { spawnSync } from "node:child_process";

@@ -2,7 +2,7 @@
  * @module prometheus/fake-prometheus
  * The one stand-in for Prometheus in unit tests: a {@link PrometheusApi} that records what it is
  * asked and answers from the handlers it was given (an empty answer by default). Tests that need
- * the HTTP exchange itself use a real server (test/prometheus-client.test.ts).
+ * the HTTP exchange itself use a real server (test/e2e/prometheus-client.test.ts).
  */
 import type { PrometheusApi } from "./api.ts";
 import type { Labels, QueryResult, VectorSample } from "./api-types.ts";

@@ -2,7 +2,7 @@
  * @module providers/prometheus/query-grouping.test
  * Grouped-then-split equals per-request answers. A small in-memory PromQL evaluator (selectors
  * with `=`/`=~`, aggregations `by`) stands in for Prometheus, so generated data and generated
- * concurrent requests can be checked by the thousand; test/query-grouping.test.ts does the same
+ * concurrent requests can be checked by the thousand; test/e2e/query-grouping.test.ts does the same
  * against a real Prometheus. Also: how many queries go out, the cap, the length limit (split then
  * merged equals unsplit) and failures.
  */

@@ -13,7 +13,7 @@ export interface ShutdownSteps {
   /**
    * What in-flight requests still use (the pod cache, the Prometheus client): only after the
    * listener closed, since stopping the pod watch first let a new connection be reset instead of
-   * refused (test/adapter-secure.test.ts).
+   * refused (test/e2e/adapter-secure.test.ts).
    */
   readonly afterListener: () => Promise<void>;
 }
