@@ -4,20 +4,14 @@
  * APIServices, group owners, the adapter's certificate, readiness, version and RBAC, failing
  * HPAs), one ✓/✗ line each with the cause and fix of every ✗; exits 1 on any ✗.
  */
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, Option } from "@commander-js/extra-typings";
 import { doctorExitCode, formatChecks, formatChecksJson } from "../diagnostics/checks.ts";
 import { runDoctor } from "../diagnostics/doctor/run-doctor.ts";
 import { kubeconfigPath } from "../diagnostics/kubeconfig-path.ts";
 import { KubeClient } from "../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../kube/kubeconfig.ts";
 import { isKcmError, KcmError } from "../errors.ts";
-import { duration } from "../server/options/parsers.ts";
-
-function namespacedName(v: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
-  if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME");
-  return { namespace: m[1] ?? "", name: m[3] ?? "" };
-}
+import { duration, namespacedName } from "../server/options/parsers.ts";
 
 export function doctorCommand(): Command {
   return new Command("doctor")

@@ -28,13 +28,7 @@ import { KubeClient } from "../kube/client.ts";
 import { PrometheusClient } from "../prometheus/client.ts";
 import type { PrometheusClientOptions } from "../prometheus/options.ts";
 import { checkTemplate } from "../providers/prometheus/rules.ts";
-import { duration, header } from "../server/options/parsers.ts";
-
-function namespacedName(v: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
-  if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME");
-  return { namespace: m[1] ?? "", name: m[3] ?? "" };
-}
+import { duration, header, namespacedName } from "../server/options/parsers.ts";
 
 interface Common {
   kubeconfig?: string | undefined;

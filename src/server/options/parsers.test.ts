@@ -1,7 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidArgumentError } from "@commander-js/extra-typings";
-import { bool, duration, header, http2Streams, list, nonNegativeInt, port } from "./parsers.ts";
+import {
+  bool,
+  duration,
+  header,
+  http2Streams,
+  list,
+  namespacedName,
+  nonNegativeInt,
+  port,
+} from "./parsers.ts";
 
 const refused = (f: () => unknown, message: RegExp) => {
   assert.throws(f, (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message));
@@ -41,4 +50,20 @@ test("list drops empty items; header collects NAME=VALUE", () => {
   assert.deepEqual(list("a,,b,"), ["a", "b"]);
   assert.deepEqual(header("B=2=3", { A: "1" }), { A: "1", B: "2=3" });
   refused(() => header("=x", {}), /expected NAME=VALUE, got "=x"/);
+});
+
+test("namespacedName: NAMESPACE/NAME, both DNS-shaped, the name may hold dots", () => {
+  assert.deepEqual(namespacedName("seed/nginx"), { namespace: "seed", name: "nginx" });
+  assert.deepEqual(namespacedName("a-1/web.v2"), { namespace: "a-1", name: "web.v2" });
+  for (const bad of [
+    "nginx",
+    "seed/",
+    "/nginx",
+    "Seed/nginx",
+    "a.b/nginx",
+    "seed/nginx/x",
+    "seed/-x",
+  ]) {
+    assert.throws(() => namespacedName(bad), InvalidArgumentError, bad);
+  }
 });

@@ -60,3 +60,10 @@ export function header(v: string, prev: Record<string, string>): Record<string, 
   if (eq <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got ${JSON.stringify(v)}`);
   return { ...prev, [v.slice(0, eq)]: v.slice(eq + 1) };
 }
+
+/** `NAMESPACE/NAME` of a namespaced object (both DNS labels, the name may hold dots). */
+export function namespacedName(v: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME");
+  return { namespace: m[1] ?? "", name: m[3] ?? "" };
+}
