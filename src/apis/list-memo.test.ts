@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ListMemo } from "./list-memo.ts";
-import { JsonText } from "./types.ts";
+import { SerializedBody } from "./types.ts";
 
 describe("ListMemo", () => {
   const a = { name: "a" };
@@ -9,7 +9,7 @@ describe("ListMemo", () => {
 
   it("hands back the answer built from the very same inputs at the same stamp", () => {
     const memo = new ListMemo();
-    const body = new JsonText("[1]");
+    const body = new SerializedBody("[1]");
     memo.set(
       "k",
       "t1",
@@ -30,7 +30,7 @@ describe("ListMemo", () => {
 
   it("misses on another stamp, another key, an equal but distinct object, or another order", () => {
     const memo = new ListMemo();
-    memo.set("k", "t1", [[a, b]], new JsonText("[1]"));
+    memo.set("k", "t1", [[a, b]], new SerializedBody("[1]"));
     assert.equal(memo.get("k", "t2", [[a, b]]), undefined);
     assert.equal(memo.get("other", "t1", [[a, b]]), undefined);
     assert.equal(memo.get("k", "t1", [[{ name: "a" }, b]]), undefined);
@@ -41,8 +41,8 @@ describe("ListMemo", () => {
 
   it("replaces the entry of a key", () => {
     const memo = new ListMemo();
-    memo.set("k", "t1", [[a]], new JsonText("old"));
-    const next = new JsonText("new");
+    memo.set("k", "t1", [[a]], new SerializedBody("old"));
+    const next = new SerializedBody("new");
     memo.set("k", "t2", [[b]], next);
     assert.equal(memo.size, 1);
     assert.equal(memo.get("k", "t2", [[b]]), next);
@@ -51,9 +51,9 @@ describe("ListMemo", () => {
 
   it("keeps at most maxEntries, dropping the oldest", () => {
     const memo = new ListMemo({ maxEntries: 2 });
-    memo.set("1", "t", [[a]], new JsonText("1"));
-    memo.set("2", "t", [[a]], new JsonText("2"));
-    memo.set("3", "t", [[a]], new JsonText("3"));
+    memo.set("1", "t", [[a]], new SerializedBody("1"));
+    memo.set("2", "t", [[a]], new SerializedBody("2"));
+    memo.set("3", "t", [[a]], new SerializedBody("3"));
     assert.equal(memo.size, 2);
     assert.equal(memo.get("1", "t", [[a]]), undefined);
     assert.equal(memo.get("3", "t", [[a]])?.text, "3");
@@ -61,13 +61,13 @@ describe("ListMemo", () => {
 
   it("past maxChars keeps only the newest answers that fit, and always the newest", () => {
     const memo = new ListMemo({ maxChars: 10 });
-    memo.set("1", "t", [[a]], new JsonText("12345"));
-    memo.set("2", "t", [[a]], new JsonText("12345"));
+    memo.set("1", "t", [[a]], new SerializedBody("12345"));
+    memo.set("2", "t", [[a]], new SerializedBody("12345"));
     assert.equal(memo.size, 2);
-    memo.set("3", "t", [[a]], new JsonText("1"));
+    memo.set("3", "t", [[a]], new SerializedBody("1"));
     assert.equal(memo.size, 2);
     assert.equal(memo.get("1", "t", [[a]]), undefined);
-    memo.set("big", "t", [[a]], new JsonText("x".repeat(50)));
+    memo.set("big", "t", [[a]], new SerializedBody("x".repeat(50)));
     assert.equal(memo.size, 1);
     assert.equal(memo.get("big", "t", [[a]])?.text.length, 50);
   });

@@ -9,12 +9,12 @@
  * otherwise cost one full answer each. At 30,000 pods an answer is ~8 MB; 16 concurrent ones ran
  * a 256 MiB heap out (issue #15). With the memo they cost one answer a second.
  */
-import type { JsonText } from "./types.ts";
+import type { SerializedBody } from "./types.ts";
 
 interface Entry {
   readonly stamp: string;
   readonly inputs: readonly (readonly unknown[])[];
-  readonly body: JsonText;
+  readonly body: SerializedBody;
 }
 
 function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
@@ -39,7 +39,11 @@ export class ListMemo {
   }
 
   /** The answer kept for `key` if it was built from identical (`===`) inputs at `stamp`. */
-  get(key: string, stamp: string, inputs: readonly (readonly unknown[])[]): JsonText | undefined {
+  get(
+    key: string,
+    stamp: string,
+    inputs: readonly (readonly unknown[])[],
+  ): SerializedBody | undefined {
     const e = this.#entries.get(key);
     if (e?.stamp !== stamp || e.inputs.length !== inputs.length) return undefined;
     for (let i = 0; i < inputs.length; i++) {
@@ -48,7 +52,12 @@ export class ListMemo {
     return e.body;
   }
 
-  set(key: string, stamp: string, inputs: readonly (readonly unknown[])[], body: JsonText): void {
+  set(
+    key: string,
+    stamp: string,
+    inputs: readonly (readonly unknown[])[],
+    body: SerializedBody,
+  ): void {
     this.#drop(key);
     this.#entries.set(key, { stamp, inputs, body });
     this.#chars += body.text.length;

@@ -10,7 +10,7 @@ import type {
   ResourceObjects,
 } from "../providers/resource/types.ts";
 import { parseResourceRoute, resourceMetricsApi } from "./resource-metrics.ts";
-import { bodyValue, JsonText } from "./types.ts";
+import { bodyValue, SerializedBody } from "./types.ts";
 
 const NOW = new Date("2024-05-06T07:08:09.500Z");
 const TS = new Date("2024-05-06T07:08:00Z");
@@ -356,7 +356,7 @@ describe("metrics.k8s.io v1beta1", () => {
         })
       ).body;
     const first = await list();
-    assert.ok(first instanceof JsonText);
+    assert.ok(first instanceof SerializedBody);
     assert.equal(await list(), first, "same pods, same usage objects, same second");
     assert.notEqual(await list("labelSelector=app%3Dweb"), first, "another request");
     // A new scrape round: equal values, new objects; the answer is built again, and is equal.
@@ -367,7 +367,7 @@ describe("metrics.k8s.io v1beta1", () => {
     clock = new Date(NOW.getTime() + 1000);
     const later = await list();
     assert.notEqual(later, next);
-    assert.match((later as JsonText).text, /"creationTimestamp":"2024-05-06T07:08:10Z"/);
+    assert.match((later as SerializedBody).text, /"creationTimestamp":"2024-05-06T07:08:10Z"/);
   });
 
   test("a failed object list answers what failed, never the socket error", async () => {

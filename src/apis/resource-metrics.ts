@@ -34,7 +34,7 @@ import type { Logger } from "../observability/logger.ts";
 import { routeNotFound } from "./custom-metrics.ts";
 import { apiResourceList } from "./discovery.ts";
 import { ListMemo } from "./list-memo.ts";
-import { JsonText, type ApiGroup, type ApiRequest, type ApiResponse } from "./types.ts";
+import { SerializedBody, type ApiGroup, type ApiRequest, type ApiResponse } from "./types.ts";
 
 export const RESOURCE_METRICS_GROUP = "metrics.k8s.io";
 const API_VERSION = `${RESOURCE_METRICS_GROUP}/v1beta1`;
@@ -288,7 +288,11 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       const usage = await deps.source.podMetrics(pods);
       const created = formatRfc3339(now());
       // Listed order is the cache's; the memo compares it as listed, the answer is sorted.
-      const key = `${route.namespace}\n${sel.label}\n${req.query.get("fieldSelector") ?? ""}`;
+      const key = JSON.stringify([
+        route.namespace,
+        sel.label,
+        req.query.get("fieldSelector") ?? "",
+      ]);
       const kept = podLists.get(key, created, [pods, usage]);
       if (kept) return { status: 200, body: kept };
       const rows: { pod: PodRef; usage: PodUsage }[] = [];
@@ -298,7 +302,7 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       });
       rows.sort((a, b) => byNamespaceThenName(a.pod, b.pod));
       const items = rows.map((r) => podItem(r.pod, r.usage, created, false));
-      const body = new JsonText(JSON.stringify(listJson("PodMetricsList", items)));
+      const body = new SerializedBody(JSON.stringify(listJson("PodMetricsList", items)));
       podLists.set(key, created, [pods, usage], body);
       return { status: 200, body };
     },

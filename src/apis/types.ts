@@ -12,19 +12,24 @@ export interface ApiRequest {
 }
 
 /**
- * A body already serialized as JSON: sent as is with `application/json`. Lets an API group share
- * one string between identical answers instead of each holding its own copy.
+ * A body already serialized, sent as is with its content type (JSON unless said otherwise). Lets
+ * an API group share one string between identical answers instead of each holding its own copy,
+ * and the server send text it did not build (its own /metrics).
  */
-export class JsonText {
+export class SerializedBody {
   readonly text: string;
-  constructor(text: string) {
+  readonly contentType: string;
+  constructor(text: string, contentType = "application/json") {
     this.text = text;
+    this.contentType = contentType;
   }
 }
 
-/** A response body as a value: JsonText parsed, anything else as it is (for in-process callers). */
+/** A response body as a value: serialized JSON parsed, anything else as it is (for in-process callers). */
 export function bodyValue(body: unknown): unknown {
-  return body instanceof JsonText ? (JSON.parse(body.text) as unknown) : body;
+  return body instanceof SerializedBody && body.contentType === "application/json"
+    ? (JSON.parse(body.text) as unknown)
+    : body;
 }
 
 export interface ApiResponse {

@@ -19,7 +19,7 @@ import {
 import { routeNotFound } from "../apis/custom-metrics.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
-import { JsonText, type ApiGroup } from "../apis/types.ts";
+import { SerializedBody, type ApiGroup } from "../apis/types.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface ApiServerOptions {
@@ -73,25 +73,12 @@ export function withRequestTarget(
   };
 }
 
-/** A body sent as is, with its own content type. */
-class RawBody {
-  readonly contentType: string;
-  readonly text: string;
-  constructor(contentType: string, text: string) {
-    this.contentType = contentType;
-    this.text = text;
-  }
-}
-
 function send(res: Response, status: number, body: unknown): void {
   let text: string;
   let type: string;
-  if (body instanceof RawBody) {
+  if (body instanceof SerializedBody) {
     text = body.text;
     type = body.contentType;
-  } else if (body instanceof JsonText) {
-    text = body.text;
-    type = "application/json";
   } else if (typeof body === "string") {
     text = body;
     type = "text/plain; charset=utf-8";
@@ -176,7 +163,7 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         if (o.metrics)
           return {
             status: 200,
-            body: new RawBody(o.metrics.contentType, await o.metrics.text()),
+            body: new SerializedBody(await o.metrics.text(), o.metrics.contentType),
             group: "",
           };
         break;
