@@ -51,7 +51,7 @@ import {
   RSS_GOAL_MIB,
   type MemoryBaseline,
 } from "./support/deployed.ts";
-import { runLoad, type LoadRequest, type LoadResult } from "./support/load.ts";
+import { runLoad, type LoadRequest, type LoadResult, type LoadTarget } from "./support/load.ts";
 import type { BenchContext, Scenario } from "./scenario.ts";
 
 const PODS = 1000;
@@ -230,6 +230,16 @@ export interface QueriesRow {
   readonly upstream: AdapterRun;
 }
 
+/** An adapter reached as the aggregator reaches it: HTTP/2, front-proxy certificate, the HPA's Accept. */
+function asAggregator(a: RunningBenchAdapter, f: Fixtures): LoadTarget {
+  return {
+    origin: a.url,
+    protocol: "h2",
+    tls: f.creds.tls,
+    headers: { ...f.creds.headers, accept: HPA_ACCEPT },
+  };
+}
+
 async function measureAdapter(
   a: RunningBenchAdapter,
   f: Fixtures,
@@ -240,12 +250,7 @@ async function measureAdapter(
   const warmupRequests = Math.max(10, concurrency);
   const before = await promQueryCount(f.prom.url);
   const r = await runLoad(
-    {
-      origin: a.url,
-      protocol: "h2",
-      tls: f.creds.tls,
-      headers: { ...f.creds.headers, accept: HPA_ACCEPT },
-    },
+    asAggregator(a, f),
     { path: kind.path },
     { concurrency, durationMs: seconds * 1000, requests: 1_000_000, warmupRequests, pid: a.pid },
   ).catch((e: unknown) => {
@@ -412,12 +417,7 @@ export const queries: Scenario = {
         transport.set(
           a.implementation,
           await runLoad(
-            {
-              origin: a.url,
-              protocol: "h2",
-              tls: f.creds.tls,
-              headers: { ...f.creds.headers, accept: HPA_ACCEPT },
-            },
+            asAggregator(a, f),
             { path: TRANSPORT_PATH },
             { concurrency: 1, durationMs: seconds * 1000, requests: 1_000_000, warmupRequests: 10 },
           ),
