@@ -150,7 +150,11 @@ export class KubeClient implements KubeJson {
     const url = new URL(path, this.server);
     const idle = options.idleTimeoutMs ?? this.#timeoutMs;
     const { signal } = options;
-    let phase: "response" | "body" = "response";
+    // A silence past `idle` is said as such; anything else as Node's client said it.
+    const failed = (e: unknown, phase: "response" | "body"): Error =>
+      isTimeout(e)
+        ? new Error(`no data for ${String(idle)} ms`, { cause: e })
+        : nodeError(e, phase, signal);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.#pool.request({
@@ -162,18 +166,15 @@ export class KubeClient implements KubeJson {
         ...(signal === undefined ? {} : { signal }),
       });
     } catch (e) {
-      if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
-      throw nodeError(e, phase, signal);
+      throw failed(e, "response");
     }
     const status = res.statusCode;
-    phase = "body";
     if (status < 200 || status >= 300) {
       let text: string;
       try {
         text = await res.body.text();
       } catch (e) {
-        if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
-        throw nodeError(e, phase, signal);
+        throw failed(e, "body");
       }
       throw new KubeApiError(status, text, `GET ${url.pathname}`);
     }
@@ -202,13 +203,12 @@ export class KubeClient implements KubeJson {
         }
       }
     } catch (e) {
-      if (isTimeout(e)) throw new Error(`no data for ${String(idle)} ms`, { cause: e });
       // The server closed the connection before the stream's end, as Node's 'aborted' event
       // reported it; a reset or our own abort are told as Node told them.
       if (signal?.aborted !== true && (e as { code?: unknown } | null)?.code === "UND_ERR_SOCKET") {
         throw new Error(`GET ${url.pathname}: stream aborted`, { cause: e });
       }
-      throw nodeError(e, phase, signal);
+      throw failed(e, "body");
     }
     if (failure !== undefined) {
       throw failure.e instanceof Error ? failure.e : new Error(String(failure.e));
