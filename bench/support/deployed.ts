@@ -54,6 +54,15 @@ export function deployedNodeOptions(): string {
 }
 
 /**
+ * BENCH_OUR_NODE_ARGS (space-separated): node flags for every start of ours, for experiments
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). Figures so made are not the deployed configuration's:
+ * the run's log says so.
+ */
+function experimentNodeArgs(): string[] {
+  return (process.env["BENCH_OUR_NODE_ARGS"] ?? "").split(" ").filter((x) => x !== "");
+}
+
+/**
  * How to start `serve` with `args` as deployed: `nodeArgs` (e.g. `--cpu-prof`) go to node before
  * the script; `main` replaces the entrypoint (e.g. an older build's cli/main.js, for A/B).
  */
@@ -63,7 +72,7 @@ export function ourServe(
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   return {
     command: process.execPath,
-    args: [...(o.nodeArgs ?? []), o.main ?? OUR_BIN, "serve", ...args],
+    args: [...(o.nodeArgs ?? []), ...experimentNodeArgs(), o.main ?? OUR_BIN, "serve", ...args],
     env: { ...process.env, NODE_OPTIONS: deployedNodeOptions() },
   };
 }
