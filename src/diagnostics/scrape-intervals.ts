@@ -5,9 +5,9 @@
  * The Prometheus client has no call for these status endpoints (the adapter never needs them), so
  * they are read here, with the same URL, headers, token and TLS options.
  */
-import { Agent, request } from "undici";
 import { parse } from "yaml";
 import { parsePromDuration } from "../config/duration.ts";
+import { Agent } from "../http/undici.ts";
 import { BearerTokenSource } from "../prometheus/bearer-token.ts";
 import { resolveOptions, type PrometheusClientOptions } from "../prometheus/options.ts";
 import { joinPath } from "../prometheus/request-url.ts";
@@ -106,7 +106,12 @@ export async function readScrapeIntervals(
       headers["authorization"] = `Basic ${Buffer.from(user).toString("base64")}`;
     }
     try {
-      const res = await request(url, { dispatcher: agent, headers });
+      const res = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: "GET",
+        headers,
+      });
       const text = await res.body.text();
       return res.statusCode === 200 ? (JSON.parse(text) as unknown) : undefined;
     } catch {

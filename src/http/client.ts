@@ -7,7 +7,8 @@
  * The Prometheus client (src/prometheus/) is on undici too, with its own error model.
  */
 import type { SecureContext } from "node:tls";
-import { Agent, Pool, type Dispatcher } from "undici";
+import type { Agent as AgentClass, Dispatcher } from "undici";
+import { Agent, Pool } from "./undici.ts";
 
 export interface ClientTls {
   readonly ca?: string | Buffer | undefined;
@@ -36,7 +37,7 @@ export interface DispatcherOptions {
   readonly maxResponseBytes?: number | undefined;
 }
 
-function dispatcherOptions(o: DispatcherOptions): Agent.Options {
+function dispatcherOptions(o: DispatcherOptions): AgentClass.Options {
   const tls = o.tls ?? {};
   const connect: Record<string, unknown> = {
     ...(tls.ca === undefined ? {} : { ca: tls.ca }),

@@ -13,7 +13,7 @@
  * await prom.close();
  */
 import { performance } from "node:perf_hooks";
-import { Pool } from "undici";
+import { Pool } from "../http/undici.ts";
 import { withPrometheusServer } from "../observability/server-label.ts";
 import {
   decodeQueryData,
