@@ -31,6 +31,7 @@ import { buildApiHandler } from "../server/builders/api-handler.ts";
 import { planApis } from "../server/builders/api-plan.ts";
 import { startConfigWatch } from "../server/builders/config-watch.ts";
 import { buildDiscovery } from "../server/builders/discovery.ts";
+import { startEarlyDiscovery } from "../server/builders/early-discovery.ts";
 import { stopOnSignals } from "../server/builders/lifecycle.ts";
 import { buildPodCache } from "../server/builders/pod-cache.ts";
 import { buildPrometheusClient } from "../server/builders/prometheus-client.ts";
@@ -157,8 +158,17 @@ export function serveCommand(): Command {
         const authnConfig = validateAuthentication(o);
         const authzConfig = validateAuthorization(o, secure);
 
-        // The config: parsed now, compiled once discovery can name resources.
+        // The config: parsed now, compiled once discovery can name resources. Prometheus starts
+        // on the first metric discovery meanwhile.
         const parsed = await readAdapterConfig(source);
+        const metrics = createAdapterMetrics(VERSION);
+        const prometheus = await buildPrometheusClient(promConfig.client, metrics);
+        const early = startEarlyDiscovery(
+          prometheus,
+          parsed.config,
+          apis,
+          promConfig.relist.maxAgeMs,
+        );
         const discovery = await buildDiscovery(kubeConfig);
         const { warnings } = parsed;
         const rules = compileAdapterConfig(
@@ -168,10 +178,8 @@ export function serveCommand(): Command {
           warnings,
         );
         for (const w of warnings) log.warn({ configWarning: true }, formatIssue(w));
-        const metrics = createAdapterMetrics(VERSION);
         metrics.configWarnings(warnings.length);
 
-        const prometheus = await buildPrometheusClient(promConfig.client, metrics);
         const plan = planApis(apis, resourceConfig.source, parsed.config, rules);
         const podCache = buildPodCache({
           enabled: kubeConfig.podCache && plan.listsPods,
@@ -191,6 +199,7 @@ export function serveCommand(): Command {
           podCache,
           metrics,
           log,
+          early,
         });
         const resource =
           plan.resource === undefined

@@ -16,7 +16,7 @@
  * names are listed rather than after every rule's.
  */
 import { goQuote } from "../../apimachinery/go-quote.ts";
-import { filterSeries } from "../../naming/series-filter.ts";
+import { filterSeries, type SeriesFilter } from "../../naming/series-filter.ts";
 import type { PrometheusApi } from "../../prometheus/api.ts";
 import { isPrometheusError, type PrometheusError } from "../../prometheus/errors.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
@@ -28,6 +28,8 @@ export interface DiscoveryOptions {
   /** Prometheus requests of one pass in flight at once (default 16, the client's connections). */
   readonly concurrency?: number;
   readonly now?: Date;
+  /** Requests started ahead of this pass ({@link startEarly}): taken instead of sent again. */
+  readonly early?: EarlyRequests;
 }
 
 export interface DiscoveryResult {
@@ -154,6 +156,70 @@ export interface NamedSeries {
   readonly labels: readonly string[];
 }
 
+/** What discovery needs of a rule to ask Prometheus: no naming, so it can run before compiling. */
+export interface FetchRule {
+  /** `rules[3]`, `externalRules[0]`. */
+  readonly origin: string;
+  readonly seriesQuery: string;
+  readonly filters: readonly SeriesFilter[];
+}
+
+/**
+ * Discovery requests started ahead of a pass: at start-up, before the REST mapper is read and the
+ * rules compiled, so Prometheus works while the adapter starts (issue #17 item 3). A pass given
+ * them takes each request it would send to the same client, once, instead of sending it again;
+ * one that failed is sent again. Requests no pass takes are dropped with the object.
+ */
+export class EarlyRequests {
+  readonly #byClient = new Map<PrometheusApi, Map<string, Promise<unknown>>>();
+
+  /** The request `key` of `client`, if started early and not taken yet. */
+  take(client: PrometheusApi, key: string): Promise<unknown> | undefined {
+    const m = this.#byClient.get(client);
+    const p = m?.get(key);
+    m?.delete(key);
+    return p;
+  }
+
+  record(client: PrometheusApi, key: string, p: Promise<unknown>): void {
+    let m = this.#byClient.get(client);
+    if (!m) this.#byClient.set(client, (m = new Map<string, Promise<unknown>>()));
+    m.set(key, p);
+  }
+
+  /** Requests started and not taken, e.g. for a test. */
+  get size(): number {
+    let n = 0;
+    for (const m of this.#byClient.values()) n += m.size;
+    return n;
+  }
+}
+
+/**
+ * Starts, with `client`, the requests a discovery pass over `rules` would send, and returns them
+ * for that pass ({@link DiscoveryOptions.early}). Never rejects: failures are the pass's to see.
+ */
+export function startEarly(
+  client: PrometheusApi,
+  rules: { readonly custom: readonly FetchRule[]; readonly external: readonly FetchRule[] },
+  o: Omit<DiscoveryOptions, "early">,
+): EarlyRequests {
+  const early = new EarlyRequests();
+  fetchRules(client, rules, { ...o, record: early }).catch(() => undefined);
+  return early;
+}
+
+/** What Prometheus answered for each rule of a pass, before naming. */
+interface Fetched {
+  /** Per custom rule, its series' names (filtered) and label names. */
+  readonly custom: readonly (readonly NamedSeries[])[];
+  /** Per external rule, its series names (filtered). */
+  readonly external: readonly (readonly string[])[];
+  readonly ruleErrors: readonly RuleDiscoveryError[];
+  readonly requests: Readonly<Record<string, number>>;
+  readonly serverRequests: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
 /**
  * Runs one discovery pass. A failed request fails the pass (the caller keeps the old result),
  * except Prometheus refusing one rule's selector: that rule lists nothing and is reported in
@@ -164,6 +230,30 @@ export async function discover(
   rules: { readonly custom: readonly CompiledRule[]; readonly external: readonly CompiledRule[] },
   o: DiscoveryOptions,
 ): Promise<DiscoveryResult> {
+  const f = await fetchRules(clients, rules, o);
+  const custom = customRegistry(rules.custom, f.custom);
+  const external = new ExternalRegistry();
+  rules.external.forEach((rule, i) => {
+    for (const name of f.external[i] ?? []) {
+      const metric = rule.namer.metricNameFor(name);
+      if (metric !== undefined) external.add(metric, { seriesName: name, rule });
+    }
+  });
+  return {
+    custom,
+    external,
+    requests: f.requests,
+    serverRequests: f.serverRequests,
+    ruleErrors: f.ruleErrors,
+  };
+}
+
+/** The Prometheus half of a pass: each rule's names and label names, nothing named yet. */
+async function fetchRules<R extends FetchRule>(
+  clients: PrometheusApi | ((rule: R) => PrometheusApi),
+  rules: { readonly custom: readonly R[]; readonly external: readonly R[] },
+  o: DiscoveryOptions & { readonly record?: EarlyRequests },
+): Promise<Fetched> {
   // Each rule asks its own server (and tenant): requests are shared only within one client.
   const clientOf = typeof clients === "function" ? clients : () => clients;
   const ids = new Map<PrometheusApi, string>();
@@ -175,8 +265,6 @@ export async function discover(
     }
     return id;
   };
-  const keyOf = (rule: CompiledRule, ...parts: string[]) =>
-    [idOf(clientOf(rule)), rule.seriesQuery, ...parts].join("\u0000");
   const now = o.now ?? new Date();
   const start = new Date(now.getTime() - o.maxAgeMs);
   const limited = limiter(Math.max(1, o.concurrency ?? DEFAULT_DISCOVERY_CONCURRENCY));
@@ -187,7 +275,7 @@ export async function discover(
     failure = e instanceof Error ? e : new Error(String(e));
     if (!failedServers.has(failure)) failedServers.set(failure, server);
   };
-  const limit = <R>(server: string, fn: () => Promise<R>): Promise<R> =>
+  const limit = <T>(server: string, fn: () => Promise<T>): Promise<T> =>
     limited(async () => {
       if (failure !== undefined) throw failure;
       try {
@@ -199,39 +287,47 @@ export async function discover(
     });
   const requests: Record<string, number> = {};
   const serverRequests: Record<string, Record<string, number>> = {};
-  const count = (endpoint: string, client: PrometheusApi) => {
-    requests[endpoint] = (requests[endpoint] ?? 0) + 1;
-    const per = (serverRequests[client.server] ??= {});
-    per[endpoint] = (per[endpoint] ?? 0) + 1;
-  };
-  // Each request is asked once and may be awaited by several rules, or by none if the pass fails
-  // first: mark it handled so a failure is reported once, by whoever awaits it.
-  const once = <T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>) => {
-    let p = map.get(key);
+  const shared = new Map<string, Promise<unknown>>();
+  /**
+   * Request `endpoint` of `rule`'s client for `parts`, once per pass however many rules await it
+   * (or none, if the pass fails first: marked handled so a failure is reported once, by whoever
+   * awaits it); taken from the early requests when one was started.
+   */
+  const once = <T>(endpoint: string, rule: R, parts: string[], ask: () => Promise<T>) => {
+    const client = clientOf(rule);
+    const key = [endpoint, rule.seriesQuery, ...parts].join("\u0000");
+    const passKey = `${idOf(client)}\u0000${key}`;
+    let p = shared.get(passKey) as Promise<T> | undefined;
     if (!p) {
-      p = make();
+      requests[endpoint] = (requests[endpoint] ?? 0) + 1;
+      const per = (serverRequests[client.server] ??= {});
+      per[endpoint] = (per[endpoint] ?? 0) + 1;
+      const send = () => limit(client.server, ask);
+      const early = o.early?.take(client, key) as Promise<T> | undefined;
+      // An early request Prometheus refused (a bad selector) is not asked again; any other
+      // failure is.
+      p = early
+        ? early.catch((e: unknown) => (isRuleRejection(e) ? Promise.reject(e) : send()))
+        : send();
       p.catch(() => undefined);
-      map.set(key, p);
+      o.record?.record(client, key, p);
+      shared.set(passKey, p);
     }
     return p;
   };
 
   // One name listing per distinct (client, seriesQuery), shared by custom and external rules.
-  const namesByQuery = new Map<string, Promise<string[]>>();
-  const namesFor = (rule: CompiledRule) =>
-    once(namesByQuery, keyOf(rule), () => {
-      const client = clientOf(rule);
-      count("label_values", client);
-      return limit(client.server, () =>
-        client.labelValues("__name__", [rule.seriesQuery], start),
-      ).then((n) => [...n].sort());
-    });
+  const namesFor = (rule: R) =>
+    once("label_values", rule, [], () =>
+      clientOf(rule)
+        .labelValues("__name__", [rule.seriesQuery], start)
+        .then((n) => [...n].sort()),
+    );
   const ruleErrors: RuleDiscoveryError[] = [];
-  const asked = (r: CompiledRule) => r.seriesQuery.trim() !== "";
-  const allRules = [...rules.custom, ...rules.external].filter(asked);
-  for (const r of allRules) void namesFor(r);
+  const asked = (r: R) => r.seriesQuery.trim() !== "";
+  for (const r of [...rules.custom, ...rules.external].filter(asked)) void namesFor(r);
   /** The rule's part of the pass, or nothing when Prometheus refused its selector. */
-  const perRule = async <T>(rule: CompiledRule, empty: T, run: () => Promise<T>): Promise<T> => {
+  const perRule = async <T>(rule: R, empty: T, run: () => Promise<T>): Promise<T> => {
     if (!asked(rule)) {
       ruleErrors.push({ rule: rule.origin, message: "seriesQuery is empty" });
       return empty;
@@ -247,60 +343,45 @@ export async function discover(
       return empty;
     }
   };
-
-  // Label names per (seriesQuery, name), each asked once.
-  const labelsByKey = new Map<string, Promise<string[]>>();
-  const seriesFallback = new Map<string, Promise<NamedSeries[]>>();
-  const seriesOf = async (rule: CompiledRule): Promise<NamedSeries[]> => {
-    const names = filterSeries(
+  const filteredNames = async (rule: R) =>
+    filterSeries(
       rule.filters,
       (await namesFor(rule)).map((name) => ({ name })),
     ).map((s) => s.name);
+
+  // Label names per (seriesQuery, name), each asked once.
+  const seriesOf = async (rule: R): Promise<NamedSeries[]> => {
+    const names = await filteredNames(rule);
     const selectors = names.map((n) => selectorForName(rule.seriesQuery, n));
     if (selectors.some((s) => s === undefined)) {
-      const p = once(seriesFallback, keyOf(rule), () => {
-        const client = clientOf(rule);
-        count("series", client);
-        return limit(client.server, () => client.series([rule.seriesQuery], start)).then((list) =>
-          list.map((l) => ({
-            name: l["__name__"] ?? "",
-            labels: Object.keys(l).filter((k) => k !== "__name__"),
-          })),
-        );
-      });
-      return filterSeries(rule.filters, await p);
+      const listed = await once("series", rule, [], () =>
+        clientOf(rule)
+          .series([rule.seriesQuery], start)
+          .then((list) =>
+            list.map((l) => ({
+              name: l["__name__"] ?? "",
+              labels: Object.keys(l).filter((k) => k !== "__name__"),
+            })),
+          ),
+      );
+      return filterSeries(rule.filters, listed);
     }
     return Promise.all(
-      names.map(async (name, i) => {
-        const labels = await once(labelsByKey, keyOf(rule, name), () => {
-          const client = clientOf(rule);
-          count("labels", client);
-          return limit(client.server, () => client.labelNames([selectors[i] ?? ""], start)).then(
-            (ls) => ls.filter((l) => l !== "__name__"),
-          );
-        });
-        return { name, labels };
-      }),
+      names.map(async (name, i) => ({
+        name,
+        labels: await once("labels", rule, [name], () =>
+          clientOf(rule)
+            .labelNames([selectors[i] ?? ""], start)
+            .then((ls) => ls.filter((l) => l !== "__name__")),
+        ),
+      })),
     );
   };
 
-  const custom = customRegistry(
-    rules.custom,
-    await Promise.all(rules.custom.map((r) => perRule(r, [], () => seriesOf(r)))),
-  );
-
+  const custom = await Promise.all(rules.custom.map((r) => perRule(r, [], () => seriesOf(r))));
   // External metrics need names only: no label lookups.
-  const external = new ExternalRegistry();
-  for (const rule of rules.external) {
-    const listed = await perRule(rule, [], () => namesFor(rule));
-    const names = filterSeries(
-      rule.filters,
-      listed.map((name) => ({ name })),
-    );
-    for (const { name } of names) {
-      const metric = rule.namer.metricNameFor(name);
-      if (metric !== undefined) external.add(metric, { seriesName: name, rule });
-    }
-  }
+  const external: string[][] = [];
+  for (const rule of rules.external)
+    external.push(await perRule(rule, [], () => filteredNames(rule)));
   return { custom, external, requests, serverRequests, ruleErrors };
 }

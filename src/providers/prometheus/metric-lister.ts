@@ -17,7 +17,7 @@ import {
 } from "../../observability/server-label.ts";
 import type { PrometheusApi } from "../../prometheus/api.ts";
 import type { RuleClients } from "./backends.ts";
-import { discover, failedServerOf, type DiscoveryResult } from "./discovery.ts";
+import { discover, failedServerOf, type DiscoveryResult, type EarlyRequests } from "./discovery.ts";
 import {
   perServer,
   perServerLabel,
@@ -67,6 +67,8 @@ export interface MetricListerOptions {
    * each tenant keeps its own lists. Without it every rule asks the lister's client.
    */
   readonly backends?: RuleClients;
+  /** Requests started at start-up (discovery.ts startEarly), for the first pass to take. */
+  readonly early?: EarlyRequests;
 }
 
 export class MetricLister {
@@ -91,6 +93,8 @@ export class MetricLister {
   #running: Promise<boolean> | undefined;
   /** The last pass was held; the next one confirms or replaces it. */
   #held: UnconfirmedReason | undefined;
+  /** Until the first pass starts: requests started for it at start-up. */
+  #early: EarlyRequests | undefined;
 
   constructor(
     client: PrometheusApi,
@@ -101,6 +105,7 @@ export class MetricLister {
     this.#rules = rules;
     this.#o = o;
     this.#discover = o.discover ?? discover;
+    this.#early = o.early;
   }
 
   get custom(): CustomRegistry {
@@ -170,18 +175,21 @@ export class MetricLister {
     const t0 = performance.now();
     let r: DiscoveryResult;
     let byTenant = new Map<string, DiscoveryResult>();
+    const options = {
+      maxAgeMs: this.#o.maxAgeMs,
+      ...(this.#early === undefined ? {} : { early: this.#early }),
+    };
+    this.#early = undefined;
     try {
       const b = this.#o.backends;
       if (b === undefined) {
-        r = await this.#discover(this.#client, this.#rules, { maxAgeMs: this.#o.maxAgeMs });
+        r = await this.#discover(this.#client, this.#rules, options);
       } else {
         const rules = this.#rules;
         await b.prepare([...rules.custom, ...rules.external]);
         const tenants = await b.tenants();
         const settled = await Promise.allSettled(
-          tenants.map((t) =>
-            this.#discover((rule) => b.client(rule, t), rules, { maxAgeMs: this.#o.maxAgeMs }),
-          ),
+          tenants.map((t) => this.#discover((rule) => b.client(rule, t), rules, options)),
         );
         // One tenant the backend refuses (e.g. a namespace labelled with a tenant that does not
         // exist) must not stop discovery for the others: it keeps its last lists, if any.

@@ -16,6 +16,7 @@ import { Backends } from "../../providers/prometheus/backends.ts";
 import type { PrometheusClient } from "../../prometheus/client.ts";
 import { PrometheusCustomProvider } from "../../providers/prometheus/custom-provider.ts";
 import { PrometheusExternalProvider } from "../../providers/prometheus/external-provider.ts";
+import type { EarlyRequests } from "../../providers/prometheus/discovery.ts";
 import { MetricLister } from "../../providers/prometheus/metric-lister.ts";
 import type { CompiledRules } from "../../providers/prometheus/rules.ts";
 import { Arrivals } from "../arrivals.ts";
@@ -64,6 +65,8 @@ export interface PrometheusProvidersOptions {
   readonly podCache: PodCache | undefined;
   readonly metrics: AdapterMetrics;
   readonly log: Logger;
+  /** The first discovery pass's requests, started at start-up (early-discovery.ts). */
+  readonly early?: EarlyRequests | undefined;
 }
 
 export function buildPrometheusProviders(o: PrometheusProvidersOptions): PrometheusProviders {
@@ -83,6 +86,7 @@ export function buildPrometheusProviders(o: PrometheusProvidersOptions): Prometh
   });
   const lister = new MetricLister(prometheus, enabled(o.rules), {
     backends,
+    ...(o.early === undefined ? {} : { early: o.early }),
     relistIntervalMs: o.config.relist.intervalMs,
     maxAgeMs: o.config.relist.maxAgeMs,
     log,
