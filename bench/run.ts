@@ -108,6 +108,14 @@ copyFileSync("bin/k8s-custom-metrics.js", OUR_BIN);
 process.stderr.write(
   `bench: ours runs as NODE_OPTIONS="${deployedNodeOptions()}" node ${OUR_BIN} serve\n`,
 );
+// An experiment's flags (support/deployed.ts): every section written says so.
+const experimentFlags = process.env["BENCH_OUR_NODE_ARGS"]?.trim() ?? "";
+const experimentNote =
+  experimentFlags === ""
+    ? ""
+    : `\n_Experiment: ours ran with the extra node flags \`${experimentFlags}\` (BENCH_OUR_NODE_ARGS), not as deployed._\n`;
+if (experimentNote !== "")
+  process.stderr.write(`bench: extra node flags for ours: ${experimentFlags}\n`);
 cli(["local", "up", `--state-dir=${stateDir}`, `--port-base=${portBase}`]);
 try {
   const info = await readClusterInfo(stateDir);
@@ -120,7 +128,12 @@ try {
       kubeconfig: join(stateDir, "admin.kubeconfig"),
       log: (line) => process.stderr.write(`  ${s.name}: ${line}\n`),
     });
-    sections[s.name] = { date: new Date().toISOString(), machine, ...r };
+    sections[s.name] = {
+      date: new Date().toISOString(),
+      machine,
+      ...r,
+      markdown: r.markdown + experimentNote,
+    };
     write();
     process.stdout.write(r.markdown + "\n");
   }
