@@ -62,11 +62,14 @@ export function parseRequestTarget(url: string): RequestTarget {
   if (inner !== "") {
     for (const raw of inner.split("/")) {
       if (raw === "") refuse("empty path segments (//) are not allowed", 404);
-      let s: string;
-      try {
-        s = decodeURIComponent(raw);
-      } catch {
-        refuse(`invalid URL escape ${JSON.stringify(raw)}`);
+      let s = raw;
+      // Without a `%` there is nothing to decode (most segments): no copy.
+      if (raw.includes("%")) {
+        try {
+          s = decodeURIComponent(raw);
+        } catch {
+          refuse(`invalid URL escape ${JSON.stringify(raw)}`);
+        }
       }
       if (s === "." || s === "..") refuse('"." and ".." segments are not allowed', 404);
       if (s.includes("\0")) refuse("a NUL byte is not allowed");

@@ -102,6 +102,25 @@ describe("verifyClientChain", () => {
     );
   });
 
+  test("a connection's chain verified again: kept only while no certificate changes validity", async () => {
+    const leaf = pem(
+      (await issue(inter, { commonName: "bob", usage: "client", validDays: 365 })).certPem,
+    );
+    const presented = [leaf, pem(inter.certPem)];
+    const roots = [rootCert];
+    const now = Date.now();
+    const first = verifyClientChain(presented, roots, now);
+    assert.equal(first.ok, true);
+    assert.equal(verifyClientChain(presented, roots, now + 1000), first);
+    // Past the intermediate's 30 days, and before the leaf's start, the same arrays fail.
+    assert.equal(verifyClientChain(presented, roots, now + 60 * DAY).ok, false);
+    assert.equal(verifyClientChain(presented, roots, now - DAY).ok, false);
+    assert.equal(verifyClientChain(presented, roots, now), first);
+    // Other roots (a reloaded config) are verified on their own.
+    assert.equal(verifyClientChain(presented, [pem(other.certPem)], now).ok, false);
+    assert.equal(verifyClientChain(presented, [pem(root.certPem)], now).ok, true);
+  });
+
   test("ExtKeyUsage must allow clientAuth", async () => {
     const server = pem((await issue(root, { commonName: "srv", usage: "server" })).certPem);
     assert.deepEqual(verifyClientChain([server], [rootCert]), {

@@ -80,14 +80,72 @@ function buildChains(
   }
 }
 
+/** A successful verification, and the span of clock times in which it holds. */
+interface Verified {
+  readonly from: number;
+  readonly until: number;
+  readonly result: ChainResult;
+}
+
+/**
+ * Successful verifications by presented chain and roots: the server parses a connection's chain
+ * once (auth/peer-certificates) and the roots change only with the config, so every request of a
+ * connection asks again about the same two arrays.
+ */
+const verifications = new WeakMap<
+  readonly X509Certificate[],
+  WeakMap<readonly X509Certificate[], Verified>
+>();
+
+/**
+ * The clock times around `now` at which every one of `certs` is valid or not exactly as at
+ * `now`. A verification reads the clock only through that validity, so its outcome at `now` is
+ * its outcome at any time in the span.
+ */
+function sameValiditySpan(certs: readonly X509Certificate[], now: number): [number, number] {
+  let from = -Infinity;
+  let until = Infinity;
+  for (const c of certs) {
+    const start = notBefore(c);
+    const end = notAfter(c);
+    if (start <= now) from = Math.max(from, start);
+    else until = Math.min(until, start - 1);
+    if (end >= now) until = Math.min(until, end);
+    else from = Math.max(from, end + 1);
+  }
+  return [from, until];
+}
+
 /**
  * Verifies `presented[0]` against `roots`, using `presented[1..]` as intermediates. Reasons read
- * like Go's x509 errors, for logs.
+ * like Go's x509 errors, for logs. A success is kept for the same two arrays while the clock stays
+ * within the span where no certificate involved becomes valid or expires; neither array may be
+ * changed afterwards (both are shared: per connection, per config).
  */
 export function verifyClientChain(
   presented: readonly X509Certificate[],
   roots: readonly X509Certificate[],
   now: number = Date.now(),
+): ChainResult {
+  const kept = verifications.get(presented)?.get(roots);
+  if (kept !== undefined && kept.from <= now && now <= kept.until) return kept.result;
+  const result = verify(presented, roots, now);
+  if (result.ok) {
+    const [from, until] = sameValiditySpan([...presented, ...roots], now);
+    let byRoots = verifications.get(presented);
+    if (byRoots === undefined) {
+      byRoots = new WeakMap();
+      verifications.set(presented, byRoots);
+    }
+    byRoots.set(roots, { from, until, result });
+  }
+  return result;
+}
+
+function verify(
+  presented: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  now: number,
 ): ChainResult {
   const leaf = presented[0];
   if (leaf === undefined) return { ok: false, reason: "no client certificate" };

@@ -19,12 +19,16 @@ export function headersFromRaw(rawHeaders: readonly string[]): Record<string, st
   return out;
 }
 
+// The lookups below run for every authenticated request: they walk the names (Object.keys)
+// rather than building entry pairs, and build nothing for a header that is absent.
+
 /** All values of one header, whatever the case of its name in the record. */
 export function headerValues(headers: AuthHeaders, name: string): string[] {
   const wanted = name.toLowerCase();
   const out: string[] = [];
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== wanted || value === undefined) continue;
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value === undefined || key.toLowerCase() !== wanted) continue;
     if (typeof value === "string") out.push(value);
     else out.push(...value);
   }
@@ -33,7 +37,25 @@ export function headerValues(headers: AuthHeaders, name: string): string[] {
 
 /** http.Header.Get: the first value, or "". */
 export function firstHeaderValue(headers: AuthHeaders, name: string): string {
-  return headerValues(headers, name)[0] ?? "";
+  const wanted = name.toLowerCase();
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value === undefined || key.toLowerCase() !== wanted) continue;
+    // An empty list is no value: the next spelling of the name may have one.
+    const first = typeof value === "string" ? value : value[0];
+    if (first !== undefined) return first;
+  }
+  return "";
+}
+
+/** Whether any header name starts with one of `prefixes` (lower-cased), whatever its case. */
+export function hasHeaderWithPrefix(headers: AuthHeaders, prefixes: readonly string[]): boolean {
+  for (const key of Object.keys(headers)) {
+    if (headers[key] === undefined) continue;
+    const lower = key.toLowerCase();
+    for (const p of prefixes) if (lower.startsWith(p)) return true;
+  }
+  return false;
 }
 
 /** Header names (lower-cased) with all their values, for prefix scans. */

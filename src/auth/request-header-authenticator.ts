@@ -7,7 +7,7 @@
  */
 import type { RequestHeaderConfig } from "./authentication-config.ts";
 import { subjectValues, verifyClientChain } from "./cert-chain.ts";
-import { firstHeaderValue, headerEntries, headerValues } from "./headers.ts";
+import { firstHeaderValue, hasHeaderWithPrefix, headerEntries, headerValues } from "./headers.ts";
 import type { AuthHeaders, AuthRequest, AuthenticatorAttempt, UserInfo } from "./types.ts";
 
 /** headerValue: the first non-empty value among the headers, in order. */
@@ -21,7 +21,9 @@ function firstNonEmpty(headers: AuthHeaders, names: readonly string[]): string {
 
 /** allHeaderValues: every non-empty value of every listed header. */
 function allNonEmpty(headers: AuthHeaders, names: readonly string[]): string[] {
-  return names.flatMap((n) => headerValues(headers, n).filter((v) => v !== ""));
+  const out: string[] = [];
+  for (const n of names) for (const v of headerValues(headers, n)) if (v !== "") out.push(v);
+  return out;
 }
 
 /** url.PathUnescape, keeping the key as it was when it is malformed. */
@@ -39,9 +41,11 @@ function extraFromHeaders(
   prefixes: readonly string[],
 ): Record<string, string[]> {
   const extra: Record<string, string[]> = {};
+  const lower = prefixes.map((p) => p.toLowerCase());
+  // Most requests carry no extra: nothing more to build then.
+  if (!hasHeaderWithPrefix(headers, lower)) return extra;
   const entries = headerEntries(headers);
-  for (const prefix of prefixes) {
-    const p = prefix.toLowerCase();
+  for (const p of lower) {
     for (const [name, values] of entries) {
       if (!name.startsWith(p)) continue;
       const key = unescapeExtraKey(name.slice(p.length));
