@@ -6,7 +6,7 @@
  */
 import { LabelSelectorError, type Requirement } from "../apimachinery/label-selector.ts";
 import { toLabelSelectorJson } from "../apimachinery/label-selector-json.ts";
-import { parseRequirements } from "../apimachinery/label-selector-parser.ts";
+import { LabelSelectorMemo } from "../apimachinery/label-selector-memo.ts";
 import { fromFloatMilli } from "../apimachinery/quantity-conversions.ts";
 import { badRequest, notFound, type Status, StatusError } from "../apimachinery/status.ts";
 import { formatRfc3339 } from "../apimachinery/time.ts";
@@ -147,6 +147,8 @@ export function metricValueList(version: string, items: readonly CustomMetricVal
 }
 
 export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMapper): ApiGroup {
+  // Both selectors of a request, parsed once per distinct text (an HPA sends the same each sync).
+  const selectors = new LabelSelectorMemo();
   return {
     name: CUSTOM_METRICS_GROUP,
     versions: ["v1beta2", "v1beta1"],
@@ -174,15 +176,15 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
       // where only one named object is asked for.
       const selector = req.query.get("labelSelector") ?? "";
       try {
-        parseRequirements(selector);
+        selectors.parse(selector);
       } catch (e) {
         if (e instanceof LabelSelectorError)
           throw new StatusError(badRequest(e.message), { cause: e });
         throw e;
       }
-      let metricSelector: Requirement[];
+      let metricSelector: readonly Requirement[];
       try {
-        metricSelector = parseRequirements(req.query.get("metricLabelSelector") ?? "");
+        metricSelector = selectors.requirements(req.query.get("metricLabelSelector") ?? "");
       } catch (e) {
         // Upstream answers a bad metricLabelSelector with 500, a bad labelSelector with 400.
         throw rawError((e as Error).message, { cause: e });

@@ -23,7 +23,8 @@ import type { PrometheusApi } from "../../prometheus/api.ts";
 import type { ArrivalTickets } from "../arrival-ticket.ts";
 import type { RuleClients } from "./backends.ts";
 import { queryVector } from "./fetch.ts";
-import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
+import { CustomShapes } from "./custom-shapes.ts";
+import { buildCustomQuery } from "./query-builder.ts";
 import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
 import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
@@ -91,6 +92,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
   /** One grouping per client (server and tenant): requests of different clients never merge. */
   readonly #groupings = new Map<PrometheusApi, QueryGrouping>();
   readonly #lastGood = new LastGood<number>();
+  readonly #shapes = new CustomShapes();
   readonly #outageLog = new ThrottledLog();
 
   constructor(deps: PrometheusCustomProviderDeps) {
@@ -245,12 +247,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       let shape: QueryShape;
       try {
         shape = grouping.shape(
-          buildCustomQueryShape(entry.rule.metricsQuery, entry.rule.resources, {
-            series: entry.seriesName,
-            groupResource: info.groupResource,
-            namespace,
-            metricSelector,
-          }),
+          this.#shapes.shape(entry, info.groupResource, namespace, metricSelector),
         );
       } catch {
         // A template that renders for real values but not for placeholders is not grouped.
