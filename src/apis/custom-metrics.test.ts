@@ -234,24 +234,27 @@ describe("customMetricArrivalKey", () => {
 /** A provider that records calls and answers from a table. */
 function fakeProvider(values: Record<string, number>) {
   const calls: unknown[] = [];
+  const tickets: unknown[] = [];
   const provider: CustomMetricsProvider = {
     listAllMetrics: (): CustomMetricInfo[] => [
       { groupResource: { group: "", resource: "pods" }, namespaced: true, metric: "m" },
       { groupResource: { group: "apps", resource: "deployments" }, namespaced: true, metric: "d" },
       { groupResource: { group: "", resource: "namespaces" }, namespaced: false, metric: "m" },
     ],
-    getMetricByName(namespace, name, info, metricSelector) {
+    getMetricByName(namespace, name, info, metricSelector, ticket) {
       calls.push({ namespace, name, info, metricSelector: metricSelector.length });
+      tickets.push(ticket);
       const v = values[name];
       if (v === undefined) return Promise.reject(new Error("no value"));
       return Promise.resolve(value({ value: v }));
     },
-    getMetricBySelector(namespace, selector, info) {
+    getMetricBySelector(namespace, selector, info, _metricSelector, ticket) {
       calls.push({ namespace, selector, info });
+      tickets.push(ticket);
       return Promise.resolve([]);
     },
   };
-  return { provider, calls };
+  return { provider, calls, tickets };
 }
 
 async function statusOf(p: Promise<unknown>): Promise<unknown> {
@@ -267,7 +270,7 @@ async function statusOf(p: Promise<unknown>): Promise<unknown> {
 const q = (s = "") => new URLSearchParams(s);
 
 describe("customMetricsApi", () => {
-  const { provider, calls } = fakeProvider({ "web-1": 2 });
+  const { provider, calls, tickets } = fakeProvider({ "web-1": 2 });
   const api = customMetricsApi(provider, mapper);
 
   test("discovery: name = GroupResource.String()/metric", () => {
@@ -375,6 +378,25 @@ describe("customMetricsApi", () => {
         info: { groupResource: { group: "", resource: "pods" }, namespaced: true, metric: "m" },
       },
     ]);
+  });
+
+  test("the request's arrival ticket goes to the provider, named object or `*`", async () => {
+    tickets.length = 0;
+    const ticket = { key: "pods/m", seq: 7 };
+    for (const name of ["web-1", "*"]) {
+      await api.handle("v1beta2", {
+        method: "GET",
+        segments: ["namespaces", "ns", "pods", name, "m"],
+        query: q(),
+        ticket,
+      });
+    }
+    await api.handle("v1beta2", {
+      method: "GET",
+      segments: ["namespaces", "ns", "pods", "*", "m"],
+      query: q(),
+    });
+    assert.deepEqual(tickets, [ticket, ticket, undefined]);
   });
 
   test("Status bodies: unknown route, unknown resource, bad selectors", async () => {

@@ -209,6 +209,7 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
           selector,
           info,
           metricSelector,
+          req.ticket,
         );
         return { status: 200, body: metricValueList(version, items) };
       }
@@ -217,6 +218,7 @@ export function customMetricsApi(provider: CustomMetricsProvider, mapper: RestMa
         route.name,
         info,
         metricSelector,
+        req.ticket,
       );
       return { status: 200, body: metricValueList(version, [item]) };
     },

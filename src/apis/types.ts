@@ -3,12 +3,15 @@
  * The contract between the HTTP server and each API group: a parsed request in, a status code and
  * a JSON body out. Handlers never touch sockets; errors are thrown as StatusError.
  */
+import type { Ticket } from "../providers/arrival-ticket.ts";
 
 export interface ApiRequest {
   readonly method: string;
   /** Path segments after `/apis/<group>/<version>/`, percent-decoded (`%2A` → `*`). */
   readonly segments: readonly string[];
   readonly query: URLSearchParams;
+  /** The request's arrival ticket (server/arrivals.ts), for the provider's query grouping. */
+  readonly ticket?: Ticket | undefined;
 }
 
 /**

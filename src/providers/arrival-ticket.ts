@@ -1,9 +1,9 @@
 /**
  * @module providers/arrival-ticket
- * What a provider may do with the tickets the server hands requests as they arrive
- * (server/arrivals.ts): find the current request's ticket, spend it once the request reaches the
+ * What a provider may do with the ticket the server hands a request as it arrives
+ * (server/arrivals.ts), which comes with the provider call: spend it once the request reaches the
  * query step, and wait for peers that entered earlier. Only the interface lives here, below both
- * sides: providers read tickets without importing the server, and the server takes them without
+ * sides: providers use tickets without importing the server, and the server takes them without
  * knowing providers. Each API group supplies the key its requests wait under
  * (apis/custom-metrics.ts: `<resource>/<metric>`).
  */
@@ -15,8 +15,6 @@ export interface Ticket {
 }
 
 export interface ArrivalTickets {
-  /** The current request's ticket, if the server gave it one. */
-  current(): Ticket | undefined;
   /** Spends a ticket (idempotent): its request reached the query step, or ended. */
   spend(ticket: Ticket): void;
   /**

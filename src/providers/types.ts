@@ -5,6 +5,7 @@
  */
 import type { Requirement } from "../apimachinery/label-selector.ts";
 import type { GroupResource } from "../apimachinery/group-resource.ts";
+import type { Ticket } from "./arrival-ticket.ts";
 
 /** A custom metric as discovery lists it: `pods/http_requests`, namespaced. */
 export interface CustomMetricInfo {
@@ -42,19 +43,24 @@ export interface ExternalMetricValue {
 
 export interface CustomMetricsProvider {
   listAllMetrics(): readonly CustomMetricInfo[];
-  /** One named object; namespace is "" for root-scoped objects. */
+  /**
+   * One named object; namespace is "" for root-scoped objects. `ticket`: the request's arrival
+   * ticket (providers/arrival-ticket.ts), if the server gave it one.
+   */
   getMetricByName(
     namespace: string,
     name: string,
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
+    ticket?: Ticket,
   ): Promise<CustomMetricValue>;
-  /** Every object the label selector picks (`*` in the path). */
+  /** Every object the label selector picks (`*` in the path); `ticket` as above. */
   getMetricBySelector(
     namespace: string,
     selector: string,
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
+    ticket?: Ticket,
   ): Promise<CustomMetricValue[]>;
 }
 

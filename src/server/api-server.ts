@@ -21,6 +21,7 @@ import { apiGroup, apiGroupList } from "../apis/discovery.ts";
 import { knownDocs, openApiV2, openApiV3Document, openApiV3Index } from "../apis/openapi.ts";
 import { SerializedBody, type ApiGroup } from "../apis/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { Ticket } from "./arrivals.ts";
 
 export interface ApiServerOptions {
   readonly groups: readonly ApiGroup[];
@@ -46,8 +47,16 @@ export interface Response {
   write?(data: string, encoding: BufferEncoding): boolean;
   once?(event: "drain" | "close", listener: () => void): unknown;
 }
-/** Serves a request whose target was parsed once, by the caller that also authorized it. */
-export type RequestHandler = (req: Request, res: Response, target: RequestTarget) => void;
+/**
+ * Serves a request whose target was parsed once, by the caller that also authorized it, with the
+ * request's arrival ticket if it took one (server/arrivals.ts).
+ */
+export type RequestHandler = (
+  req: Request,
+  res: Response,
+  target: RequestTarget,
+  ticket?: Ticket,
+) => void;
 export { send as sendResponse };
 
 /**
@@ -149,6 +158,7 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
   const handle = async (
     req: Request,
     target: RequestTarget,
+    ticket: Ticket | undefined,
   ): Promise<{ status: number; body: unknown; group: string }> => {
     const { path, segments } = target;
     switch (path) {
@@ -200,15 +210,16 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
       method: req.method,
       segments: rest,
       query: target.query,
+      ticket,
     });
     return { ...r, group: groupName };
   };
-  return (req, res, target) => {
+  return (req, res, target, ticket) => {
     const t0 = performance.now();
     // Errors are counted under the group the path names, if it is one we serve.
     const named = target.segments[0] === "apis" ? (target.segments[1] ?? "") : "";
     const errorGroup = byName.has(named) ? named : "";
-    void handle(req, target)
+    void handle(req, target, ticket)
       .catch((e: unknown) => {
         // Providers log their own failures with context (query, rule) before answering a Status.
         if (e instanceof StatusError) {

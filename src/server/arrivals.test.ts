@@ -1,6 +1,6 @@
 /**
  * @module server/arrivals.test
- * Tickets per request, the current one through async calls, waiting for peers that entered
+ * Tickets per request, handed to the request's handler, waiting for peers that entered
  * earlier (never later ones, never past the cap), and which requests take one (the API groups'
  * keys).
  */
@@ -11,23 +11,21 @@ import { parseRequestTarget } from "../apimachinery/request-target.ts";
 import { Arrivals } from "./arrivals.ts";
 
 describe("Arrivals", () => {
-  test("the current ticket follows the request through awaits", async () => {
+  test("tickets of a key are ordered by entry", () => {
     const a = new Arrivals(50);
-    assert.equal(a.current(), undefined);
-    const seen = await a.enter("pods/m", async (t) => {
-      await sleep(1);
-      return a.current() === t;
-    });
-    assert.equal(seen, true);
-    assert.equal(a.current(), undefined);
+    const first = a.take("pods/m");
+    const second = a.take("pods/m");
+    const other = a.take("pods/other");
+    assert.ok(first.seq < second.seq && second.seq < other.seq);
+    assert.equal(second.key, "pods/m");
   });
 
   test("waits for peers that entered earlier, until they are spent", async () => {
     const a = new Arrivals(10_000);
-    const first = a.enter("pods/m", (t) => t);
-    const mine = a.enter("pods/m", (t) => t);
-    const later = a.enter("pods/m", (t) => t);
-    a.enter("pods/other", (t) => t);
+    const first = a.take("pods/m");
+    const mine = a.take("pods/m");
+    const later = a.take("pods/m");
+    a.take("pods/other");
     a.spend(mine);
     assert.equal(a.ahead("pods/m", mine.seq), true);
     let done = false;
@@ -45,8 +43,8 @@ describe("Arrivals", () => {
 
   test("never waits longer than the cap", async () => {
     const a = new Arrivals(20);
-    a.enter("pods/m", () => undefined);
-    const mine = a.enter("pods/m", (t) => t);
+    a.take("pods/m");
+    const mine = a.take("pods/m");
     const t0 = Date.now();
     await a.peers("pods/m", mine.seq);
     assert.ok(Date.now() - t0 >= 15);
@@ -54,7 +52,7 @@ describe("Arrivals", () => {
 
   test("spending twice is harmless", () => {
     const a = new Arrivals(20);
-    const t = a.enter("deployments.apps/m", (x) => x);
+    const t = a.take("deployments.apps/m");
     assert.equal(t.key, "deployments.apps/m");
     a.spend(t);
     a.spend(t);
@@ -68,14 +66,14 @@ describe("Arrivals", () => {
     ]);
     const closers: (() => void)[] = [];
     const res = { once: (_event: "close", l: () => void) => closers.push(l) };
-    let seen: ReturnType<Arrivals["current"]>;
-    a.admit(parseRequestTarget("/apis/g/v/r"), res, () => (seen = a.current()));
+    let seen: ReturnType<Arrivals["take"]> | undefined;
+    a.admit(parseRequestTarget("/apis/g/v/r"), res, (t) => (seen = t));
     assert.equal(seen?.key, "k/4");
     assert.equal(a.ahead("k/4", seen.seq + 1), true);
     for (const c of closers) c();
     assert.equal(a.ahead("k/4", seen.seq + 1), false);
     // Unkeyed: served without a ticket.
-    a.admit(parseRequestTarget("/healthz"), res, () => (seen = a.current()));
+    a.admit(parseRequestTarget("/healthz"), res, (t) => (seen = t));
     assert.equal(seen, undefined);
     assert.equal(closers.length, 1);
   });

@@ -14,7 +14,7 @@ import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
-import type { Arrivals } from "./arrivals.ts";
+import type { Arrivals, Ticket } from "./arrivals.ts";
 import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
 import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
 import { refuseTooMany, type InFlightLimit } from "./max-in-flight.ts";
@@ -32,7 +32,8 @@ type SecureResponse = ServerResponse | Http2ServerResponse;
  * Authenticates and authorizes each request before the API handler sees it, on the same parsed
  * target the handler then serves (never a re-parse of `req.url`). With `arrivals`, a request an
  * API group keys (custom metrics) holds a ticket from here until it reaches the query step or
- * ends, so query grouping can wait for it while it is being authorized (server/arrivals.ts).
+ * ends, so query grouping can wait for it while it is being authorized (server/arrivals.ts); the
+ * ticket goes to the handler with the request.
  * With `debug`, the read-only debug routes (server/debug-routes.ts) are served, authorized like
  * every other request.
  */
@@ -46,7 +47,12 @@ export function authenticated(
   limit?: InFlightLimit,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
-  const serve = (req: SecureRequest, res: SecureResponse, target: RequestTarget) => {
+  const serve = (
+    req: SecureRequest,
+    res: SecureResponse,
+    target: RequestTarget,
+    ticket: Ticket | undefined,
+  ) => {
     void auth
       .authenticateAndAuthorize({
         headers: headersFromRaw(req.rawHeaders),
@@ -74,7 +80,7 @@ export function authenticated(
             }
             res.once("close", release);
           }
-          handler(req, res, target);
+          handler(req, res, target, ticket);
           return;
         }
         log.debug({ url: req.url, status: r.status, reason: r.reason }, "request refused");
@@ -91,10 +97,10 @@ export function authenticated(
       return;
     }
     if (arrivals) {
-      arrivals.admit(target, w, () => {
-        serve(r, w, target);
+      arrivals.admit(target, w, (ticket) => {
+        serve(r, w, target, ticket);
       });
-    } else serve(r, w, target);
+    } else serve(r, w, target, undefined);
   }, log);
 }
 

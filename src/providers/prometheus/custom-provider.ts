@@ -20,7 +20,7 @@ import {
   type CustomMetricsProvider,
 } from "../types.ts";
 import type { PrometheusApi } from "../../prometheus/api.ts";
-import type { ArrivalTickets } from "../arrival-ticket.ts";
+import type { ArrivalTickets, Ticket } from "../arrival-ticket.ts";
 import type { RuleClients } from "./backends.ts";
 import { queryVector } from "./fetch.ts";
 import { CustomShapes } from "./custom-shapes.ts";
@@ -143,11 +143,12 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     namespace: string,
     names: readonly string[],
     metricSelector: readonly Requirement[],
+    ticket: Ticket | undefined,
   ): Promise<Answer> {
     const entry = scope.registry.get(info);
     const forMs = entry?.rule.data?.lastGoodValueForMs ?? 0;
     if (entry === undefined || forMs <= 0) {
-      return { values: await this.#values(scope, info, namespace, names, metricSelector) };
+      return { values: await this.#values(scope, info, namespace, names, metricSelector, ticket) };
     }
     const gr = info.groupResource;
     const prefix = JSON.stringify([
@@ -160,7 +161,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     ]);
     const key = (name: string) => `${prefix}\u0000${name}`;
     try {
-      const values = await this.#values(scope, info, namespace, names, metricSelector);
+      const values = await this.#values(scope, info, namespace, names, metricSelector, ticket);
       const now = this.#now().getTime();
       for (const name of names) {
         const v = values.get(name);
@@ -213,9 +214,9 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     namespace: string,
     names: readonly string[],
     metricSelector: readonly Requirement[],
+    ticket: Ticket | undefined,
   ): Promise<Map<string, number>> {
     // This request has reached the query step: peers waiting for it need not wait any longer.
-    const ticket = this.#d.arrivals?.current();
     if (ticket) this.#d.arrivals?.spend(ticket);
     const entry = scope.registry.get(info);
     if (!entry) throw notFoundFor(info);
@@ -297,9 +298,10 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     name: string,
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
+    ticket?: Ticket,
   ): Promise<CustomMetricValue> {
     const scope = await this.#scope(namespace);
-    const answer = await this.#answer(scope, info, namespace, [name], metricSelector);
+    const answer = await this.#answer(scope, info, namespace, [name], metricSelector, ticket);
     const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
     if (v === undefined) throw notFoundFor(info, name);
     return this.#value(
@@ -318,6 +320,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     selector: string,
     info: CustomMetricInfo,
     metricSelector: readonly Requirement[],
+    ticket?: Ticket,
   ): Promise<CustomMetricValue[]> {
     const scope = await this.#scope(namespace);
     if (!scope.registry.get(info)) throw notFoundFor(info);
@@ -353,7 +356,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
       throw new StatusError(internalError("unable to list matching resources"), { cause: e });
     }
     if (names.length === 0) throw notFoundFor(info);
-    const answer = await this.#answer(scope, info, namespace, names, metricSelector);
+    const answer = await this.#answer(scope, info, namespace, names, metricSelector, ticket);
     const out: CustomMetricValue[] = [];
     for (const name of names) {
       const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
