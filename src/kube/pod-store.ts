@@ -37,13 +37,29 @@ export interface WatchEvent {
   };
 }
 
+/**
+ * Namespaces, node names and phases, one string each: a list or watch event spells them anew for
+ * every pod, and a cache of 30,000 pods kept 60,000 copies of a few hundred names (issue #15).
+ * Bounded: past that many distinct strings it starts over.
+ */
+const shared = new Map<string, string>();
+const MAX_SHARED = 65_536;
+
+function share(s: string): string {
+  const seen = shared.get(s);
+  if (seen !== undefined) return seen;
+  if (shared.size >= MAX_SHARED) shared.clear();
+  shared.set(s, s);
+  return s;
+}
+
 export function cachedPod(o: PodJson): CachedPod {
   return {
-    namespace: o.metadata?.namespace ?? "",
+    namespace: share(o.metadata?.namespace ?? ""),
     name: o.metadata?.name ?? "",
     labels: o.metadata?.labels ?? {},
-    phase: o.status?.phase ?? "",
-    nodeName: o.spec?.nodeName ?? "",
+    phase: share(o.status?.phase ?? ""),
+    nodeName: share(o.spec?.nodeName ?? ""),
   };
 }
 

@@ -17,10 +17,12 @@ import { Quantity } from "../../apimachinery/quantity.ts";
 import { fromNanocores } from "../../apimachinery/quantity-conversions.ts";
 import type { Logger } from "../../observability/logger.ts";
 import {
+  ContainerPoints,
   podKey,
   type KubeletScraper,
   type MetricsPoint,
   type NodeBatch,
+  type PointsByContainer,
 } from "./kubelet-scraper.ts";
 import type {
   ContainerUsage,
@@ -142,8 +144,8 @@ export class MetricsStore {
   readonly #resolutionMs: number;
   #lastNodes = new Map<string, MetricsPoint>();
   #prevNodes = new Map<string, MetricsPoint>();
-  #lastPods = new Map<string, ReadonlyMap<string, MetricsPoint>>();
-  #prevPods = new Map<string, Map<string, MetricsPoint>>();
+  #lastPods = new Map<string, PointsByContainer>();
+  #prevPods = new Map<string, PointsByContainer>();
   /**
    * This round's answers, computed at the first request: the same object for every request of a
    * round (metrics.k8s.io formats each once per round), dropped with the round.
@@ -161,8 +163,8 @@ export class MetricsStore {
   store(batches: ReadonlyMap<string, NodeBatch>): void {
     const lastNodes = new Map<string, MetricsPoint>();
     const prevNodes = new Map<string, MetricsPoint>();
-    const lastPods = new Map<string, ReadonlyMap<string, MetricsPoint>>();
-    const prevPods = new Map<string, Map<string, MetricsPoint>>();
+    const lastPods = new Map<string, PointsByContainer>();
+    const prevPods = new Map<string, PointsByContainer>();
     for (const [name, batch] of batches) {
       if (batch.node) {
         const p = previousNode(batch.node, this.#lastNodes.get(name), this.#prevNodes.get(name));
@@ -174,7 +176,7 @@ export class MetricsStore {
         if (containers.size === 0 || lastPods.has(pod)) continue;
         const lastPod = this.#lastPods.get(pod);
         const prevPod = this.#prevPods.get(pod);
-        const prevContainers = new Map<string, MetricsPoint>();
+        const prevContainers = new ContainerPoints();
         for (const [c, point] of containers) {
           const p = previousContainer(
             point,
@@ -183,9 +185,9 @@ export class MetricsStore {
             this.#resolutionNs,
             this.#resolutionMs,
           );
-          if (p) prevContainers.set(c, p);
+          if (p) prevContainers.add(c, p);
         }
-        if (prevContainers.size > 0) prevPods.set(pod, prevContainers);
+        if (prevContainers.size > 0) prevPods.set(pod, prevContainers.trim());
         lastPods.set(pod, containers);
       }
     }
