@@ -27,7 +27,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import { Quantity } from "../src/apimachinery/quantity.ts";
-import { createCa, issue } from "../src/pki/pki.ts";
+import { createCa } from "../src/pki/pki.ts";
 import { httpsGet } from "../test/support/http.ts";
 import { freePort } from "../test/support/prometheus.ts";
 import { stopChild } from "../test/support/process.ts";
@@ -80,6 +80,46 @@ function statusKb(pid: number, field: "VmRSS" | "VmHWM"): number {
     readFileSync(`/proc/${String(pid)}/status`, "utf8"),
   );
   return Number(m?.[1] ?? 0);
+}
+
+/** Some `/proc/<pid>/smaps_rollup` and `status` fields, in KiB (absent ones left out). */
+function procMemoryKb(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const read = (file: string, fields: readonly string[]) => {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${String(pid)}/${file}`, "utf8");
+    } catch {
+      return;
+    }
+    for (const f of fields) {
+      const m = new RegExp(`^${f}:\\s+(\\d+)`, "m").exec(text);
+      if (m) out[f] = Number(m[1]);
+    }
+  };
+  read("status", ["VmRSS", "RssAnon", "RssFile", "VmHWM", "Threads"]);
+  read("smaps_rollup", ["Anonymous", "Private_Dirty", "Shared_Clean", "Private_Clean"]);
+  return out;
+}
+
+/**
+ * Where a server's memory is, for the log: its own /metrics' heap and process gauges (Node's
+ * nodejs_heap_* and nodejs_external_memory_bytes; Go's go_memstats_*), and /proc's split of RSS.
+ */
+async function memoryBreakdown(server: Server, creds: Creds): Promise<string> {
+  const proc = procMemoryKb(server.pid);
+  const mib = (b: number) => (b / 1048576).toFixed(1);
+  const parts = Object.entries(proc).map(([k, v]) =>
+    k === "Threads" ? `${k} ${String(v)}` : `${k} ${(v / 1024).toFixed(1)}`,
+  );
+  const res = await get(server.port, creds, "/metrics", 30_000).catch(() => undefined);
+  const want =
+    /^(nodejs_heap_size_(used|total)_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_used_bytes\{space="(old|new|large_object|code)"\}|go_memstats_(heap_(inuse|idle|released|sys)|stack_inuse|sys|mspan_sys|other_sys)_bytes) (\S+)$/;
+  for (const line of res?.status === 200 ? res.text.split("\n") : []) {
+    const m = want.exec(line);
+    if (m) parts.push(`${line.slice(0, line.lastIndexOf(" "))} ${mib(Number(m[m.length - 1]))}`);
+  }
+  return `${server.who} memory (MiB): ${parts.join(", ")}`;
 }
 
 // ---- objects in the API server ---------------------------------------------------------------
@@ -371,6 +411,7 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
       args = [`--kubeconfig=${ctx.kubeconfig}`, ...common, "-v=1"];
     } else {
       const profDir = process.env["BENCH_KUBELET_CPU_PROF"];
+      const snapDir = process.env["BENCH_KUBELET_HEAP_SNAPSHOT"];
       const serve = ourServe(
         [
           `--lister-kubeconfig=${ctx.kubeconfig}`,
@@ -387,6 +428,7 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
           nodeArgs: [
             ...KUBELET_ROLE_NODE_ARGS,
             ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+            ...(snapDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapDir}`] : []),
           ],
         },
       );
@@ -801,9 +843,17 @@ async function measureSize(
     const w1 = Date.now();
     const load1 = loadavg()[0] ?? NaN;
     servers.forEach((s, k) => rss[k]?.push(statusKb(s.pid, "VmRSS") / 1024));
-    const hwm = servers.map((s) => statusKb(s.pid, "VmHWM") / 1024);
-    for (const s of servers) checks.get(s.who)?.push(await verify(s, creds, spec));
     const ours = servers.find((s) => s.who === "ours");
+    const hwm = servers.map((s) => statusKb(s.pid, "VmHWM") / 1024);
+    for (const s of servers) ctx.log(await memoryBreakdown(s, creds));
+    const snapDir = process.env["BENCH_KUBELET_HEAP_SNAPSHOT"];
+    if (snapDir && ours) {
+      // Written by ours on SIGUSR2 (--heapsnapshot-signal); the window is measured already.
+      process.kill(ours.pid, "SIGUSR2");
+      ctx.log(`ours: heap snapshot asked for (${snapDir})`);
+      await sleep(30_000);
+    }
+    for (const s of servers) checks.get(s.who)?.push(await verify(s, creds, spec));
     if (ours?.rounds.some((r) => r.at >= w0 && r.at <= w1 && (r.scraped ?? 0) < spec.nodes)) {
       throw new Error(`ours: a round in the window scraped fewer than ${String(spec.nodes)} nodes`);
     }
@@ -1020,7 +1070,7 @@ function markdown(results: readonly SizeResult[], note: string, failure: string)
   const first = results[0];
   return `## Kubelet source vs metrics-server ${METRICS_SERVER_VERSION} (metrics.k8s.io, ${results.map((r) => r.nodes.toLocaleString("en")).join(" and ")} nodes × ${String(first ? first.pods / first.nodes : 0)} pods)
 
-Ours (the compiled adapter with \`--resource-metrics-source=kubelet\`) and metrics-server ${METRICS_SERVER_VERSION} (built from the Go module proxy) run at the same time against the same synthetic kubelets (each node its own 127.200.x.y, \`/metrics/resource\` as a kubelet writes it, 30 pods per node, every fifth with a sidecar), with the same flags: \`--metric-resolution=${String(RESOLUTION_S)}s --kubelet-insecure-tls --kubelet-port --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname\`, delegated authentication and authorization against the local cluster. CPU is utime + stime from /proc over the same ${first ? f0(first.windowSeconds) : "?"} s window for both, after one settling round; RSS sampled every 5 s; per node = total / nodes. Scrape round, kubelet side: first request in to last response out per round, each server's requests told apart by User-Agent (metrics-server spreads its requests over up to 4 s on purpose, its per-node random delay); own log: ours' \`scraped kubelets\` (node list, scrapes, decode, store), metrics-server's \`Scrape finished\`. \`/pods\`: \`GET /apis/metrics.k8s.io/v1beta1/pods\` (every pod), closed loop for the given seconds per cell over one HTTP/2 connection with the front-proxy certificate and an RBAC user, one server loaded at a time while both keep scraping. New pod: its containers appear in its kubelet's body with a start time of now, then the Pod is created Running and Ready; time from Ready to the first 200 for its PodMetrics, both servers polled every 250 ms; pods one every 2.5 s so they meet the scrape cycle at different phases. Every PodMetrics and NodeMetrics of both servers was checked against the synthetic rates before and after the window (count, containers, CPU within 1 µCPU, memory exact). The local node agent was paused (SIGSTOP) for the run: it lists every pod each second, which at 30,000 pods would load the machine more than the servers under test.
+Ours (the compiled adapter with \`--resource-metrics-source=kubelet\`) and metrics-server ${METRICS_SERVER_VERSION} (built from the Go module proxy) run at the same time against the same synthetic kubelets (each node its own 127.200.x.y and its own HTTPS serving certificate naming only that IP, \`/metrics/resource\` as a kubelet writes it, 30 pods per node, every fifth with a sidecar), with the same flags: \`--metric-resolution=${String(RESOLUTION_S)}s --kubelet-insecure-tls --kubelet-port --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname\`, delegated authentication and authorization against the local cluster. CPU is utime + stime from /proc over the same ${first ? f0(first.windowSeconds) : "?"} s window for both, after one settling round; RSS sampled every 5 s; per node = total / nodes. Scrape round, kubelet side: first request in to last response out per round, each server's requests told apart by User-Agent (metrics-server spreads its requests over up to 4 s on purpose, its per-node random delay); own log: ours' \`scraped kubelets\` (node list, scrapes, decode, store), metrics-server's \`Scrape finished\`. \`/pods\`: \`GET /apis/metrics.k8s.io/v1beta1/pods\` (every pod), closed loop for the given seconds per cell over one HTTP/2 connection with the front-proxy certificate and an RBAC user, one server loaded at a time while both keep scraping. New pod: its containers appear in its kubelet's body with a start time of now, then the Pod is created Running and Ready; time from Ready to the first 200 for its PodMetrics, both servers polled every 250 ms; pods one every 2.5 s so they meet the scrape cycle at different phases. Every PodMetrics and NodeMetrics of both servers was checked against the synthetic rates before and after the window (count, containers, CPU within 1 µCPU, memory exact). The local node agent was paused (SIGSTOP) for the run: it lists every pod each second, which at 30,000 pods would load the machine more than the servers under test.
 
 ${loadSentence(
   results.flatMap((r) => r.loadAverage),
@@ -1048,16 +1098,12 @@ export const kubeletSource: Scenario = {
     const loadS = Number(process.env["BENCH_KUBELET_LOAD_SECONDS"] ?? 10);
     const newPodCount = Number(process.env["BENCH_KUBELET_NEW_PODS"] ?? 6);
     const portBase = ctx.info.ports.apiserver - 443;
-    const largest = sizes.at(-1) ?? 0;
     const base = { podsPerNode, port: portBase + 650, network: "127.200", t0: Date.now() };
     // Both servers run with --kubelet-insecure-tls (the same flags), so any serving certificate
-    // does; the kubelets still speak HTTPS and request client certificates.
+    // does; the kubelets still speak HTTPS, each with its own certificate (its IP only, as a
+    // kubelet's), and request client certificates.
     const ca = await createCa("kcm-bench-synthetic-kubelets");
-    const tls = await issue(ca, {
-      commonName: "synthetic-kubelets",
-      ipAddresses: Array.from({ length: largest }, (_, i) => nodeIp(base, i)),
-      usage: "server",
-    });
+    const tls = { caCertPem: ca.certPem, caKeyPem: ca.keyPem };
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(ctx.kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);

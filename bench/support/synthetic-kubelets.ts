@@ -2,8 +2,8 @@
  * @module bench/support/synthetic-kubelets
  * A fleet of synthetic kubelets for the kubelet-source benchmark: one child process serving
  * `/metrics/resource` for every simulated node, each on its own loopback IP (127.200.x.y) and the
- * same port, over HTTPS (a serving certificate from the cluster CA, client certificates requested
- * as a kubelet does) or plain HTTP. Bodies are in the Prometheus text format as a kubelet writes it
+ * same port, over HTTPS (each node its own serving certificate, client certificates requested as
+ * a kubelet does) or plain HTTP. Bodies are in the Prometheus text format as a kubelet writes it
  * (the families of its resource metrics collector, sorted, Go float formatting, per-container
  * cAdvisor timestamps). Counters grow at known rates, so the expected usage is known: the model
  * below is shared by the child that serves it and the benchmark that checks the adapter's answers.
@@ -21,6 +21,7 @@ import {
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { fileURLToPath } from "node:url";
+import { issue, loadCa } from "../../src/pki/pki.ts";
 
 export interface FleetSpec {
   readonly nodes: number;
@@ -31,8 +32,13 @@ export interface FleetSpec {
   readonly network: string;
   /** Epoch ms; counters are as if every container had run an hour at its rate by then. */
   readonly t0: number;
-  /** Serving certificate (PEM) for HTTPS; plain HTTP without it. */
-  readonly tls?: { readonly certPem: string; readonly keyPem: string } | undefined;
+  /**
+   * HTTPS: every node serves its own certificate, issued by this CA (PEM) as the fleet starts,
+   * naming only that node's IP, as a kubelet's serving certificate names its own node. (One
+   * certificate naming every node's IP made each client connection hold all of them parsed: at
+   * 1,000 nodes about 130 KB a connection in Node, issue #15.) Plain HTTP without it.
+   */
+  readonly tls?: { readonly caCertPem: string; readonly caKeyPem: string } | undefined;
 }
 
 export interface SimContainer {
@@ -392,6 +398,7 @@ async function serveFleet(spec: FleetSpec): Promise<void> {
   const served: Served[] = [];
   const usedSockets = new WeakSet<object>();
   const rowsByNode = new Map<number, { containers: Row[]; pods: Row[] }>();
+  const ca = spec.tls ? await loadCa(spec.tls.caCertPem, spec.tls.caKeyPem) : undefined;
   for (let i = 0; i < spec.nodes; i++) {
     rowsByNode.set(i, rowsOf(spec, i));
     const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -419,11 +426,18 @@ async function serveFleet(spec: FleetSpec): Promise<void> {
     };
     // As a kubelet: client certificates are requested (the adapter presents its own), and
     // idle connections are kept long enough to be reused from one round to the next.
-    const server: Server = spec.tls
+    const serving = ca
+      ? await issue(ca, {
+          commonName: nodeName(i),
+          ipAddresses: [nodeIp(spec, i)],
+          usage: "server",
+        })
+      : undefined;
+    const server: Server = serving
       ? createHttpsServer(
           {
-            cert: spec.tls.certPem,
-            key: spec.tls.keyPem,
+            cert: serving.certPem,
+            key: serving.keyPem,
             requestCert: true,
             rejectUnauthorized: false,
           },
