@@ -296,22 +296,32 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
       }
     },
   });
-  for (const [pk, m] of pods) {
-    m.trim();
-    for (const [, p] of m) {
+  // The points kept until the next round, each built whole: a partial one grew its start time
+  // after it was made, which V8 keeps outside the object (a property array more per point).
+  const complete = new Map<string, ContainerPoints>();
+  pods: for (const [pk, m] of pods) {
+    const points = new ContainerPoints();
+    for (const [c, p] of m) {
       // checkContainerMetrics: one incomplete container leaves the whole pod out.
       if (Number.isNaN(p.cpuNs) || Number.isNaN(p.memoryBytes) || Number.isNaN(p.timestampMs)) {
-        pods.delete(pk);
-        break;
+        continue pods;
       }
+      const { timestampMs, cpuNs, memoryBytes, startNs } = p;
+      points.add(
+        c,
+        startNs === undefined
+          ? { timestampMs, cpuNs, memoryBytes }
+          : { timestampMs, cpuNs, memoryBytes, startNs },
+      );
     }
+    complete.set(pk, points.trim());
   }
   return {
     node:
       Number.isNaN(nodeTs) || Number.isNaN(nodeCpu) || Number.isNaN(nodeMem)
         ? undefined
         : { timestampMs: nodeTs, cpuNs: nodeCpu, memoryBytes: nodeMem },
-    pods,
+    pods: complete,
   };
 }
 
