@@ -6,6 +6,7 @@
  */
 import type { LabelSelector } from "../apimachinery/label-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
+import { StringTable } from "../apimachinery/string-table.ts";
 
 /** What the adapter needs of a pod. */
 export interface CachedPod {
@@ -37,29 +38,16 @@ export interface WatchEvent {
   };
 }
 
-/**
- * Namespaces, node names and phases, one string each: a list or watch event spells them anew for
- * every pod, and a cache of 30,000 pods kept 60,000 copies of a few hundred names (issue #15).
- * Bounded: past that many distinct strings it starts over.
- */
-const shared = new Map<string, string>();
-const MAX_SHARED = 65_536;
-
-function share(s: string): string {
-  const seen = shared.get(s);
-  if (seen !== undefined) return seen;
-  if (shared.size >= MAX_SHARED) shared.clear();
-  shared.set(s, s);
-  return s;
-}
+/** Namespaces, node names and phases: a few hundred names spelled anew for every pod. */
+const names = new StringTable(65_536);
 
 export function cachedPod(o: PodJson): CachedPod {
   return {
-    namespace: share(o.metadata?.namespace ?? ""),
+    namespace: names.intern(o.metadata?.namespace ?? ""),
     name: o.metadata?.name ?? "",
     labels: o.metadata?.labels ?? {},
-    phase: share(o.status?.phase ?? ""),
-    nodeName: share(o.spec?.nodeName ?? ""),
+    phase: names.intern(o.status?.phase ?? ""),
+    nodeName: names.intern(o.spec?.nodeName ?? ""),
   };
 }
 

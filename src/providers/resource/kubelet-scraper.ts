@@ -8,6 +8,7 @@
  * by `--kubelet-request-timeout`; or plain HTTP to loopback addresses only (the local node agent),
  * without credentials. Returns decoded points as metrics-server stores them.
  */
+import { StringTable } from "../../apimachinery/string-table.ts";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { createSecureContext } from "node:tls";
@@ -195,21 +196,8 @@ interface PartialPoint {
   startNs?: number;
 }
 
-/**
- * Container names, one string each: every body spells them anew, and each pod's points keep
- * theirs until the next round (most pods' containers share a few names: "app", sidecars).
- * Bounded: past that many distinct names it starts over.
- */
-const containerNames = new Map<string, string>();
-const MAX_CONTAINER_NAMES = 4096;
-
-function containerName(name: string): string {
-  const seen = containerNames.get(name);
-  if (seen !== undefined) return seen;
-  if (containerNames.size >= MAX_CONTAINER_NAMES) containerNames.clear();
-  containerNames.set(name, name);
-  return name;
-}
+/** Container names: every body spells them anew; most pods share a few ("app", sidecars). */
+const containerNames = new StringTable(4096);
 
 /** Go's uint64(f) as a point field: NaN (missing) for NaN, negatives and infinities. */
 const uintOrNaN = (f: number) => goUint(f) ?? NaN;
@@ -250,7 +238,7 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
     let p = m.get(c);
     if (!p) {
       p = { timestampMs: NaN, cpuNs: NaN, memoryBytes: NaN };
-      m.add(containerName(c), p);
+      m.add(containerNames.intern(c), p);
     }
     byLabels.set(l, p);
     return p;
