@@ -8,11 +8,11 @@
  * by `--kubelet-request-timeout`; or plain HTTP to loopback addresses only (the local node agent),
  * without credentials. Returns decoded points as metrics-server stores them.
  */
-import { StringTable } from "../../apimachinery/string-table.ts";
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { createSecureContext } from "node:tls";
 import type { Agent } from "undici";
+import { StringTable } from "../../apimachinery/string-table.ts";
 import { createAgent, nodeError, requestPath } from "../../http/client.ts";
 import type { KubeJson } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
