@@ -72,3 +72,28 @@ describe("ListMemo", () => {
     assert.equal(memo.get("big", "t", [[a]])?.text.length, 50);
   });
 });
+
+describe("ListMemo lifetime", () => {
+  const a = { name: "a" };
+
+  it("an answer of an older stamp goes when one of a newer stamp is kept", () => {
+    const memo = new ListMemo();
+    memo.set("k1", "t1", [[a]], new SerializedBody("[1]"));
+    memo.set("k2", "t1", [[a]], new SerializedBody("[2]"));
+    assert.equal(memo.size, 2);
+    memo.set("k3", "t2", [[a]], new SerializedBody("[3]"));
+    assert.equal(memo.size, 1);
+    assert.equal(memo.get("k1", "t1", [[a]]), undefined);
+  });
+
+  it("nothing is kept longer than keepMs after the last answer", async () => {
+    const memo = new ListMemo({ keepMs: 20 });
+    memo.set("k", "t1", [[a]], new SerializedBody("[1]"));
+    await new Promise((r) => setTimeout(r, 10));
+    memo.set("k2", "t1", [[a]], new SerializedBody("[2]")); // re-arms
+    await new Promise((r) => setTimeout(r, 15));
+    assert.equal(memo.size, 2);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(memo.size, 0);
+  });
+});
