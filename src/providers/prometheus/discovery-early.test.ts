@@ -8,11 +8,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defaultConfig } from "../../config/defaults.ts";
 import { RestMapper } from "../../kube/rest-mapper.ts";
-import { filtersForRule } from "../../naming/series-filter.ts";
 import { PrometheusError } from "../../prometheus/errors.ts";
 import { FakePrometheus, type FakePrometheusOptions } from "../../prometheus/fake-prometheus.ts";
-import { discover, startEarly, type FetchRule } from "./discovery.ts";
-import { compileRule, namingMapper, type CompiledRule } from "./rules.ts";
+import { discover, startEarly } from "./discovery.ts";
+import {
+  compileRule,
+  fetchRule,
+  namingMapper,
+  type CompiledRule,
+  type FetchRule,
+} from "./rules.ts";
 
 const mapper = RestMapper.fromResources(
   (
@@ -37,11 +42,7 @@ const compiled: CompiledRule[] = configRules.map((r, i) =>
   compileRule(r, `rules[${String(i)}]`, namingMapper(mapper)),
 );
 // What startEarlyDiscovery makes of the same config: no mapper needed.
-const fetchRules: FetchRule[] = configRules.map((r, i) => ({
-  origin: `rules[${String(i)}]`,
-  seriesQuery: r.seriesQuery,
-  filters: filtersForRule(r),
-}));
+const fetchRules: FetchRule[] = configRules.map((r, i) => fetchRule(r, `rules[${String(i)}]`));
 const rules = { custom: compiled, external: [] };
 
 const NAMES = [

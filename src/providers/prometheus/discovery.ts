@@ -16,11 +16,11 @@
  * names are listed rather than after every rule's.
  */
 import { goQuote } from "../../apimachinery/go-quote.ts";
-import { filterSeries, type SeriesFilter } from "../../naming/series-filter.ts";
+import { filterSeries } from "../../naming/series-filter.ts";
 import type { PrometheusApi } from "../../prometheus/api.ts";
 import { isPrometheusError, type PrometheusError } from "../../prometheus/errors.ts";
 import { CustomRegistry, ExternalRegistry } from "./registry.ts";
-import type { CompiledRule } from "./rules.ts";
+import type { CompiledRule, FetchRule } from "./rules.ts";
 
 export interface DiscoveryOptions {
   /** Only series seen since now minus this count (`--metrics-max-age`). */
@@ -154,14 +154,6 @@ function isRuleRejection(e: unknown): e is PrometheusError {
 export interface NamedSeries {
   readonly name: string;
   readonly labels: readonly string[];
-}
-
-/** What discovery needs of a rule to ask Prometheus: no naming, so it can run before compiling. */
-export interface FetchRule {
-  /** `rules[3]`, `externalRules[0]`. */
-  readonly origin: string;
-  readonly seriesQuery: string;
-  readonly filters: readonly SeriesFilter[];
 }
 
 /**

@@ -27,11 +27,23 @@ import {
 import { resourceTemplateData } from "../../template/adapter-data.ts";
 import type { RestMapper } from "../../kube/rest-mapper.ts";
 
-export interface CompiledRule {
+/**
+ * What discovery asks Prometheus with for a rule (discovery.ts): no naming, so it can be made
+ * from the parsed config before the REST mapper is read (server/builders/early-discovery.ts).
+ */
+export interface FetchRule {
   /** Where the rule came from, for logs and `explain`: `rules[3]`. */
   readonly origin: string;
   readonly seriesQuery: string;
   readonly filters: readonly SeriesFilter[];
+}
+
+/** The part of {@link compileRule} discovery's requests need. Throws on a filter that does not compile. */
+export function fetchRule(rule: DiscoveryRule, origin: string): FetchRule {
+  return { origin, seriesQuery: rule.seriesQuery, filters: filtersForRule(rule) };
+}
+
+export interface CompiledRule extends FetchRule {
   readonly namer: MetricNamer;
   readonly resources: ResourceConverter;
   readonly metricsQuery: Template;
@@ -111,10 +123,8 @@ export function compileRule(
           origin.startsWith("externalRules") ? "external" : "custom",
         );
   return {
+    ...fetchRule(rule, origin),
     data,
-    origin,
-    seriesQuery: rule.seriesQuery,
-    filters: filtersForRule(rule),
     namer: createMetricNamer(rule.name ?? {}, rule.seriesQuery),
     resources: compileResources(rule.resources ?? {}, mapper),
     metricsQuery: compileQueryTemplate(query, "metrics-query"),

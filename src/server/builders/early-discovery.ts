@@ -6,17 +6,11 @@
  * adapter's time to ready (issue #17 item 3). The first pass takes these requests instead of
  * sending them (providers/prometheus/discovery.ts EarlyRequests).
  */
-import type { AdapterConfig } from "../../config/schema.ts";
-import { filtersForRule } from "../../naming/series-filter.ts";
+import type { AdapterConfig, DiscoveryRule } from "../../config/schema.ts";
 import type { PrometheusApi } from "../../prometheus/api.ts";
-import {
-  startEarly,
-  type EarlyRequests,
-  type FetchRule,
-} from "../../providers/prometheus/discovery.ts";
+import { startEarly, type EarlyRequests } from "../../providers/prometheus/discovery.ts";
+import { fetchRule, type FetchRule } from "../../providers/prometheus/rules.ts";
 import type { ApisConfig } from "../options/apis.ts";
-
-type ConfigRule = NonNullable<AdapterConfig["rules"]>[number];
 
 /**
  * Starts them, or does nothing (undefined) when the first pass would not ask `prometheus` alone:
@@ -31,23 +25,15 @@ export function startEarlyDiscovery(
   maxAgeMs: number,
 ): EarlyRequests | undefined {
   if (config.k8sCustomMetrics?.tenants !== undefined) return undefined;
-  const fetchRules = (list: readonly ConfigRule[] | undefined, key: string): FetchRule[] =>
+  const ofList = (list: readonly DiscoveryRule[] | undefined, key: string): FetchRule[] =>
     (list ?? []).flatMap((r, i) =>
-      r.k8sCustomMetrics?.server === undefined
-        ? [
-            {
-              origin: `${key}[${String(i)}]`,
-              seriesQuery: r.seriesQuery,
-              filters: filtersForRule(r),
-            },
-          ]
-        : [],
+      r.k8sCustomMetrics?.server === undefined ? [fetchRule(r, `${key}[${String(i)}]`)] : [],
     );
   let rules: { custom: FetchRule[]; external: FetchRule[] };
   try {
     rules = {
-      custom: apis.custom ? fetchRules(config.rules, "rules") : [],
-      external: apis.external ? fetchRules(config.externalRules, "externalRules") : [],
+      custom: apis.custom ? ofList(config.rules, "rules") : [],
+      external: apis.external ? ofList(config.externalRules, "externalRules") : [],
     };
   } catch {
     return undefined;
