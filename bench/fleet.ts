@@ -411,34 +411,43 @@ async function send(pool: Sessions, creds: AggregatorCredentials, hpa: Hpa): Pro
 }
 
 /**
- * Sends each second's due HPAs together for `cycles` periods; every request's sample, and the
- * most requests still unanswered when a burst went out (the adapter's queue, if it falls behind).
+ * Sends each second's due HPAs together: `warmUp` periods, then `cycles` measured ones, on one
+ * schedule (burst k at start + k s), so the first measured burst comes a second after the last
+ * warm-up one, as the arrival model says, however fast that one was answered. `onMeasure` runs
+ * just before the first measured burst (counters read there). Returns the measured requests'
+ * samples, and the most requests still unanswered when a measured burst went out (the adapter's
+ * queue, if it falls behind).
  */
 async function bursts(
   s: Sessions,
   creds: AggregatorCredentials,
   hpas: readonly Hpa[],
-  cycles: number,
+  schedule: { readonly warmUp: number; readonly cycles: number },
+  onMeasure: () => Promise<void>,
 ): Promise<{ samples: Sample[]; maxOutstanding: number }> {
   const byPhase = Array.from({ length: PERIOD_S }, (_, p) => hpas.filter((h) => h.phase === p));
-  const pending: Promise<Sample>[] = [];
+  const warmUpBursts = schedule.warmUp * PERIOD_S;
+  const measured: Promise<Sample>[] = [];
+  const warmUp: Promise<Sample>[] = [];
   let outstanding = 0;
   let maxOutstanding = 0;
   const t0 = performance.now();
-  for (let k = 0; k < cycles * PERIOD_S; k++) {
+  for (let k = 0; k < warmUpBursts + schedule.cycles * PERIOD_S; k++) {
+    if (k === warmUpBursts) await onMeasure();
     const wait = t0 + k * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
-    maxOutstanding = Math.max(maxOutstanding, outstanding);
+    if (k >= warmUpBursts) maxOutstanding = Math.max(maxOutstanding, outstanding);
     for (const h of byPhase[k % PERIOD_S] ?? []) {
       outstanding++;
-      pending.push(
+      (k < warmUpBursts ? warmUp : measured).push(
         send(s, creds, h).finally(() => {
           outstanding--;
         }),
       );
     }
   }
-  return { samples: await Promise.all(pending), maxOutstanding };
+  await Promise.all(warmUp);
+  return { samples: await Promise.all(measured), maxOutstanding };
 }
 
 /**
@@ -523,12 +532,21 @@ async function measure(
     const session = new Sessions(a.url, creds);
     try {
       ctx.log(`${label}: warm-up cycle (${String(PERIOD_S)} s)`);
-      await bursts(session, creds, hpas, 1);
-      const q0 = a.queries.length;
-      const cpu0 = a.cpuSeconds();
-      const sar0 = await apiserverSubjectAccessReviews(ctx);
-      ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
-      const { samples, maxOutstanding } = await bursts(session, creds, hpas, CYCLES);
+      let q0 = 0;
+      let cpu0 = 0;
+      let sar0 = 0;
+      const { samples, maxOutstanding } = await bursts(
+        session,
+        creds,
+        hpas,
+        { warmUp: 1, cycles: CYCLES },
+        async () => {
+          q0 = a.queries.length;
+          cpu0 = a.cpuSeconds();
+          sar0 = await apiserverSubjectAccessReviews(ctx);
+          ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
+        },
+      );
       const sars = (await apiserverSubjectAccessReviews(ctx)) - sar0;
       const q = countQueries(a, q0, a.queries.length);
       const sorted = samples.map((x) => x.ms).sort((x, y) => x - y);
@@ -585,7 +603,7 @@ function markdown(size: FleetSize, rows: readonly FleetFigures[]): string {
     "",
     `${deployedSentence()} Peak RSS is VmHWM over each adapter's whole life (start-up, warm-up and measured cycles). The machine's 2 cores are shared with other work: latency and CPU figures are noisy; RSS is not.`,
     "",
-    `${hpaCount.toLocaleString("en-US")} HPAs (${String(size.namespaces)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~${String(perBurst)} due HPAs send their v1beta2 request together, open loop, over HTTP/2 with the front-proxy certificate (a new connection when the open ones are at the server's stream limit, as Go's transport; ${String(Math.max(...rows.map((r) => r.connections)))} at most). ${String(CYCLES)} measured cycles after one warm-up cycle. Queries counted by a recording proxy in front of Prometheus (its hop is in every latency). SubjectAccessReviews are kube-apiserver's own count during the measured cycles (ours: on the request path and refreshed ahead in the background together), per 1 s burst. A request not answered in 30 s is an error; "in period": answered correctly within ${String(PERIOD_S)} s; "queue": the most requests outstanding when a burst went out.`,
+    `${hpaCount.toLocaleString("en-US")} HPAs (${String(size.namespaces)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~${String(perBurst)} due HPAs send their v1beta2 request together, open loop, over HTTP/2 with the front-proxy certificate (a new connection when the open ones are at the server's stream limit, as Go's transport; ${String(Math.max(...rows.map((r) => r.connections)))} at most). ${String(CYCLES)} measured cycles after one warm-up cycle, on one schedule (the first measured burst a second after the last warm-up one). Queries counted by a recording proxy in front of Prometheus (its hop is in every latency). SubjectAccessReviews are kube-apiserver's own count during the measured cycles (ours: on the request path and refreshed ahead in the background together), per 1 s burst. A request not answered in 30 s is an error; "in period": answered correctly within ${String(PERIOD_S)} s; "queue": the most requests outstanding when a burst went out.`,
     "",
     "| adapter | HPA requests | Prometheus queries | queries / request | SARs / burst | p50 ms | p99 ms | max ms | errors | in period | queue | CPU s | peak RSS MiB |",
     "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
