@@ -41,6 +41,14 @@ describe("Arrivals", () => {
     assert.equal(a.peers("pods/m", later.seq), undefined);
   });
 
+  test("next() is above every ticket taken so far, and is the next one's seq", () => {
+    const a = new Arrivals(20);
+    const t = a.take("pods/m");
+    assert.ok(a.next() > t.seq);
+    const n = a.next();
+    assert.equal(a.take("pods/other").seq, n);
+  });
+
   test("never waits longer than the cap", async () => {
     const a = new Arrivals(20);
     a.take("pods/m");

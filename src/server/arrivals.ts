@@ -5,7 +5,7 @@
  * at the same moment, but they reach the query step spread over the time their
  * SubjectAccessReviews take; query grouping alone would then send several queries for what is one
  * burst. With arrivals, a batch about to be sent first waits — briefly, and only for requests
- * that entered before its newest member — for those peers to join it.
+ * already received when it was about to go — for those peers to join it.
  *
  * A generic server facility: each API group supplies the key its requests wait under (an
  * {@link ArrivalKeyOf}; apis/custom-metrics.ts keys by resource and metric), the server takes a
@@ -78,6 +78,10 @@ export class Arrivals implements ArrivalTickets {
     if (!set) this.#pending.set(key, (set = new Set()));
     set.add(ticket.seq);
     return ticket;
+  }
+
+  next(): number {
+    return this.#seq + 1;
   }
 
   /** Spends a ticket (idempotent): its request reached the query step, or ended. */

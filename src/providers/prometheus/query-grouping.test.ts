@@ -12,6 +12,7 @@ import { describe, test } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
 import fc from "fast-check";
 import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, silentLogger } from "../../observability/logger.ts";
 import type { ResourceConverter } from "../../naming/resource-label.ts";
 import type { VectorSample } from "../../prometheus/api-types.ts";
@@ -26,6 +27,7 @@ import {
 } from "./query-grouping.ts";
 import type { GroupableShape } from "./query-shape.ts";
 import { compileQueryTemplate } from "./rules.ts";
+import { Arrivals } from "../../server/arrivals.ts";
 
 type SyntaxNode = ReturnType<typeof parser.parse>["topNode"];
 type Series = { readonly labels: Record<string, string>; readonly value: number };
@@ -257,6 +259,54 @@ describe("QueryGrouping", () => {
         expected,
       );
     }
+  });
+
+  test("a burst's first request waits for the rest of the turn's requests: one query, later arrivals not waited for", async () => {
+    const data = NAMES.map((pod, i) => ({
+      labels: { __name__: "m", namespace: "n0", pod },
+      value: i,
+    }));
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const prom = fakePrometheus(data);
+    const arrivals = new Arrivals(10_000);
+    const g = new QueryGrouping({
+      prometheus: prom,
+      log: silentLogger(),
+      maxObjects: 100,
+      arrivals,
+    });
+    const shape = g.shape(s) as GroupableShape;
+    const members = [0, 1, 2].map((i) => member("n0", [NAMES[i] ?? ""]));
+    const answers: Promise<Map<string, number>>[] = [];
+    const reach = (i: number, t: ReturnType<Arrivals["take"]>) => {
+      const m = members[i];
+      if (!m) throw new Error("no such request");
+      arrivals.spend(t);
+      answers.push(g.values(shape, m, t));
+    };
+    // One burst, as Node.js serves it: the first request reaches the query step before the
+    // others of its read are received, later in the same turn (each stream is its own callback,
+    // microtasks run between them), and they reach the query step later still.
+    const received = new Promise<ReturnType<Arrivals["take"]>[]>((resolve) => {
+      setImmediate(() => {
+        resolve([arrivals.take("pods/m"), arrivals.take("pods/m")]);
+      });
+    });
+    reach(0, arrivals.take("pods/m"));
+    const peers = await received;
+    await sleep(5);
+    // Received in a later turn: never waited for.
+    const later = arrivals.take("pods/m");
+    assert.equal(prom.queries.length, 0, "the first request went out alone");
+    reach(1, peers[0] ?? later);
+    await sleep(5);
+    reach(2, peers[1] ?? later);
+    const got = await Promise.all(answers);
+    members.forEach((m, i) => {
+      assert.deepEqual(got[i], reference(data, m));
+    });
+    assert.equal(prom.queries.length, 1, prom.queries.join("\n"));
+    assert.equal(arrivals.ahead("pods/m", later.seq + 1), true);
   });
 
   test("an identical request joins the one in flight instead of waiting for the next", async () => {

@@ -109,12 +109,21 @@ interface Piece {
   readonly count: number;
 }
 
-/** The wait for peers that entered before the newest request of a batch about to be sent. */
+/**
+ * The wait for the peers of a batch about to be sent: first the rest of this event-loop turn, then
+ * the requests for its metric received by then (a burst's) that are still on their way to the
+ * query step, at most the arrivals' cap. An HPA resync's requests reach the adapter in one read,
+ * but Node.js serves each stream's request as far as it goes before taking the next: without the
+ * turn, the first request of a burst went out alone and the rest waited for that query before
+ * their own (two query times for the whole burst, and twice the queries). Requests received
+ * after the turn never hold it back.
+ */
 function peersOf(arrivals: ArrivalTickets, items: readonly Item[]): Promise<void> | undefined {
-  let newest: Ticket | undefined;
-  for (const { ticket } of items)
-    if (ticket && (!newest || ticket.seq > newest.seq)) newest = ticket;
-  return newest ? arrivals.peers(newest.key, newest.seq) : undefined;
+  const key = items.find((i) => i.ticket !== undefined)?.ticket?.key;
+  if (key === undefined) return undefined;
+  return new Promise<void>((resolve) => {
+    setImmediate(resolve);
+  }).then(() => arrivals.peers(key, arrivals.next()));
 }
 
 export class QueryGrouping {

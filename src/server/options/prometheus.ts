@@ -57,7 +57,7 @@ export const prometheusFlags = {
   groupingWait: () =>
     new Option(
       "--query-grouping-wait <duration>",
-      "longest a grouped query waits for requests of the same metric that entered before it and are still being authorized (0: never wait)",
+      "longest a grouped query waits for requests of the same metric received with it that are still being authorized (0: never wait)",
     )
       .argParser(duration)
       .default(25, "25ms"),
