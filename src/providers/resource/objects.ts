@@ -4,7 +4,7 @@
  * metrics-server's and prometheus-adapter's pod informers (`status.phase=Running`). Pods come from
  * the watched pod cache when one is given and usable, else from a direct list.
  */
-import { KubeApiError, type KubeClient } from "../../kube/client.ts";
+import { KubeApiError, type KubeClient, type KubeJson } from "../../kube/client.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
 import type { NodeRef, PodRef, ResourceObjects } from "./types.ts";
 
@@ -40,6 +40,45 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/**
+ * A Node's metadata alone (PartialObjectMetadata), which is all a NodeMetrics names: a whole
+ * Node is ~13 KB of JSON, most of it the 50 image names its kubelet reports, so a list of 1,000
+ * was a 13 MB body for every `kubectl top nodes` (issue #15).
+ */
+export const NODE_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+const NODE_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/** Items per page of a list read in pages. */
+export const LIST_PAGE_SIZE = 200;
+
+/**
+ * GETs a list in pages of `limit` (`continue` from each page's metadata), handing each page's
+ * items to `each` before the next is read, so no body holds the whole list: a body over 128 KB
+ * is malloc'd apart and, once freed, raises glibc's mmap threshold to its size, after which
+ * buffers up to that size stay in malloc's heap (issue #15). `path` may carry a query already.
+ */
+export async function listInPages(
+  kube: KubeJson,
+  path: string,
+  limit: number,
+  each: (item: unknown) => void,
+  accept?: string,
+): Promise<void> {
+  const sep = path.includes("?") ? "&" : "?";
+  let cont = "";
+  do {
+    const more = cont === "" ? "" : `&continue=${encodeURIComponent(cont)}`;
+    const page = (await kube.json(
+      "GET",
+      `${path}${sep}limit=${String(limit)}${more}`,
+      undefined,
+      accept === undefined ? {} : { accept },
+    )) as { metadata?: { continue?: string }; items: unknown[] | null };
+    for (const item of page.items ?? []) each(item);
+    cont = page.metadata?.continue ?? "";
+  } while (cont !== "");
+}
+
 export class KubeResourceObjects implements ResourceObjects {
   readonly #kube: KubeClient;
   readonly #pods: PodCache | undefined;
@@ -69,16 +108,22 @@ export class KubeResourceObjects implements ResourceObjects {
   }
 
   async listNodes(labelSelector: string): Promise<NodeRef[]> {
-    const list = await this.#kube.json<{ items: ObjectJson[] }>(
-      "GET",
+    const nodes: NodeRef[] = [];
+    await listInPages(
+      this.#kube,
       `/api/v1/nodes${query({ labelSelector })}`,
+      LIST_PAGE_SIZE,
+      (n) => nodes.push(nodeRef(n as ObjectJson)),
+      NODE_METADATA_LIST,
     );
-    return list.items.map(nodeRef);
+    return nodes;
   }
 
   async getNode(name: string): Promise<NodeRef | undefined> {
     const node = await orUndefined(
-      this.#kube.json<ObjectJson>("GET", `/api/v1/nodes/${encodeURIComponent(name)}`),
+      this.#kube.json<ObjectJson>("GET", `/api/v1/nodes/${encodeURIComponent(name)}`, undefined, {
+        accept: NODE_METADATA,
+      }),
     );
     return node ? nodeRef(node) : undefined;
   }
