@@ -11,8 +11,10 @@ import type { KubeJson } from "../../kube/client.ts";
 import { createCa, issue } from "../../pki/pki.ts";
 import {
   KubeletScraper,
+  NODE_PAGE_SIZE,
   RESOURCE_METRICS_PATH_ANNOTATION,
   kubeletUrl,
+  scrapeTarget,
   type KubeletOptions,
   type NodeJson,
 } from "./kubelet-scraper.ts";
@@ -94,10 +96,98 @@ describe("--node-selector", () => {
       nodeSelector: " pool=metrics,zone!=b ",
     }).listNodes();
     assert.deepEqual(paths, [
-      "/api/v1/nodes",
-      "/api/v1/nodes",
-      "/api/v1/nodes?labelSelector=pool%3Dmetrics%2Czone!%3Db",
+      `/api/v1/nodes?limit=${String(NODE_PAGE_SIZE)}`,
+      `/api/v1/nodes?limit=${String(NODE_PAGE_SIZE)}`,
+      `/api/v1/nodes?labelSelector=pool%3Dmetrics%2Czone!%3Db&limit=${String(NODE_PAGE_SIZE)}`,
     ]);
+  });
+});
+
+describe("the node list each round", () => {
+  /** A Node as the API server gives it: far more than a scrape reads. */
+  function fullNode(i: number): unknown {
+    return {
+      metadata: {
+        name: `n${String(i)}`,
+        labels: { "kubernetes.io/hostname": `n${String(i)}` },
+        annotations: {
+          "node.alpha.kubernetes.io/ttl": "0",
+          ...(i === 1 ? { [RESOURCE_METRICS_PATH_ANNOTATION]: "/metrics/resource/v1alpha1" } : {}),
+        },
+        managedFields: [{ manager: "kubelet" }],
+      },
+      spec: { podCIDR: "10.0.0.0/24" },
+      status: {
+        addresses: [
+          { type: "InternalIP", address: `10.0.0.${String(i)}` },
+          { type: "Hostname", address: `n${String(i)}` },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 + i } },
+        images: [{ names: ["registry.example.com/app@sha256:00"], sizeBytes: 1 }],
+        conditions: [{ type: "Ready", status: "True" }],
+      },
+    };
+  }
+
+  test("is read page by page, following continue, the selector on every page", async () => {
+    const paths: string[] = [];
+    const pages = new Map<string, { continue: string; items: number[] }>([
+      ["", { continue: "tok/en+1", items: [0, 1] }],
+      ["tok/en+1", { continue: "t2", items: [2] }],
+      ["t2", { continue: "", items: [3] }],
+    ]);
+    const kube: KubeJson = {
+      json: (_method: string, path: string) => {
+        paths.push(path);
+        const q = new URL(path, "https://api").searchParams;
+        const page = pages.get(q.get("continue") ?? "");
+        if (!page) return Promise.reject(new Error(`unexpected ${path}`));
+        return Promise.resolve({
+          metadata: page.continue === "" ? {} : { continue: page.continue },
+          items: page.items.map(fullNode),
+        });
+      },
+    };
+    const nodes = await new KubeletScraper(kube, { ...base, nodeSelector: "a=b" }).listNodes();
+    assert.deepEqual(
+      nodes.map((n) => n.metadata.name),
+      ["n0", "n1", "n2", "n3"],
+    );
+    const limit = `labelSelector=a%3Db&limit=${String(NODE_PAGE_SIZE)}`;
+    assert.deepEqual(paths, [
+      `/api/v1/nodes?${limit}`,
+      `/api/v1/nodes?${limit}&continue=tok%2Fen%2B1`,
+      `/api/v1/nodes?${limit}&continue=t2`,
+    ]);
+  });
+
+  test("keeps of each node only what its scrape reads, and the same URL comes of it", async () => {
+    const kube: KubeJson = {
+      json: () => Promise.resolve({ metadata: {}, items: [fullNode(0), fullNode(1)] }),
+    };
+    const nodes = await new KubeletScraper(kube, base).listNodes();
+    assert.deepEqual(nodes[1], {
+      metadata: {
+        name: "n1",
+        annotations: { [RESOURCE_METRICS_PATH_ANNOTATION]: "/metrics/resource/v1alpha1" },
+      },
+      status: {
+        addresses: [
+          { type: "InternalIP", address: "10.0.0.1" },
+          { type: "Hostname", address: "n1" },
+        ],
+        daemonEndpoints: { kubeletEndpoint: { Port: 10251 } },
+      },
+    });
+    assert.deepEqual(nodes[0]?.metadata, { name: "n0" });
+    const o = { ...base, useNodeStatusPort: true };
+    for (const [i, n] of nodes.entries()) {
+      assert.equal(String(kubeletUrl(n, o)), String(kubeletUrl(fullNode(i) as NodeJson, o)));
+    }
+    assert.deepEqual(scrapeTarget({ metadata: { name: "bare" } }), {
+      metadata: { name: "bare" },
+      status: { addresses: [] },
+    });
   });
 });
 

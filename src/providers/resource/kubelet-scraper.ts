@@ -17,6 +17,7 @@ import { createAgent, nodeError, requestPath } from "../../http/client.ts";
 import type { KubeJson } from "../../kube/client.ts";
 import { loadCredentials, type KubeCredentials } from "../../kube/kubeconfig.ts";
 import { normalizeNodeSelector } from "./kubelet-options.ts";
+import { listInPages } from "./objects.ts";
 import { equalsAscii, scanExposition } from "./text-format.ts";
 
 export const DEFAULT_ADDRESS_TYPES = ["InternalIP", "ExternalIP", "Hostname"] as const;
@@ -315,6 +316,31 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
 
 const MAX_BODY = 64 * 1024 * 1024;
 
+/**
+ * Nodes per page of the node list each round. A Node as a kubelet reports it is ~13 KB of JSON
+ * (its 50 image names most of it), so the whole list of 1,000 nodes was one 13 MB body and its
+ * parsed objects held through the round: every 15 s that much old-generation garbage, and a
+ * 13 MB malloc that, once freed, raised glibc's mmap threshold so later large buffers stayed in
+ * its heap (issue #15). A page of 50 is ~0.6 MB, cut down as it arrives.
+ */
+export const NODE_PAGE_SIZE = 50;
+
+/** What a scrape reads of a Node (kubeletUrl, the node's name), in fresh small objects. */
+export function scrapeTarget(n: NodeJson): NodeJson {
+  const path = n.metadata.annotations?.[RESOURCE_METRICS_PATH_ANNOTATION];
+  const port = n.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  return {
+    metadata: {
+      name: n.metadata.name,
+      ...(path === undefined ? {} : { annotations: { [RESOURCE_METRICS_PATH_ANNOTATION]: path } }),
+    },
+    status: {
+      addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
+      ...(port === undefined ? {} : { daemonEndpoints: { kubeletEndpoint: { Port: port } } }),
+    },
+  };
+}
+
 export class KubeletScraper {
   readonly #o: KubeletOptions;
   /** Only the node list comes from the API server. */
@@ -336,13 +362,19 @@ export class KubeletScraper {
     this.#o = o;
   }
 
-  /** The nodes to scrape: those `nodeSelector` picks (the API server applies it). */
-  listNodes(): Promise<NodeJson[]> {
+  /**
+   * The nodes to scrape: those `nodeSelector` picks (the API server applies it), listed every
+   * round in pages of {@link NODE_PAGE_SIZE}, each cut down to {@link scrapeTarget} before the
+   * next is read.
+   */
+  async listNodes(): Promise<NodeJson[]> {
     const selector = normalizeNodeSelector(this.#o.nodeSelector);
     const query = selector === "" ? "" : `?labelSelector=${encodeURIComponent(selector)}`;
-    return this.#kube
-      .json("GET", `/api/v1/nodes${query}`)
-      .then((l) => (l as { items: NodeJson[] }).items);
+    const nodes: NodeJson[] = [];
+    await listInPages(this.#kube, `/api/v1/nodes${query}`, NODE_PAGE_SIZE, (n) =>
+      nodes.push(scrapeTarget(n as NodeJson)),
+    );
+    return nodes;
   }
 
   /**
