@@ -34,7 +34,7 @@ import { stopChild } from "../test/support/process.ts";
 import { ensureMetricsServer, METRICS_SERVER_VERSION } from "../test/support/metrics-server.ts";
 import type { BenchContext, Scenario } from "./scenario.ts";
 import { aggregatorCredentials, ensureMetricsReader } from "./support/adapters.ts";
-import { ourServe } from "./support/deployed.ts";
+import { overlayContainerEnv, ourServe } from "./support/deployed.ts";
 import { runLoad, type LoadResult } from "./support/load.ts";
 import {
   namespaces,
@@ -53,18 +53,11 @@ import {
 
 const RESOLUTION_S = 15;
 /**
- * V8 flags for ours in the kubelet source role, after the image's NODE_OPTIONS (the command line
- * wins): its old generation sized for 1,000 nodes as docs/deploy.md says (kubelet source). With
- * the image's 96 MiB, sixteen concurrent 1,000-node `/pods` answers (8 MB of JSON each) do not fit.
+ * Where the kubelet source's env (NODE_OPTIONS, glibc's malloc settings) ships: ours is started
+ * with it, replacing the image's NODE_OPTIONS, as the overlay's Deployment runs it. With the
+ * image's 96 MiB, sixteen concurrent 1,000-node `/pods` answers (8 MB of JSON each) do not fit.
  */
-const KUBELET_ROLE_NODE_ARGS = ["--max-old-space-size=256"];
-/**
- * glibc malloc settings for ours in the kubelet source role, as docs/deploy.md sets them (kubelet
- * source): allocations from 64 KiB up get pages of their own, among them the 64 KiB read buffer
- * Node gives every TLS connection (only the part a read has filled is resident), and a freed
- * large buffer no longer raises the threshold, after which such buffers stayed in malloc's heap.
- */
-const KUBELET_ROLE_ENV = { MALLOC_MMAP_THRESHOLD_: "65536" };
+const KUBELET_ROLE_SIZING = "deploy/overlays/resource-metrics/sizing.yaml";
 const SYNTHETIC_LABEL = "k8s-custom-metrics.bench/synthetic-kubelet";
 const PODS_PATH = "/apis/metrics.k8s.io/v1beta1/pods";
 /** New pods 2.5 s apart: six of them meet the 15 s scrape cycle at evenly spread phases. */
@@ -433,7 +426,6 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
         ],
         {
           nodeArgs: [
-            ...KUBELET_ROLE_NODE_ARGS,
             ...(profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
             ...(snapDir ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapDir}`] : []),
           ],
@@ -441,7 +433,7 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
       );
       cmd = serve.command;
       args = serve.args;
-      env = { ...serve.env, ...KUBELET_ROLE_ENV };
+      env = { ...serve.env, ...overlayContainerEnv(KUBELET_ROLE_SIZING) };
     }
     const child: ChildProcess = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
     const tail: string[] = [];
@@ -468,9 +460,9 @@ async function startServer(ctx: BenchContext, who: Who, spec: FleetSpec): Promis
       pid: child.pid ?? 0,
       command: `${
         who === "ours"
-          ? `NODE_OPTIONS="${env["NODE_OPTIONS"] ?? ""}" ${Object.entries(KUBELET_ROLE_ENV)
-              .map(([k, v]) => `${k}=${v} `)
-              .join("")}`
+          ? Object.entries(overlayContainerEnv(KUBELET_ROLE_SIZING))
+              .map(([k, v]) => `${k}="${v}" `)
+              .join("")
           : ""
       }${[cmd, ...args].join(" ")}`,
       rounds,
@@ -1083,10 +1075,10 @@ function markdown(results: readonly SizeResult[], note: string, failure: string)
   const first = results[0];
   return `## Kubelet source vs metrics-server ${METRICS_SERVER_VERSION} (metrics.k8s.io, ${results.map((r) => r.nodes.toLocaleString("en")).join(" and ")} nodes × ${String(first ? first.pods / first.nodes : 0)} pods)
 
-Ours (the compiled adapter with \`--resource-metrics-source=kubelet\`, run as docs/deploy.md sizes the kubelet source: \`${KUBELET_ROLE_NODE_ARGS.join(" ")}\` after the image's NODE_OPTIONS, ${Object.entries(
-    KUBELET_ROLE_ENV,
+Ours (the compiled adapter with \`--resource-metrics-source=kubelet\`, with the env of ${KUBELET_ROLE_SIZING}: ${Object.entries(
+    overlayContainerEnv(KUBELET_ROLE_SIZING),
   )
-    .map(([k, v]) => `\`${k}=${v}\``)
+    .map(([k, v]) => `\`${k}="${v}"\``)
     .join(
       " ",
     )}) and metrics-server ${METRICS_SERVER_VERSION} (built from the Go module proxy) run at the same time against the same synthetic kubelets (each node its own 127.200.x.y and its own HTTPS serving certificate naming only that IP, \`/metrics/resource\` as a kubelet writes it, 30 pods per node, every fifth with a sidecar), with the same flags: \`--metric-resolution=${String(RESOLUTION_S)}s --kubelet-insecure-tls --kubelet-port --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname\`, delegated authentication and authorization against the local cluster. CPU is utime + stime from /proc over the same ${first ? f0(first.windowSeconds) : "?"} s window for both, after one settling round; RSS sampled every 5 s; per node = total / nodes. Scrape round, kubelet side: first request in to last response out per round, each server's requests told apart by User-Agent (metrics-server spreads its requests over up to 4 s on purpose, its per-node random delay); own log: ours' \`scraped kubelets\` (node list, scrapes, decode, store), metrics-server's \`Scrape finished\`. \`/pods\`: \`GET /apis/metrics.k8s.io/v1beta1/pods\` (every pod), closed loop for the given seconds per cell over one HTTP/2 connection with the front-proxy certificate and an RBAC user, one server loaded at a time while both keep scraping. New pod: its containers appear in its kubelet's body with a start time of now, then the Pod is created Running and Ready; time from Ready to the first 200 for its PodMetrics, both servers polled every 250 ms; pods one every 2.5 s so they meet the scrape cycle at different phases. Every PodMetrics and NodeMetrics of both servers was checked against the synthetic rates before and after the window (count, containers, CPU within 1 µCPU, memory exact). The local node agent was paused (SIGSTOP) for the run: it lists every pod each second, which at 30,000 pods would load the machine more than the servers under test.

@@ -40,6 +40,19 @@ export function deploymentNodeOptions(file = "deploy/base/deployment.yaml"): str
   return env.find((e) => e.name === "NODE_OPTIONS")?.value;
 }
 
+/**
+ * The adapter container's env in a Deployment patch of an overlay (name → value), e.g. the
+ * kubelet source's sizing in deploy/overlays/resource-metrics/sizing.yaml.
+ */
+export function overlayContainerEnv(file: string): Record<string, string> {
+  const doc = parse(readFileSync(file, "utf8")) as DeploymentDoc;
+  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const out: Record<string, string> = {};
+  for (const e of env) if (e.name !== undefined) out[e.name] = e.value ?? "";
+  if (Object.keys(out).length === 0) throw new Error(`${file}: no container env`);
+  return out;
+}
+
 /** The NODE_OPTIONS a deployment runs with; throws when the image and deploy/ disagree. */
 export function deployedNodeOptions(): string {
   const image = imageNodeOptions();

@@ -88,6 +88,7 @@ interface Container {
   name: string;
   image: string;
   args?: string[];
+  env?: { name: string; value?: string }[];
   ports?: { name?: string; containerPort: number }[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -569,6 +570,17 @@ describe("deploy/ against a real kube-apiserver (server-side dry run)", () => {
           (o) => o.kind === "APIService" && o.metadata.name === "v1beta1.metrics.k8s.io",
         ),
       );
+      // Sized for the kubelet source (sizing.yaml): V8's old generation at most half the memory
+      // limit, as for the base, and glibc's mmap threshold fixed.
+      const c = (find(objects, "Deployment", "k8s-custom-metrics").spec as DeploymentSpec).template
+        .spec.containers[0];
+      const env = new Map((c?.env ?? []).map((e) => [e.name, e.value ?? ""]));
+      const oldSpace = /--max-old-space-size=(\d+)/.exec(env.get("NODE_OPTIONS") ?? "");
+      const limit = /^(\d+)Mi$/.exec(c?.resources?.limits?.["memory"] ?? "");
+      assert.ok(oldSpace && limit, JSON.stringify(c));
+      assert.equal(Number(oldSpace[1]), 256);
+      assert.ok(Number(oldSpace[1]) * 2 <= Number(limit[1]), JSON.stringify(c?.resources));
+      assert.equal(env.get("MALLOC_MMAP_THRESHOLD_"), "65536");
       await dryRun(overlay);
     },
   );
