@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { KubeApiError, type KubeClient } from "../../kube/client.ts";
+import { KubeApiError, type KubeJson } from "../../kube/client.ts";
 import { KubeResourceObjects, LIST_PAGE_SIZE, NODE_METADATA } from "./objects.ts";
 
 interface Asked {
@@ -14,7 +14,7 @@ interface Asked {
 }
 
 /** The API server's side of node reads: pages of `perPage` from `names`. */
-function nodesKube(names: readonly string[], perPage: number, asked: Asked[]): KubeClient {
+function nodesKube(names: readonly string[], perPage: number, asked: Asked[]): KubeJson {
   return {
     json: (_method: string, path: string, _body?: unknown, o?: { accept?: string }) => {
       asked.push({ path, accept: o?.accept });
@@ -34,7 +34,7 @@ function nodesKube(names: readonly string[], perPage: number, asked: Asked[]): K
         items: names.slice(from, to).map((name) => ({ metadata: { name, labels: { n: name } } })),
       });
     },
-  } as unknown as KubeClient;
+  };
 }
 
 describe("nodes for metrics.k8s.io", () => {

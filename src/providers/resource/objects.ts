@@ -4,7 +4,7 @@
  * metrics-server's and prometheus-adapter's pod informers (`status.phase=Running`). Pods come from
  * the watched pod cache when one is given and usable, else from a direct list.
  */
-import { KubeApiError, type KubeClient, type KubeJson } from "../../kube/client.ts";
+import { KubeApiError, type KubeJson } from "../../kube/client.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
 import type { NodeRef, PodRef, ResourceObjects } from "./types.ts";
 
@@ -80,10 +80,10 @@ export async function listInPages(
 }
 
 export class KubeResourceObjects implements ResourceObjects {
-  readonly #kube: KubeClient;
+  readonly #kube: KubeJson;
   readonly #pods: PodCache | undefined;
 
-  constructor(kube: KubeClient, pods?: PodCache) {
+  constructor(kube: KubeJson, pods?: PodCache) {
     this.#kube = kube;
     this.#pods = pods;
   }
@@ -92,10 +92,10 @@ export class KubeResourceObjects implements ResourceObjects {
     const cached = this.#pods?.list(namespace, labelSelector, { phase: "Running" });
     if (cached) return cached;
     const ns = namespace === "" ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
-    const list = await this.#kube.json<{ items: ObjectJson[] }>(
+    const list = (await this.#kube.json(
       "GET",
       `/api/v1${ns}/pods${query({ labelSelector, fieldSelector: "status.phase=Running" })}`,
-    );
+    )) as { items: ObjectJson[] };
     return list.items.map(podRef);
   }
 
@@ -103,7 +103,7 @@ export class KubeResourceObjects implements ResourceObjects {
     const cached = this.#pods?.get(namespace, name);
     if (cached !== undefined) return cached?.phase === "Running" ? cached : undefined;
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
-    const pod = await orUndefined(this.#kube.json<ObjectJson>("GET", path));
+    const pod = await orUndefined(this.#kube.json("GET", path) as Promise<ObjectJson>);
     return pod?.status?.phase === "Running" ? podRef(pod) : undefined;
   }
 
@@ -121,9 +121,9 @@ export class KubeResourceObjects implements ResourceObjects {
 
   async getNode(name: string): Promise<NodeRef | undefined> {
     const node = await orUndefined(
-      this.#kube.json<ObjectJson>("GET", `/api/v1/nodes/${encodeURIComponent(name)}`, undefined, {
+      this.#kube.json("GET", `/api/v1/nodes/${encodeURIComponent(name)}`, undefined, {
         accept: NODE_METADATA,
-      }),
+      }) as Promise<ObjectJson>,
     );
     return node ? nodeRef(node) : undefined;
   }
