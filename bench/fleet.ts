@@ -414,7 +414,7 @@ async function send(pool: Sessions, creds: AggregatorCredentials, hpa: Hpa): Pro
  * Sends each second's due HPAs together: `warmUp` periods, then `cycles` measured ones, on one
  * schedule (burst k at start + k s), so the first measured burst comes a second after the last
  * warm-up one, as the arrival model says, however fast that one was answered. `onMeasure` runs
- * just before the first measured burst (counters read there). Returns the measured requests'
+ * when the first measured burst is due, before it is sent (counters read there). Returns the measured requests'
  * samples, and the most requests still unanswered when a measured burst went out (the adapter's
  * queue, if it falls behind).
  */
@@ -433,9 +433,11 @@ async function bursts(
   let maxOutstanding = 0;
   const t0 = performance.now();
   for (let k = 0; k < warmUpBursts + schedule.cycles * PERIOD_S; k++) {
-    if (k === warmUpBursts) await onMeasure();
     const wait = t0 + k * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
+    // At the measured cycles' start, not before the wait: the warm-up's last burst (its queries,
+    // CPU and reviews) stays out of the counters.
+    if (k === warmUpBursts) await onMeasure();
     if (k >= warmUpBursts) maxOutstanding = Math.max(maxOutstanding, outstanding);
     for (const h of byPhase[k % PERIOD_S] ?? []) {
       outstanding++;
