@@ -236,7 +236,9 @@ describe("the adapter as pods of the local cluster", { timeout: 900_000 }, () =>
       const env = procFile(pid, "environ").split("\0");
       assert.ok(env.includes("KUBERNETES_SERVICE_HOST=127.0.0.1"), "KUBERNETES_SERVICE_HOST");
       assert.ok(env.includes(`KUBERNETES_SERVICE_PORT=${String(info.ports.apiserver)}`));
-      assert.ok(env.includes("NODE_OPTIONS=--max-old-space-size=96 --max-semi-space-size=2"));
+      // The overlay's sizing for the kubelet source (deploy/overlays/resource-metrics/sizing.yaml).
+      assert.ok(env.includes("NODE_OPTIONS=--max-old-space-size=256 --max-semi-space-size=2"));
+      assert.ok(env.includes("MALLOC_MMAP_THRESHOLD_=65536"), "MALLOC_MMAP_THRESHOLD_");
     }
     // The Service's endpoints, as the aggregator's availability check reads them.
     const slices = await kubectlJson<{
