@@ -35,9 +35,7 @@ interface DeploymentDoc {
 
 /** The adapter container's NODE_OPTIONS in deploy/base/deployment.yaml; undefined when unset. */
 export function deploymentNodeOptions(file = "deploy/base/deployment.yaml"): string | undefined {
-  const doc = parse(readFileSync(file, "utf8")) as DeploymentDoc;
-  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
-  return env.find((e) => e.name === "NODE_OPTIONS")?.value;
+  return containerEnv(file)["NODE_OPTIONS"];
 }
 
 /**
@@ -45,11 +43,18 @@ export function deploymentNodeOptions(file = "deploy/base/deployment.yaml"): str
  * kubelet source's sizing in deploy/overlays/resource-metrics/sizing.yaml.
  */
 export function overlayContainerEnv(file: string): Record<string, string> {
+  const env = containerEnv(file);
+  if (Object.keys(env).length === 0) throw new Error(`${file}: no container env`);
+  return env;
+}
+
+/** The first container's env in a Deployment (or a patch of one), name → value. */
+function containerEnv(file: string): Record<string, string> {
   const doc = parse(readFileSync(file, "utf8")) as DeploymentDoc;
-  const env = doc.spec?.template?.spec?.containers?.[0]?.env ?? [];
   const out: Record<string, string> = {};
-  for (const e of env) if (e.name !== undefined) out[e.name] = e.value ?? "";
-  if (Object.keys(out).length === 0) throw new Error(`${file}: no container env`);
+  for (const e of doc.spec?.template?.spec?.containers?.[0]?.env ?? []) {
+    if (e.name !== undefined) out[e.name] = e.value ?? "";
+  }
   return out;
 }
 
