@@ -4,8 +4,9 @@ import fc from "fast-check";
 import { LabelSelectorError } from "../apimachinery/label-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import type { KubeClient } from "./client.ts";
-import { backoffMs, PodCache } from "./pod-cache.ts";
-import { PodStore, WatchGoneError, type PodJson } from "./pod-store.ts";
+import { PodCache } from "./pod-cache.ts";
+import { PodStore, type PodJson } from "./pod-store.ts";
+import { backoffMs, WatchGoneError } from "./reflector.ts";
 import { silentLogger } from "../observability/logger.ts";
 
 function pod(

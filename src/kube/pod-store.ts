@@ -2,11 +2,12 @@
  * @module kube/pod-store
  * The pod cache's store: per pod only what the adapter answers with, by namespace and name,
  * updated from a list and from watch events, listed in API server order and filtered by label
- * selector, with recent selections kept. The list/watch loop that feeds it is kube/pod-cache.ts.
+ * selector, with recent selections kept. The list/watch loop that feeds it is kube/reflector.ts, started by kube/pod-cache.ts.
  */
 import type { LabelSelector } from "../apimachinery/label-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import { StringTable } from "../apimachinery/string-table.ts";
+import { watchError, type ReflectedStore, type WatchEvent } from "./reflector.ts";
 
 /** What the adapter needs of a pod. */
 export interface CachedPod {
@@ -27,15 +28,6 @@ export interface PodJson {
   };
   readonly spec?: { readonly nodeName?: string };
   readonly status?: { readonly phase?: string };
-}
-
-export interface WatchEvent {
-  readonly type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-  readonly object: PodJson & {
-    readonly code?: number;
-    readonly reason?: string;
-    readonly message?: string;
-  };
 }
 
 /** Namespaces, node names and phases: a few hundred names spelled anew for every pod. */
@@ -60,18 +52,6 @@ function keyCompare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A watch ERROR that means "relist": 410 Gone / Expired (apimachinery's IsGone / IsResourceExpired). */
-export function isGoneEvent(e: WatchEvent): boolean {
-  return (
-    e.type === "ERROR" &&
-    (e.object.code === 410 || e.object.reason === "Expired" || e.object.reason === "Gone")
-  );
-}
-
-export class WatchGoneError extends Error {
-  override readonly name = "WatchGoneError";
-}
-
 /** Which pods to list besides the label selector: what the callers need of field selectors. */
 export interface PodFilter {
   /** `status.phase=<phase>`. */
@@ -86,7 +66,7 @@ const MAX_SELECTIONS = 16_384;
  * API server order. Sorted arrays are kept per namespace and rebuilt lazily after a change, so
  * repeated reads of a quiet namespace cost no sort.
  */
-export class PodStore {
+export class PodStore implements ReflectedStore<CachedPod> {
   readonly #byNamespace = new Map<string, Map<string, CachedPod>>();
   readonly #sorted = new Map<string, CachedPod[]>();
   #namespaces: string[] | undefined;
@@ -134,8 +114,7 @@ export class PodStore {
       case "BOOKMARK":
         break;
       case "ERROR":
-        if (isGoneEvent(e)) throw new WatchGoneError(e.object.message ?? "resource version gone");
-        throw new Error(`watch error: ${e.object.message ?? JSON.stringify(e.object)}`);
+        throw watchError(e);
     }
     const rv = e.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;

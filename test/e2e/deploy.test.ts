@@ -422,6 +422,7 @@ describe("deploy/ RBAC: least privilege", () => {
       assert.ok(adapterRoles(objects).includes("ClusterRole/k8s-custom-metrics-kubelet-reader"));
       assert.deepEqual(find(objects, "ClusterRole", "k8s-custom-metrics-kubelet-reader").rules, [
         { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["nodes"], verbs: ["watch"] },
       ]);
       // Not in the base: it registers no metrics.k8s.io.
       const base = await kustomize(BASE);

@@ -549,6 +549,7 @@ describe("charts/k8s-custom-metrics", () => {
       assert.ok(apiServices(objects).includes("v1beta1.metrics.k8s.io"));
       assert.deepEqual(find(objects, "ClusterRole", `${FULLNAME}-kubelet-reader`).rules, [
         { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["nodes"], verbs: ["watch"] },
       ]);
       const reader = find(objects, "ClusterRole", "system:aggregated-metrics-reader");
       assert.equal(reader.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-view"], "true");

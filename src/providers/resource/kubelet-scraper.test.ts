@@ -103,6 +103,23 @@ describe("--node-selector", () => {
   });
 });
 
+describe("watched nodes", () => {
+  test("the watched nodes when they can be used, else a list from the API server", async () => {
+    const paths: string[] = [];
+    let watched: NodeJson[] | undefined = [{ metadata: { name: "w" } }];
+    const s = new KubeletScraper(fakeKube(paths), base, { list: () => watched });
+    assert.deepEqual(
+      (await s.listNodes()).map((n) => n.metadata.name),
+      ["w"],
+    );
+    assert.deepEqual(paths, []);
+    // Not synced yet, or the watch broken past its bound: listed directly.
+    watched = undefined;
+    await s.listNodes();
+    assert.deepEqual(paths, [`/api/v1/nodes?limit=${String(NODE_PAGE_SIZE)}`]);
+  });
+});
+
 describe("the node list each round", () => {
   /** A Node as the API server gives it: far more than a scrape reads. */
   function fullNode(i: number): unknown {

@@ -6,6 +6,7 @@
  */
 import { KubeApiError, type KubeJson } from "../../kube/client.ts";
 import type { PodCache } from "../../kube/pod-cache.ts";
+import { listInPages } from "../../kube/reflector.ts";
 import type { NodeRef, PodRef, ResourceObjects } from "./types.ts";
 
 interface ObjectJson {
@@ -51,34 +52,6 @@ const NODE_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta
 /** Items per page of a list read in pages. */
 export const LIST_PAGE_SIZE = 200;
 
-/**
- * GETs a list in pages of `limit` (`continue` from each page's metadata), handing each page's
- * items to `each` before the next is read, so no body holds the whole list: a body over 128 KB
- * is malloc'd apart and, once freed, raises glibc's mmap threshold to its size, after which
- * buffers up to that size stay in malloc's heap (issue #15). `path` may carry a query already.
- */
-export async function listInPages(
-  kube: KubeJson,
-  path: string,
-  limit: number,
-  each: (item: unknown) => void,
-  accept?: string,
-): Promise<void> {
-  const sep = path.includes("?") ? "&" : "?";
-  let cont = "";
-  do {
-    const more = cont === "" ? "" : `&continue=${encodeURIComponent(cont)}`;
-    const page = (await kube.json(
-      "GET",
-      `${path}${sep}limit=${String(limit)}${more}`,
-      undefined,
-      accept === undefined ? {} : { accept },
-    )) as { metadata?: { continue?: string }; items: unknown[] | null };
-    for (const item of page.items ?? []) each(item);
-    cont = page.metadata?.continue ?? "";
-  } while (cont !== "");
-}
-
 export class KubeResourceObjects implements ResourceObjects {
   readonly #kube: KubeJson;
   readonly #pods: PodCache | undefined;
@@ -114,7 +87,7 @@ export class KubeResourceObjects implements ResourceObjects {
       `/api/v1/nodes${query({ labelSelector })}`,
       LIST_PAGE_SIZE,
       (n) => nodes.push(nodeRef(n as ObjectJson)),
-      NODE_METADATA_LIST,
+      { accept: NODE_METADATA_LIST },
     );
     return nodes;
   }

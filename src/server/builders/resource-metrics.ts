@@ -13,8 +13,9 @@ import type { PodCache } from "../../kube/pod-cache.ts";
 import type { ResourceMapper } from "../../naming/resource-label.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { PrometheusClient } from "../../prometheus/client.ts";
-import { KubeletScraper } from "../../providers/resource/kubelet-scraper.ts";
+import { KubeletScraper, nodesPath } from "../../providers/resource/kubelet-scraper.ts";
 import { KubeletSource } from "../../providers/resource/kubelet-source.ts";
+import { NodeTargets } from "../../providers/resource/node-targets.ts";
 import { KubeResourceObjects } from "../../providers/resource/objects.ts";
 import {
   PrometheusResourceSource,
@@ -45,6 +46,7 @@ export interface ResourceMetricsOptions {
 export function buildResourceMetrics(o: ResourceMetricsOptions): ResourceMetrics {
   const { log } = o;
   let kubelet: KubeletSource | undefined;
+  let nodes: NodeTargets | undefined;
   let source;
   if (o.source === "prometheus") {
     const rules = o.config.resourceRules ?? defaultConfig().resourceRules;
@@ -58,20 +60,25 @@ export function buildResourceMetrics(o: ResourceMetricsOptions): ResourceMetrics
     });
   } else {
     const k = o.kubelet;
+    nodes = new NodeTargets({ kube: o.kube, log, path: nodesPath(k.nodeSelector) });
     kubelet = new KubeletSource({
-      scraper: new KubeletScraper(o.kube, {
-        scheme: k.scheme,
-        port: k.port,
-        useNodeStatusPort: k.useNodeStatusPort,
-        preferredAddressTypes: k.preferredAddressTypes,
-        insecureTls: k.insecureTls,
-        caFile: k.caFile,
-        kubeconfig: o.kubeconfig,
-        clientCertFile: k.clientCertFile,
-        clientKeyFile: k.clientKeyFile,
-        nodeSelector: k.nodeSelector,
-        timeoutMs: k.timeoutMs,
-      }),
+      scraper: new KubeletScraper(
+        o.kube,
+        {
+          scheme: k.scheme,
+          port: k.port,
+          useNodeStatusPort: k.useNodeStatusPort,
+          preferredAddressTypes: k.preferredAddressTypes,
+          insecureTls: k.insecureTls,
+          caFile: k.caFile,
+          kubeconfig: o.kubeconfig,
+          clientCertFile: k.clientCertFile,
+          clientKeyFile: k.clientKeyFile,
+          nodeSelector: k.nodeSelector,
+          timeoutMs: k.timeoutMs,
+        },
+        nodes,
+      ),
       resolutionMs: k.resolutionMs,
       log,
     });
@@ -85,11 +92,13 @@ export function buildResourceMetrics(o: ResourceMetricsOptions): ResourceMetrics
   return {
     group,
     start() {
+      nodes?.start();
       kubelet?.start();
       log.info({ source: o.source }, "serving metrics.k8s.io");
     },
     stop() {
       kubelet?.stop();
+      void nodes?.stop();
     },
   };
 }
