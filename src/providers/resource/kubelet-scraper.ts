@@ -56,7 +56,7 @@ export interface MetricsPoint {
   readonly cpuNs: number;
   readonly memoryBytes: number;
   /** When the container started, in ns (Go's int64(seconds * 1e9)); undefined for nodes. */
-  readonly startNs?: number;
+  readonly startNs?: number | undefined;
   /**
    * Only on a fresh container's synthetic start point: its time in exact nanoseconds (a start
    * time is finer than the millisecond `timestampMs`, which is then rounded).
@@ -189,12 +189,16 @@ function goUint(f: number): number | undefined {
   return Number.isFinite(f) && f >= 0 ? Math.trunc(f) : undefined;
 }
 
-/** A point being read: every field NaN until its line is seen. */
-interface PartialPoint {
+/**
+ * A container's point as it is read: every number NaN until its line is seen. It becomes the
+ * stored point itself once the pod is complete, so it is built with every field it will have
+ * (`startNs` too, undefined until read): a field added later lives outside the object in V8.
+ */
+interface ReadPoint {
   timestampMs: number;
   cpuNs: number;
   memoryBytes: number;
-  startNs?: number;
+  startNs: number | undefined;
 }
 
 /** Container names: every body spells them anew; most pods share a few ("app", sidecars). */
@@ -216,37 +220,36 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
   let nodeCpu = NaN;
   let nodeMem = NaN;
   /** `namespace/pod` → container → its point, in the order first seen; the answer once checked. */
-  const pods = new Map<string, ContainerPoints<PartialPoint>>();
-  // The scanner gives the same labels object for the same label text, which a kubelet repeats
-  // for a container in each family: look it up by identity before building its key.
-  const byLabels = new Map<object, PartialPoint | null>();
-  const part = (l: Readonly<Record<string, string>>): PartialPoint | undefined => {
-    const seen = byLabels.get(l);
+  const pods = new Map<string, ContainerPoints<ReadPoint>>();
+  // A kubelet repeats a container's label text in each container family; the scanner numbers
+  // each distinct text in a body, so its point is found by that number after the first line.
+  const byLabelsId: (ReadPoint | null)[] = [];
+  const part = (l: Readonly<Record<string, string>>, id: number): ReadPoint | undefined => {
+    const seen = id >= 0 ? byLabelsId[id] : undefined;
     if (seen !== undefined) return seen ?? undefined;
     const ns = l["namespace"];
     const pod = l["pod"];
     const c = l["container"];
-    if (!ns || !pod || !c) {
-      byLabels.set(l, null);
-      return undefined;
+    let p: ReadPoint | null = null;
+    if (ns && pod && c) {
+      const key = podKey(ns, pod);
+      let m = pods.get(key);
+      if (!m) {
+        m = new ContainerPoints();
+        pods.set(key, m);
+      }
+      p = m.get(c) ?? null;
+      if (!p) {
+        p = { timestampMs: NaN, cpuNs: NaN, memoryBytes: NaN, startNs: undefined };
+        m.add(containerNames.intern(c), p);
+      }
     }
-    const key = podKey(ns, pod);
-    let m = pods.get(key);
-    if (!m) {
-      m = new ContainerPoints();
-      pods.set(key, m);
-    }
-    let p = m.get(c);
-    if (!p) {
-      p = { timestampMs: NaN, cpuNs: NaN, memoryBytes: NaN };
-      m.add(containerNames.intern(c), p);
-    }
-    byLabels.set(l, p);
-    return p;
+    if (id >= 0) byLabelsId[id] = p;
+    return p ?? undefined;
   };
   scanExposition(typeof body === "string" ? Buffer.from(body, "utf8") : body, {
     family: familyOf,
-    sample(family, labels, value, timestampMs) {
+    sample(family, labels, value, timestampMs, labelsId) {
       const ts = timestampMs ?? scrapeTimeMs;
       switch (family) {
         case F_NODE_CPU:
@@ -258,7 +261,7 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
           nodeTs = ts;
           break;
         case F_CONTAINER_CPU: {
-          const p = part(labels);
+          const p = part(labels, labelsId);
           if (p) {
             p.cpuNs = uintOrNaN(value * 1e9);
             p.timestampMs = ts;
@@ -266,7 +269,7 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
           break;
         }
         case F_CONTAINER_MEMORY: {
-          const p = part(labels);
+          const p = part(labels, labelsId);
           if (p) {
             p.memoryBytes = uintOrNaN(value);
             p.timestampMs = ts;
@@ -274,43 +277,31 @@ export function decodeResourceMetrics(body: string | Uint8Array, scrapeTimeMs: n
           break;
         }
         case F_CONTAINER_START: {
-          const p = part(labels);
+          const p = part(labels, labelsId);
           // time.Unix(0, int64(seconds * 1e9)): the start time does not set the point's time.
-          if (p) {
-            if (Number.isFinite(value)) p.startNs = Math.trunc(value * 1e9);
-            else delete p.startNs;
-          }
+          if (p) p.startNs = Number.isFinite(value) ? Math.trunc(value * 1e9) : undefined;
           break;
         }
       }
     },
   });
-  // The points kept until the next round, each built whole: a partial one grew its start time
-  // after it was made, which V8 keeps outside the object (a property array more per point).
-  const complete = new Map<string, ContainerPoints>();
+  // checkContainerMetrics: one incomplete container leaves the whole pod out. The rest are kept
+  // until the next round as they are (deleting the entry being visited is safe in a Map).
   pods: for (const [pk, m] of pods) {
-    const points = new ContainerPoints();
-    for (const [c, p] of m) {
-      // checkContainerMetrics: one incomplete container leaves the whole pod out.
+    for (const [, p] of m) {
       if (Number.isNaN(p.cpuNs) || Number.isNaN(p.memoryBytes) || Number.isNaN(p.timestampMs)) {
+        pods.delete(pk);
         continue pods;
       }
-      const { timestampMs, cpuNs, memoryBytes, startNs } = p;
-      points.add(
-        c,
-        startNs === undefined
-          ? { timestampMs, cpuNs, memoryBytes }
-          : { timestampMs, cpuNs, memoryBytes, startNs },
-      );
     }
-    complete.set(pk, points.trim());
+    m.trim();
   }
   return {
     node:
       Number.isNaN(nodeTs) || Number.isNaN(nodeCpu) || Number.isNaN(nodeMem)
         ? undefined
         : { timestampMs: nodeTs, cpuNs: nodeCpu, memoryBytes: nodeMem },
-    pods: complete,
+    pods,
   };
 }
 

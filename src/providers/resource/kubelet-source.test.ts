@@ -271,6 +271,7 @@ describe("decoding /metrics/resource (metrics-server's decodeBatch)", () => {
       timestampMs: 777,
       cpuNs: 2e9,
       memoryBytes: 1,
+      startNs: undefined,
     });
   });
 

@@ -176,18 +176,31 @@ export class MetricsStore {
         if (containers.size === 0 || lastPods.has(pod)) continue;
         const lastPod = this.#lastPods.get(pod);
         const prevPod = this.#prevPods.get(pod);
-        const prevContainers = new ContainerPoints();
-        for (const [c, point] of containers) {
-          const p = previousContainer(
+        const previous = (c: string, point: MetricsPoint) =>
+          previousContainer(
             point,
             lastPod?.get(c),
             prevPod?.get(c),
             this.#resolutionNs,
             this.#resolutionMs,
           );
-          if (p) prevContainers.add(c, p);
+        // As a rule every container's previous point is its last one: then the last round's
+        // points are this round's previous ones as they are, and nothing is built for them.
+        let allLast = lastPod !== undefined && lastPod.size === containers.size;
+        for (const [c, point] of containers) {
+          if (!allLast) break;
+          const p = previous(c, point);
+          allLast = p !== undefined && p === lastPod?.get(c);
         }
-        if (prevContainers.size > 0) prevPods.set(pod, prevContainers.trim());
+        if (allLast && lastPod) prevPods.set(pod, lastPod);
+        else {
+          const prevContainers = new ContainerPoints();
+          for (const [c, point] of containers) {
+            const p = previous(c, point);
+            if (p) prevContainers.add(c, p);
+          }
+          if (prevContainers.size > 0) prevPods.set(pod, prevContainers.trim());
+        }
         lastPods.set(pod, containers);
       }
     }

@@ -39,9 +39,16 @@ export interface ScanTarget {
   family(bytes: Buffer, start: number, end: number): number;
   /**
    * A sample of a wanted family. The same label text within one body gives the same (frozen)
-   * labels object, so callers may key on it.
+   * labels object and the same `labelsId`, a small number ≥ 0 counted from 0 in each body (-1
+   * when the line has no label set, or one not remembered), so callers may index by it.
    */
-  sample(family: number, labels: Labels, value: number, timestampMs: number | undefined): void;
+  sample(
+    family: number,
+    labels: Labels,
+    value: number,
+    timestampMs: number | undefined,
+    labelsId: number,
+  ): void;
 }
 
 const SPACE = 0x20;
@@ -85,6 +92,7 @@ export function equalsAscii(b: Uint8Array, start: number, end: number, s: string
 interface SeenLabels {
   readonly start: number;
   readonly end: number;
+  readonly id: number;
   labels: Labels | undefined;
   readonly next: SeenLabels | undefined;
 }
@@ -95,6 +103,9 @@ class LineScanner {
   readonly #target: ScanTarget;
   /** Label texts checked in this body, by hash: `b[start, end)`, and their labels once built. */
   readonly #seen = new Map<number, SeenLabels>();
+  /** The label set last read: its id (see ScanTarget.sample); ids given so far. */
+  #labelsId = -1;
+  #ids = 0;
   #end = 0;
   #i = 0;
 
@@ -217,13 +228,17 @@ class LineScanner {
     if (entry) {
       if (keep && !entry.labels) entry.labels = this.#labels(true);
       this.#i = close;
+      this.#labelsId = entry.id;
       return entry.labels ?? EMPTY;
     }
     const labels = this.#labels(keep);
+    this.#labelsId = -1;
     if (this.#i === close) {
+      this.#labelsId = this.#ids++;
       this.#seen.set(hash, {
         start: open,
         end: close,
+        id: this.#labelsId,
         labels: keep ? labels : undefined,
         next: this.#seen.get(hash),
       });
@@ -246,6 +261,7 @@ class LineScanner {
     const keep = family >= 0;
     this.#spaces();
     let labels = EMPTY;
+    this.#labelsId = -1;
     if (this.#code() === LBRACE) labels = this.#labelSet(keep);
     this.#spaces();
     const valueStart = this.#i;
@@ -259,7 +275,7 @@ class LineScanner {
     }
     const value = parseValue(this.#b, valueStart, valueEnd);
     const ts = tsStart === tsEnd ? undefined : parseTimestamp(this.#b, tsStart, tsEnd);
-    if (keep) this.#target.sample(family, labels, value, ts);
+    if (keep) this.#target.sample(family, labels, value, ts, this.#labelsId);
   }
 }
 
