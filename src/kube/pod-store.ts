@@ -7,7 +7,7 @@
 import type { LabelSelector } from "../apimachinery/label-selector.ts";
 import { parseLabelSelector } from "../apimachinery/label-selector-parser.ts";
 import { StringTable } from "../apimachinery/string-table.ts";
-import { watchError, type ReflectedStore, type WatchEvent } from "./reflector.ts";
+import { routeEvent, type ReflectedStore, type WatchEvent } from "./reflector.ts";
 
 /** What the adapter needs of a pod. */
 export interface CachedPod {
@@ -103,20 +103,14 @@ export class PodStore implements ReflectedStore<CachedPod> {
    * other ERROR events (re-watch).
    */
   apply(e: WatchEvent): void {
-    switch (e.type) {
-      case "ADDED":
-      case "MODIFIED":
-        this.#put(cachedPod(e.object));
-        break;
-      case "DELETED":
-        this.#delete(e.object.metadata?.namespace ?? "", e.object.metadata?.name ?? "");
-        break;
-      case "BOOKMARK":
-        break;
-      case "ERROR":
-        throw watchError(e);
-    }
-    const rv = e.object.metadata?.resourceVersion;
+    const rv = routeEvent(e, {
+      put: (o) => {
+        this.#put(cachedPod(o));
+      },
+      remove: (o) => {
+        this.#delete(o.metadata?.namespace ?? "", o.metadata?.name ?? "");
+      },
+    });
     if (rv) this.resourceVersion = rv;
   }
 

@@ -50,6 +50,33 @@ export function watchError(e: WatchEvent): Error {
   return new Error(`watch error: ${e.object.message ?? JSON.stringify(e.object)}`);
 }
 
+/**
+ * One watch event for a store: ADDED and MODIFIED to `put`, DELETED to `remove`, BOOKMARK to
+ * neither, ERROR thrown as {@link watchError}. Returns the event's resourceVersion, if any.
+ */
+export function routeEvent(
+  e: WatchEvent,
+  to: {
+    put(o: WatchEvent["object"]): void;
+    remove(o: WatchEvent["object"]): void;
+  },
+): string | undefined {
+  switch (e.type) {
+    case "ADDED":
+    case "MODIFIED":
+      to.put(e.object);
+      break;
+    case "DELETED":
+      to.remove(e.object);
+      break;
+    case "BOOKMARK":
+      break;
+    case "ERROR":
+      throw watchError(e);
+  }
+  return e.object.metadata?.resourceVersion;
+}
+
 /** Capped exponential backoff with jitter (half to full of the step), as wait.Backoff with Jitter. */
 export function backoffMs(
   attempt: number,

@@ -8,7 +8,7 @@
 import type { KubeClient } from "../../kube/client.ts";
 import {
   Reflector,
-  watchError,
+  routeEvent,
   type ReflectedStore,
   type WatchEvent,
 } from "../../kube/reflector.ts";
@@ -27,21 +27,15 @@ export class NodeTargetStore implements ReflectedStore<NodeJson> {
   }
 
   apply(e: WatchEvent): void {
-    const name = e.object.metadata?.name ?? "";
-    switch (e.type) {
-      case "ADDED":
-      case "MODIFIED":
-        this.#nodes.set(name, scrapeTarget(e.object as NodeJson));
-        break;
-      case "DELETED":
-        this.#nodes.delete(name);
-        break;
-      case "BOOKMARK":
-        break;
-      case "ERROR":
-        throw watchError(e);
-    }
-    const rv = e.object.metadata?.resourceVersion;
+    const rv = routeEvent(e, {
+      put: (o) => {
+        const n = scrapeTarget(o as NodeJson);
+        this.#nodes.set(n.metadata.name, n);
+      },
+      remove: (o) => {
+        this.#nodes.delete(o.metadata?.name ?? "");
+      },
+    });
     if (rv) this.resourceVersion = rv;
   }
 
