@@ -207,14 +207,25 @@ function openMetrics(nowS: number, size: FleetSize): string {
 }
 
 async function call(pool: Pool, method: "POST" | "DELETE", path: string, body: unknown) {
-  const r = await pool.request({
-    method,
-    path,
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await r.body.text();
-  if (![200, 201, 202, 404, 409].includes(r.statusCode)) {
+  // A pod in a namespace made a moment ago is refused until the serviceaccount controller has
+  // given the namespace its "default" ServiceAccount: asked again for up to 30 s.
+  for (let attempt = 0; ; attempt++) {
+    const r = await pool.request({
+      method,
+      path,
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await r.body.text();
+    if ([200, 201, 202, 404, 409].includes(r.statusCode)) return;
+    if (
+      r.statusCode === 403 &&
+      text.includes("error looking up service account") &&
+      attempt < 300
+    ) {
+      await sleep(100);
+      continue;
+    }
     throw new Error(`${method} ${path}: ${String(r.statusCode)} ${text.slice(0, 300)}`);
   }
 }
