@@ -6,10 +6,11 @@
  * (plugin/pkg/authorizer/webhook/webhook.go), whose allowed and denied answers are cached.
  * Unlike upstream (which answers 500), a failed review denies, with the error as the reason.
  *
- * Refresh ahead (ours; on by default): an answer still being asked for is asked again shortly
- * before it expires, in the background, so a caller on a period longer than the TTL (the HPA
- * controller's 15 s resync against the 10 s default) finds a live answer instead of waiting for a
- * review. An answer is never used longer than its TTL after it arrived, exactly as in the webhook
+ * Refresh ahead (ours; on by default): an answer still being asked for is asked again in the
+ * background shortly before its next expected use (auth/ttl-cache.ts times it by the question's
+ * period of use), so a caller on a period longer than the TTL (the HPA controller's 15 s resync
+ * against the 10 s default) finds a live answer instead of waiting for a review, for one review
+ * per period as without it. An answer is never used longer than its TTL after it arrived, exactly as in the webhook
  * authorizer's cache (plugin/pkg/authorizer/webhook: an LRUExpireCache entry added when the
  * review returns, served until its TTL is over): a refresh stores a new answer with a new TTL, and
  * an entry whose refresh has not come back by its expiry expires, the next request waiting for
@@ -164,9 +165,10 @@ export class DelegatingAuthorizer {
     this.#groups = new Set(o.alwaysAllowGroups ?? ["system:masters"]);
     this.#paths = alwaysAllowPathMatcher(o.alwaysAllowPaths ?? DEFAULT_ALWAYS_ALLOW_PATHS);
     this.#now = o.now ?? Date.now;
-    this.#cache = new TtlCache<SubjectAccessReviewStatus>(8192, this.#now);
-    this.#counter = o.counter ?? new ReviewCounter();
     this.#refreshAhead = o.refreshAhead ?? true;
+    // Expired answers are kept for their use history only where refresh passes sweep them.
+    this.#cache = new TtlCache<SubjectAccessReviewStatus>(8192, this.#now, this.#refreshAhead);
+    this.#counter = o.counter ?? new ReviewCounter();
     const interval =
       o.refreshIntervalMs ??
       (o.now === undefined

@@ -64,3 +64,74 @@ test("a refreshed entry keeps its last use; one unused for the idle window is no
   now = 365;
   assert.equal(c.get("a"), undefined); // expired as any other
 });
+
+test("a key used every 15 s with a 10 s TTL is refreshed once a period, before each use", () => {
+  let now = 0;
+  const c = new TtlCache<string>(10, () => now, true);
+  const lead = { leadMs: () => 2_000, idleMs: (ttl: number) => 2 * ttl };
+  const refreshedAt: number[] = [];
+  c.set("k", "v", 10_000); // asked at 0
+  for (let t = 0; t <= 75_000; t += 500) {
+    now = t;
+    if (t % 15_000 === 0 && t > 0) assert.equal(c.get("k"), "v", `a live answer at ${String(t)}`);
+    if (t % 1_000 === 0 && c.dueForRefresh(lead).includes("k")) {
+      refreshedAt.push(t);
+      c.set("k", "v", 10_000, c.lastUsedAt("k"));
+    }
+  }
+  // 8 s: the period not known yet. Then one per 15 s: after an expiry, 2 s before the use (28,
+  // 58); before an expiry, when the new answer lives to the next use (36, 66).
+  assert.deepEqual(refreshedAt, [8_000, 28_000, 36_000, 58_000, 66_000]);
+});
+
+test("uses within a second are one burst; a key used more often than its TTL never lapses", () => {
+  let now = 0;
+  const c = new TtlCache<string>(10, () => now, true);
+  const lead = { leadMs: () => 2_000, idleMs: (ttl: number) => 2 * ttl };
+  c.set("burst", "b", 10_000);
+  c.set("busy", "b", 10_000);
+  const refreshed: string[] = [];
+  for (let t = 100; t <= 30_000; t += 100) {
+    now = t;
+    // "burst": asked every 100 ms for 300 ms at 0 and at 15 s; "busy": every 3 s.
+    if (t % 15_000 <= 300) c.get("burst");
+    if (t % 3_000 === 0) assert.equal(c.get("busy"), "b", `busy lapsed at ${String(t)}`);
+    if (t % 1_000 === 0) {
+      for (const k of c.dueForRefresh(lead)) {
+        refreshed.push(`${k}@${String(t / 1000)}`);
+        c.set(k, "b", 10_000, c.lastUsedAt(k));
+      }
+    }
+  }
+  // "burst": its period is 15 s, not 100 ms: at 8 s (period unknown), then 2 s before the use at
+  // 30 s. "busy": at each expiry's lead, so its answer never lapses.
+  assert.deepEqual(
+    refreshed.filter((r) => r.startsWith("burst")),
+    ["burst@8", "burst@28"],
+  );
+  assert.deepEqual(
+    refreshed.filter((r) => r.startsWith("busy")),
+    ["busy@8", "busy@16", "busy@24"],
+  );
+});
+
+test("expired entries: gone when found without keepExpired; kept while in use, swept when idle", () => {
+  let now = 0;
+  const plain = new TtlCache<string>(10, () => now);
+  const kept = new TtlCache<string>(10, () => now, true);
+  const lead = { leadMs: () => 20, idleMs: (ttl: number) => 2 * ttl };
+  plain.set("a", "1", 100);
+  kept.set("a", "1", 100);
+  now = 150;
+  assert.equal(plain.get("a"), undefined);
+  assert.equal(kept.get("a"), undefined); // expired: no answer, but a use
+  assert.equal(plain.size, 0);
+  assert.equal(kept.size, 1);
+  assert.equal(kept.lastUsedAt("a"), 150);
+  now = 349;
+  kept.dueForRefresh(lead);
+  assert.equal(kept.size, 1); // used 199 ago, within two TTLs
+  now = 351;
+  kept.dueForRefresh(lead);
+  assert.equal(kept.size, 0);
+});
