@@ -135,3 +135,30 @@ test("expired entries: gone when found without keepExpired; kept while in use, s
   kept.dueForRefresh(lead);
   assert.equal(kept.size, 0);
 });
+
+test("a key asked at two phases of a 15 s cycle (uneven gaps) always has a live answer", () => {
+  const lead = { leadMs: () => 2_000, idleMs: (ttl: number) => 2 * ttl };
+  for (let a = 0; a < 15; a++) {
+    for (let b = a + 1; b < 15; b++) {
+      let now = 0;
+      const c = new TtlCache<string>(10, () => now, true);
+      for (let t = 0; t <= 120_000; t += 1_000) {
+        now = t;
+        const phase = (t / 1_000) % 15;
+        if (phase === a || phase === b) {
+          const hit = c.get("k");
+          if (hit === undefined) {
+            // Only the first ask of all may wait for a review.
+            assert.equal(
+              t,
+              a * 1_000,
+              `phases ${String(a)},${String(b)}: no answer at ${String(t)}`,
+            );
+            c.set("k", "v", 10_000);
+          }
+        }
+        for (const k of c.dueForRefresh(lead)) c.set(k, "v", 10_000, c.lastUsedAt(k));
+      }
+    }
+  }
+});

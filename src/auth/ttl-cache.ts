@@ -25,6 +25,11 @@ interface Entry<V> {
   lastUsedAt: number;
   /** When the last burst of uses began, and the time from the burst before (once known). */
   burstAt: number;
+  gapMs: number | undefined;
+  /**
+   * The shorter of the last two gaps between bursts: a key several callers ask at different
+   * phases has uneven gaps, and expecting its next use early costs a refresh, late a request.
+   */
   periodMs: number | undefined;
 }
 
@@ -58,7 +63,9 @@ export class TtlCache<V> {
     if (e === undefined) return undefined;
     const now = this.#now();
     if (now - e.burstAt >= BURST_MS) {
-      e.periodMs = now - e.burstAt;
+      const gap = now - e.burstAt;
+      e.periodMs = e.gapMs === undefined ? gap : Math.min(gap, e.gapMs);
+      e.gapMs = gap;
       e.burstAt = now;
     }
     e.lastUsedAt = now;
@@ -95,6 +102,7 @@ export class TtlCache<V> {
       lastUsedAt: used,
       // A new answer keeps the key's use history.
       burstAt: before?.burstAt ?? used,
+      gapMs: before?.gapMs,
       periodMs: before?.periodMs,
     });
   }
