@@ -13,7 +13,7 @@ import type { Clock } from "./types.ts";
 
 /**
  * Uses of a key closer together than this are one burst (HPAs of a namespace asking the same at
- * their common resync); the time between bursts is the key's period of use.
+ * their common resync); the gaps between bursts give the key's period of use (Entry.periodMs).
  */
 export const BURST_MS = 1_000;
 
