@@ -25,7 +25,7 @@ import type { RuleClients } from "./backends.ts";
 import { queryVector } from "./fetch.ts";
 import { CustomShapes } from "./custom-shapes.ts";
 import { buildCustomQuery } from "./query-builder.ts";
-import { QueryGrouping, type QueryMode } from "./query-grouping.ts";
+import { lazyMember, QueryGrouping, type QueryMode } from "./query-grouping.ts";
 import type { QueryShape } from "./query-shape.ts";
 import type { CustomRegistry } from "./registry.ts";
 import { isOutage, LastGood, ThrottledLog } from "./last-good.ts";
@@ -130,7 +130,7 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
   }
 
   #now(): Date {
-    return (this.#d.now ?? (() => new Date()))();
+    return this.#d.now ? this.#d.now() : new Date();
   }
 
   /**
@@ -223,25 +223,33 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     const prometheus = this.#d.backends
       ? this.#d.backends.client(entry.rule, scope.tenant)
       : this.#d.prometheus;
-    let query: string;
-    let label: string;
-    try {
-      label = entry.rule.resources.labelForResource(info.groupResource);
-      query = buildCustomQuery(entry.rule.metricsQuery, entry.rule.resources, {
-        series: entry.seriesName,
-        groupResource: info.groupResource,
-        namespace,
-        names,
-        metricSelector,
-      });
-    } catch (e) {
-      // Upstream reports any failure to build a query as an unknown metric; the message also
-      // names the rule and why, so the fix is found without the adapter's logs.
+    // Upstream reports any failure to build a query as an unknown metric; the message also names
+    // the rule and why, so the fix is found without the adapter's logs.
+    const failed = (e: unknown): StatusError => {
       this.#d.log.warn(
         { err: String(e), metric: info.metric, rule: entry.rule.origin },
         "unable to build query",
       );
-      throw notFoundFor(info, undefined, queryBuildReason(e, entry.rule.origin));
+      return notFoundFor(info, undefined, queryBuildReason(e, entry.rule.origin));
+    };
+    const build = (): string => {
+      try {
+        return buildCustomQuery(entry.rule.metricsQuery, entry.rule.resources, {
+          series: entry.seriesName,
+          groupResource: info.groupResource,
+          namespace,
+          names,
+          metricSelector,
+        });
+      } catch (e) {
+        throw failed(e);
+      }
+    };
+    let label: string;
+    try {
+      label = entry.rule.resources.labelForResource(info.groupResource);
+    } catch (e) {
+      throw failed(e);
     }
     const grouping = this.#grouping(prometheus);
     if (grouping) {
@@ -254,8 +262,11 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
         // A template that renders for real values but not for placeholders is not grouped.
         shape = { groupable: false, reason: "placeholders do not render" };
       }
-      if (shape.groupable) return grouping.values(shape, { namespace, names, query }, ticket);
+      // A grouped request's own query is rendered only if it goes out alone (most do not).
+      if (shape.groupable)
+        return grouping.values(shape, lazyMember(namespace, names, build), ticket);
     }
+    const query = build();
     this.#d.onQuery?.("single", 1, 1);
     const values = new Map<string, number>();
     for (const s of await queryVector(prometheus, this.#d.log, query)) {
@@ -358,10 +369,12 @@ export class PrometheusCustomProvider implements CustomMetricsProvider {
     if (names.length === 0) throw notFoundFor(info);
     const answer = await this.#answer(scope, info, namespace, names, metricSelector, ticket);
     const out: CustomMetricValue[] = [];
+    // One clock reading stamps all the answer's items.
+    const at = answer.at ?? this.#now();
     for (const name of names) {
       const v = answer.values.get(name) ?? this.#missing(scope, info, answer);
       if (v !== undefined) {
-        out.push(this.#value(ri, info, namespace, name, v, metricSelector, answer.at));
+        out.push(this.#value(ri, info, namespace, name, v, metricSelector, at));
       }
     }
     return out;

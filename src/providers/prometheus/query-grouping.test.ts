@@ -6,7 +6,7 @@
  * against a real Prometheus. Also: how many queries go out, the cap, the length limit (split then
  * merged equals unsplit) and failures.
  */
-import { StatusError } from "../../apimachinery/status.ts";
+import { notFound, StatusError } from "../../apimachinery/status.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
@@ -21,6 +21,7 @@ import { FakePrometheus, vectorResult } from "../../prometheus/fake-prometheus.t
 import { buildCustomQuery, buildCustomQueryShape } from "./query-builder.ts";
 import {
   DEFAULT_MAX_QUERY_LENGTH,
+  lazyMember,
   QueryGrouping,
   type GroupMember,
   type QueryMode,
@@ -307,6 +308,43 @@ describe("QueryGrouping", () => {
     });
     assert.equal(prom.queries.length, 1, prom.queries.join("\n"));
     assert.equal(arrivals.ahead("pods/m", later.seq + 1), true);
+  });
+
+  test("lazy members: a request's own query is rendered only when it goes out alone; a failed render fails that request alone", async () => {
+    const data = NAMESPACES.flatMap((ns) =>
+      NAMES.map((pod, i) => ({ labels: { __name__: "m", namespace: ns, pod }, value: i })),
+    );
+    const { s, member } = setup(TEMPLATES[0] ?? "");
+    const g = new QueryGrouping({
+      prometheus: fakePrometheus(data),
+      log: silentLogger(),
+      maxObjects: 100,
+    });
+    const shape = g.shape(s) as GroupableShape;
+    const renders: string[] = [];
+    const lazy = (ns: string, names: string[], broken = false) =>
+      lazyMember(ns, names, () => {
+        renders.push(`${ns}/${names.join(",")}`);
+        if (broken) throw new StatusError(notFound("cannot render", {}));
+        return member(ns, names).query;
+      });
+    // The first goes out alone: its own query, rendered once. The 9 after it wait for it; the one
+    // identical to it joins it, the other 8 go out as one grouped query: only the first of that
+    // chunk renders its own, to be measured against the length limit.
+    const first = lazy("n0", ["p0"]);
+    const rest = Array.from({ length: 9 }, (_, i) =>
+      lazy(NAMESPACES[i % 3] ?? "", [NAMES[i % 6] ?? ""]),
+    );
+    const got = await Promise.all([first, ...rest].map((m) => g.values(shape, m)));
+    [first, ...rest].forEach((m, i) => {
+      assert.deepEqual(got[i], restrict(reference(data, member(m.namespace, m.names)), m.names));
+    });
+    assert.deepEqual(renders, ["n0/p0", "n1/p1"]);
+    // Alone and unrenderable: that request gets its own error.
+    await assert.rejects(
+      g.values(shape, lazy("n2", ["p5"], true)),
+      (e: unknown) => e instanceof StatusError && e.status.code === 404,
+    );
   });
 
   test("an identical request joins the one in flight instead of waiting for the next", async () => {
