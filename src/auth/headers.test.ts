@@ -15,12 +15,26 @@ import {
 
 test("headersFromRaw keeps repeated headers apart, names lower-cased", () => {
   assert.deepEqual(
-    headersFromRaw(["X-Remote-Group", "a", "x-remote-group", "b", "Accept", "*/*"]),
+    { ...headersFromRaw(["X-Remote-Group", "a", "x-remote-group", "b", "Accept", "*/*"]) },
     {
       "x-remote-group": ["a", "b"],
       accept: ["*/*"],
     },
   );
+});
+
+test("names of Object.prototype members are headers like any other", () => {
+  const h = headersFromRaw(["Constructor", "a", "__proto__", "b", "toString", "c"]);
+  assert.deepEqual(headerValues(h, "constructor"), ["a"]);
+  assert.deepEqual(headerValues(h, "__proto__"), ["b"]);
+  assert.equal(firstHeaderValue(h, "tostring"), "c");
+  // Absent names find nothing, inherited or not.
+  const plain = headersFromRaw(["Accept", "*/*"]);
+  for (const name of ["constructor", "__proto__", "hasOwnProperty", "valueOf"]) {
+    assert.deepEqual(headerValues(plain, name), [], name);
+    assert.equal(firstHeaderValue(plain, name), "", name);
+  }
+  assert.equal(hasHeaderWithPrefix(plain, ["constructor"]), false);
 });
 
 test("every spelling of a name counts, in record order", () => {

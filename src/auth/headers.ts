@@ -10,23 +10,32 @@ import type { AuthHeaders } from "./types.ts";
  * which keeps repeated headers apart for both node:http and node:http2 compat requests.
  */
 export function headersFromRaw(rawHeaders: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: a client's header named `constructor` or `__proto__` is a header like any other.
+  const out = Object.create(null) as Record<string, string[]>;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? "").toLowerCase();
     const value = rawHeaders[i + 1] ?? "";
     (out[name] ??= []).push(value);
   }
+  lowerCased.add(out);
   return out;
 }
 
-// The lookups below run for every authenticated request: they walk the names (Object.keys)
-// rather than building entry pairs, and build nothing for a header that is absent.
+/** Records whose names are all lower case (headersFromRaw's): a name is looked up directly. */
+const lowerCased = new WeakSet<AuthHeaders>();
+
+// The lookups below run for every authenticated request: they walk the names (for…in) rather
+// than building entry pairs or name lists, and build nothing for a header that is absent.
 
 /** All values of one header, whatever the case of its name in the record. */
 export function headerValues(headers: AuthHeaders, name: string): string[] {
   const wanted = name.toLowerCase();
+  if (lowerCased.has(headers)) {
+    const v = Object.hasOwn(headers, wanted) ? headers[wanted] : undefined;
+    return v === undefined ? [] : typeof v === "string" ? [v] : [...v];
+  }
   const out: string[] = [];
-  for (const key of Object.keys(headers)) {
+  for (const key in headers) {
     const value = headers[key];
     if (value === undefined || key.toLowerCase() !== wanted) continue;
     if (typeof value === "string") out.push(value);
@@ -38,7 +47,11 @@ export function headerValues(headers: AuthHeaders, name: string): string[] {
 /** http.Header.Get: the first value, or "". */
 export function firstHeaderValue(headers: AuthHeaders, name: string): string {
   const wanted = name.toLowerCase();
-  for (const key of Object.keys(headers)) {
+  if (lowerCased.has(headers)) {
+    const v = Object.hasOwn(headers, wanted) ? headers[wanted] : undefined;
+    return (typeof v === "string" ? v : v?.[0]) ?? "";
+  }
+  for (const key in headers) {
     const value = headers[key];
     if (value === undefined || key.toLowerCase() !== wanted) continue;
     // An empty list is no value: the next spelling of the name may have one.
@@ -50,9 +63,10 @@ export function firstHeaderValue(headers: AuthHeaders, name: string): string {
 
 /** Whether any header name starts with one of `prefixes` (lower-cased), whatever its case. */
 export function hasHeaderWithPrefix(headers: AuthHeaders, prefixes: readonly string[]): boolean {
-  for (const key of Object.keys(headers)) {
+  const lowered = lowerCased.has(headers);
+  for (const key in headers) {
     if (headers[key] === undefined) continue;
-    const lower = key.toLowerCase();
+    const lower = lowered ? key : key.toLowerCase();
     for (const p of prefixes) if (lower.startsWith(p)) return true;
   }
   return false;

@@ -453,6 +453,18 @@ describe("the secure aggregated API server (real adapter behind the real aggrega
       ["sleeper"],
     );
 
+    // Header names that are Object.prototype members are headers like any other: they used to
+    // make the authentication filter throw for the whole process.
+    const protoNames = { constructor: "x", ["__proto__"]: "y", tostring: "z" };
+    const odd = await httpsGet(url, clusterCa, {
+      ...frontProxy,
+      headers: { ...protoNames, "x-remote-user": ALLOWED, "x-remote-group": "team-a" },
+    });
+    assert.equal(odd.status, 200, odd.text);
+    const oddAnon = await httpsGet(url, clusterCa, { headers: protoNames });
+    assert.equal(oddAnon.status, 401);
+    assert.equal(oddAnon.text, UNAUTHORIZED);
+
     // system:masters is allowed without a review, whoever the user is.
     const master = await httpsGet(url, clusterCa, {
       ...frontProxy,
