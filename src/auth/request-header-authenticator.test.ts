@@ -16,6 +16,27 @@ const HEADERS = {
 };
 
 describe("userFromHeaders (requestheader.go)", () => {
+  test("extra keys named like Object.prototype members are keys like any other", () => {
+    const headers = headersFromRaw([
+      "X-Remote-User",
+      "alice",
+      "X-Remote-Extra-Constructor",
+      "a",
+      "X-Remote-Extra-__proto__",
+      "b",
+      "X-Remote-Extra-__proto__",
+      "c",
+    ]);
+    const user = userFromHeaders(headers, HEADERS);
+    assert.deepEqual(Object.entries(user?.extra ?? {}), [
+      ["constructor", ["a"]],
+      ["__proto__", ["b", "c"]],
+    ]);
+    assert.equal(Object.getPrototypeOf(user?.extra), Object.prototype);
+    // As the SubjectAccessReview's spec.extra sends it.
+    assert.equal(JSON.stringify(user?.extra), '{"constructor":["a"],"__proto__":["b","c"]}');
+  });
+
   test("user, uid, groups from repeated headers, extra keys lower-cased and unescaped", () => {
     const headers = headersFromRaw([
       "X-Remote-User",

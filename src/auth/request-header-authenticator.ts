@@ -40,19 +40,23 @@ function extraFromHeaders(
   headers: AuthHeaders,
   prefixes: readonly string[],
 ): Record<string, string[]> {
-  const extra: Record<string, string[]> = {};
   const lower = prefixes.map((p) => p.toLowerCase());
   // Most requests carry no extra: nothing more to build then.
-  if (!hasHeaderWithPrefix(headers, lower)) return extra;
+  if (!hasHeaderWithPrefix(headers, lower)) return {};
+  // Keys are the client's (an impersonated extra may be named `constructor` or `__proto__`): they
+  // are gathered in a Map and become own properties (fromEntries defines, never assigns).
+  const extra = new Map<string, string[]>();
   const entries = headerEntries(headers);
   for (const p of lower) {
     for (const [name, values] of entries) {
       if (!name.startsWith(p)) continue;
       const key = unescapeExtraKey(name.slice(p.length));
-      (extra[key] ??= []).push(...values);
+      const list = extra.get(key);
+      if (list) list.push(...values);
+      else extra.set(key, [...values]);
     }
   }
-  return extra;
+  return Object.fromEntries(extra);
 }
 
 /** The user the identity headers describe, or undefined without a username. */

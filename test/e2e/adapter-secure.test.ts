@@ -458,7 +458,14 @@ describe("the secure aggregated API server (real adapter behind the real aggrega
     const protoNames = { constructor: "x", ["__proto__"]: "y", tostring: "z" };
     const odd = await httpsGet(url, clusterCa, {
       ...frontProxy,
-      headers: { ...protoNames, "x-remote-user": ALLOWED, "x-remote-group": "team-a" },
+      headers: {
+        ...protoNames,
+        "x-remote-user": ALLOWED,
+        "x-remote-group": "team-a",
+        // The user's extra, as the aggregator forwards an impersonated one.
+        "x-remote-extra-constructor": "v",
+        "x-remote-extra-__proto__": "w",
+      },
     });
     assert.equal(odd.status, 200, odd.text);
     const oddAnon = await httpsGet(url, clusterCa, { headers: protoNames });
