@@ -11,6 +11,7 @@ import { alwaysAllowPathMatcher } from "../auth/always-allow-paths.ts";
 import type { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { headersFromRaw } from "../auth/headers.ts";
 import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
+import { internalError } from "../apimachinery/status.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
@@ -53,16 +54,20 @@ export function authenticated(
     target: RequestTarget,
     ticket: Ticket | undefined,
   ) => {
-    void auth
-      .authenticateAndAuthorize({
-        headers: headersFromRaw(req.rawHeaders),
-        peerCertificates: connectionPeerCertificates(
-          ("stream" in req ? req.stream.session : undefined) ?? req.socket,
-          req.socket as TLSSocket,
-        ),
-        method: req.method ?? "GET",
-        target,
-      })
+    // A failure anywhere in the filters is this request's 500, never the process's end (an
+    // unhandled rejection ends Node.js).
+    void Promise.resolve()
+      .then(() =>
+        auth.authenticateAndAuthorize({
+          headers: headersFromRaw(req.rawHeaders),
+          peerCertificates: connectionPeerCertificates(
+            ("stream" in req ? req.stream.session : undefined) ?? req.socket,
+            req.socket as TLSSocket,
+          ),
+          method: req.method ?? "GET",
+          target,
+        }),
+      )
       .then((r) => {
         if (r.ok && debug && isDebugTarget(target)) {
           const a = serveDebug(debug, req.method ?? "GET", target);
@@ -85,6 +90,19 @@ export function authenticated(
         }
         log.debug({ url: req.url, status: r.status, reason: r.reason }, "request refused");
         sendResponse(res, r.status, r.body);
+      })
+      .catch((e: unknown) => {
+        log.error(
+          { err: e instanceof Error ? e.stack : String(e), url: req.url },
+          "request failed",
+        );
+        if (!res.headersSent) {
+          sendResponse(
+            res,
+            500,
+            internalError("the request failed inside the adapter; see its log"),
+          );
+        }
       });
   };
   return withRequestTarget((req, res, target) => {
