@@ -51,8 +51,11 @@ const BINARY_SUFFIXES: ReadonlyMap<string, number> = new Map([
 ]);
 const BINARY_BY_POWER = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] as const;
 
+/** 10^0 … 10^63, computed once: formatting a Quantity asks for a few small powers each time. */
+const POW10: readonly bigint[] = Array.from({ length: 64 }, (_, i) => 10n ** BigInt(i));
+
 function pow10(n: number): bigint {
-  return 10n ** BigInt(n);
+  return POW10[n] ?? 10n ** BigInt(n);
 }
 
 function abs(n: bigint): bigint {
@@ -287,7 +290,7 @@ export class Quantity {
     let format = this.format;
     let integer: bigint | undefined;
     if (format === "BinarySI") {
-      const magnitude = this.cmpInt(-1024n) > 0 && this.cmpInt(1024n) < 0;
+      const magnitude = this.#absBelow(1024n);
       integer = this.exponent >= 0 ? this.mantissa * pow10(this.exponent) : undefined;
       if (integer === undefined && this.mantissa % pow10(-this.exponent) === 0n) {
         integer = this.mantissa / pow10(-this.exponent);
@@ -328,8 +331,10 @@ export class Quantity {
     return this.toString();
   }
 
-  private cmpInt(n: bigint): -1 | 0 | 1 {
-    return this.cmp(new Quantity(n, 0, "DecimalSI"));
+  /** |q| < n, for an integer n > 0. */
+  #absBelow(n: bigint): boolean {
+    const m = abs(this.mantissa);
+    return this.exponent >= 0 ? m * pow10(this.exponent) < n : m < n * pow10(-this.exponent);
   }
 }
 

@@ -78,6 +78,12 @@ function usageJson(u: ResourceUsage): unknown {
   return { cpu: u.cpu.toString(), memory: u.memory.toString() };
 }
 
+/** Whether `o` has an own key; without building the list of keys (this runs for every item). */
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
+}
+
 function meta(
   name: string,
   namespace: string | undefined,
@@ -88,7 +94,7 @@ function meta(
   const m: Record<string, unknown> = { name };
   if (namespace !== undefined && namespace !== "") m["namespace"] = namespace;
   m["creationTimestamp"] = creationTimestamp;
-  if (Object.keys(labels).length > 0) m["labels"] = labels;
+  if (hasKeys(labels)) m["labels"] = labels;
   return m;
 }
 

@@ -59,39 +59,48 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function decodeLabels(v: unknown, where: string): Labels {
-  if (!isRecord(v)) throw new Error(`${where}: expected a label object`);
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== "string") throw new Error(`${where}: label ${k} is not a string`);
+// Error locations (`result[3]`) are spelled out only when there is an error: a query over many
+// series decodes each one, and building the text for every item was most of what decoding
+// allocated besides the values.
+function at(ctx: string, i: number | undefined): string {
+  return i === undefined ? ctx : `${ctx}[${String(i)}]`;
+}
+
+function decodeLabels(v: unknown, ctx: string, i?: number): Labels {
+  if (!isRecord(v)) throw new Error(`${at(ctx, i)}: expected a label object`);
+  for (const k in v) {
+    if (typeof v[k] !== "string") throw new Error(`${at(ctx, i)}: label ${k} is not a string`);
   }
   return v as Labels;
 }
 
-function decodeRawPair(v: unknown, where: string): readonly [number, string] {
-  if (!Array.isArray(v) || v.length !== 2) throw new Error(`${where}: expected [time, value]`);
-  const [t, s] = v as [unknown, unknown];
+function decodeRawPair(v: unknown, ctx: string, i?: number): readonly [number, string] {
+  if (!Array.isArray(v) || v.length !== 2) throw new Error(`${at(ctx, i)}: expected [time, value]`);
+  const t: unknown = v[0];
+  const s: unknown = v[1];
   if (typeof t !== "number" || typeof s !== "string") {
-    throw new Error(`${where}: expected [number, string]`);
+    throw new Error(`${at(ctx, i)}: expected [number, string]`);
   }
   return [t, s];
 }
 
-function decodePair(v: unknown, where: string): SamplePair {
-  const [t, s] = decodeRawPair(v, where);
+function decodePair(v: unknown, ctx: string, i?: number): SamplePair {
+  const [t, s] = decodeRawPair(v, ctx, i);
   return [t, parseSampleValue(s)];
 }
 
 function decodeVector(v: unknown): VectorSample[] {
   if (!Array.isArray(v)) throw new Error("vector result is not an array");
+  const items = v as unknown[];
   const out: VectorSample[] = [];
-  for (const [i, item] of (v as unknown[]).entries()) {
-    const where = `result[${String(i)}]`;
-    if (!isRecord(item)) throw new Error(`${where}: expected an object`);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!isRecord(item)) throw new Error(`${at("result", i)}: expected an object`);
     // Native histogram samples carry `histogram` instead of `value`; no metrics API can use them.
     if (item["value"] === undefined && item["histogram"] !== undefined) continue;
     out.push({
-      metric: decodeLabels(item["metric"], where),
-      value: decodePair(item["value"], where),
+      metric: decodeLabels(item["metric"], "result", i),
+      value: decodePair(item["value"], "result", i),
     });
   }
   return out;
@@ -100,13 +109,13 @@ function decodeVector(v: unknown): VectorSample[] {
 function decodeMatrix(v: unknown): MatrixSeries[] {
   if (!Array.isArray(v)) throw new Error("matrix result is not an array");
   return (v as unknown[]).map((item, i) => {
-    const where = `result[${String(i)}]`;
-    if (!isRecord(item)) throw new Error(`${where}: expected an object`);
+    if (!isRecord(item)) throw new Error(`${at("result", i)}: expected an object`);
     const values = item["values"] ?? [];
-    if (!Array.isArray(values)) throw new Error(`${where}: values is not an array`);
+    if (!Array.isArray(values)) throw new Error(`${at("result", i)}: values is not an array`);
+    const ctx = `${at("result", i)}.values`;
     return {
-      metric: decodeLabels(item["metric"], where),
-      values: (values as unknown[]).map((p, j) => decodePair(p, `${where}.values[${String(j)}]`)),
+      metric: decodeLabels(item["metric"], "result", i),
+      values: (values as unknown[]).map((p, j) => decodePair(p, ctx, j)),
     };
   });
 }
@@ -132,7 +141,7 @@ export function decodeQueryData(data: unknown): QueryData {
 /** `/api/v1/series` data: a list of label sets. */
 export function decodeSeries(data: unknown): Labels[] {
   if (!Array.isArray(data)) throw new Error("series data is not an array");
-  return (data as unknown[]).map((s, i) => decodeLabels(s, `data[${String(i)}]`));
+  return (data as unknown[]).map((s, i) => decodeLabels(s, "data", i));
 }
 
 /** `/api/v1/labels` and `/api/v1/label/<name>/values` data: a list of strings. */

@@ -96,6 +96,8 @@ const CASES: readonly (readonly [string, readonly unknown[], string])[] = [
   ],
   ["%t|%v|%s|%q", [false, true, true, true], "false|true|%!s(bool=true)|%!q(bool=true)"],
   ["%s|%.3s|%-4s|%4s|%v", ["日本語", "日本語", "é", "é", ""], "日本語|日本語|é   |   é|"],
+  // Width counts runes: a character outside the BMP (two UTF-16 units) is one.
+  ["%4s|%-3s|%2s", ["😀", "a😀", "😀😀😀"], "   😀|a😀 |😀😀😀"],
   ["%%|%5%|%-5%", [], "%|%|%"],
   ["%!|%z|%é", [1, 2, 3], "%!!(int=1)|%!z(int=2)|%!é(int=3)"],
   [

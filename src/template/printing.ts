@@ -36,13 +36,25 @@ export function noFlags(): FmtFlags {
   };
 }
 
+/** Code points, a lone surrogate counting as one (as Array.from counts), without allocating. */
 function runeCount(s: string): number {
-  return Array.from(s).length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
 }
 
 /** fmt.pad: width counts runes; zero padding goes on the left only. */
 function pad(s: string, f: FmtFlags, zeroOk = true): string {
-  const missing = (f.width ?? 0) - runeCount(s);
+  // Nearly every value is printed without a width: nothing to count (a rendered query's label
+  // matchers run to kilobytes).
+  if (f.width === undefined || f.width <= 0) return s;
+  const missing = f.width - runeCount(s);
   if (missing <= 0) return s;
   if (f.minus) return s + " ".repeat(missing);
   return (f.zero && zeroOk ? "0" : " ").repeat(missing) + s;

@@ -81,6 +81,9 @@ export interface PrometheusResourceSourceOptions {
   readonly now?: () => Date;
 }
 
+/** A container's usage absent from one of the two queries (immutable, so shared). */
+const ZERO_MEMORY = Quantity.fromMilli(0n, "BinarySI");
+
 function milli(v: number, format: "DecimalSI" | "BinarySI"): Quantity {
   return Quantity.fromMilli(goFloatToInt64(v * 1000), format);
 }
@@ -205,28 +208,32 @@ export class PrometheusResourceSource implements ResourceMetricsSource {
   }
 
   #assign(cpu: readonly VectorSample[], mem: readonly VectorSample[]): PodUsage {
-    const containers = new Map<string, { cpu?: Quantity; memory?: Quantity }>();
+    // A pod has a few containers: parallel arrays searched in order, not a Map per pod (this
+    // runs for every pod of every answer).
+    const names: string[] = [];
+    const usage: { cpu: Quantity | undefined; memory: Quantity | undefined }[] = [];
     let earliest = Infinity;
-    const entry = (name: string) => {
-      let e = containers.get(name);
-      if (!e) {
-        e = {};
-        containers.set(name, e);
-      }
-      return e;
+    const slot = (name: string) => {
+      const i = names.indexOf(name);
+      if (i >= 0) return usage[i] as (typeof usage)[number];
+      const u = { cpu: undefined, memory: undefined };
+      names.push(name);
+      usage.push(u);
+      return u;
     };
     for (const s of cpu) {
-      entry(s.metric[this.cpu.containerLabel] ?? "").cpu = milli(s.value[1], "DecimalSI");
+      slot(s.metric[this.cpu.containerLabel] ?? "").cpu = milli(s.value[1], "DecimalSI");
       earliest = Math.min(earliest, s.value[0]);
     }
     for (const s of mem) {
-      entry(s.metric[this.memory.containerLabel] ?? "").memory = milli(s.value[1], "BinarySI");
+      slot(s.metric[this.memory.containerLabel] ?? "").memory = milli(s.value[1], "BinarySI");
       earliest = Math.min(earliest, s.value[0]);
     }
-    const zero = Quantity.fromMilli(0n, "BinarySI");
-    const list: ContainerUsage[] = [...containers]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, u]) => ({ name, usage: { cpu: u.cpu ?? zero, memory: u.memory ?? zero } }));
+    const list: ContainerUsage[] = names.map((name, i) => {
+      const u = usage[i];
+      return { name, usage: { cpu: u?.cpu ?? ZERO_MEMORY, memory: u?.memory ?? ZERO_MEMORY } };
+    });
+    if (list.length > 1) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { containers: list, timestamp: new Date(earliest * 1000), windowNs: this.windowNs };
   }
 
