@@ -10,12 +10,17 @@ import type { AuthHeaders } from "./types.ts";
  * which keeps repeated headers apart for both node:http and node:http2 compat requests.
  */
 export function headersFromRaw(rawHeaders: readonly string[]): Record<string, string[]> {
-  // No prototype: a client's header named `constructor` or `__proto__` is a header like any other.
-  const out = Object.create(null) as Record<string, string[]>;
+  const out: Record<string, string[]> = {};
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] ?? "").toLowerCase();
     const value = rawHeaders[i + 1] ?? "";
-    (out[name] ??= []).push(value);
+    // Own keys only: a client's header named `constructor` or `__proto__` is a header like any
+    // other (a prototype-less record would do, but V8 keeps those as slower dictionaries).
+    const list = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (list) list.push(value);
+    else if (name === "__proto__") {
+      Object.defineProperty(out, name, { value: [value], enumerable: true, writable: true });
+    } else out[name] = [value];
   }
   lowerCased.add(out);
   return out;
