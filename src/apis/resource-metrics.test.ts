@@ -321,7 +321,7 @@ describe("metrics.k8s.io v1beta1", () => {
     assert.equal(((await status(get("pods/x"))) as { code: number }).code, 404);
   });
 
-  test("an identical pod list is served again from the same answer, a changed one afresh", async () => {
+  test("an identical pod list is served again from the same answer, a changed one afresh (a source that shares usage objects); never kept for one that does not", async () => {
     const listed = pods.slice(0, 3);
     let round = new Map(
       listed.map((p) => [
@@ -334,20 +334,22 @@ describe("metrics.k8s.io v1beta1", () => {
       ]),
     );
     let clock = NOW;
-    const g = resourceMetricsApi({
-      objects: {
-        listPods: () => Promise.resolve(listed.slice()),
-        getPod: () => Promise.resolve(undefined),
-        listNodes: () => Promise.resolve([]),
-        getNode: () => Promise.resolve(undefined),
-      },
-      source: {
-        podMetrics: (ps) => Promise.resolve(ps.map((p) => round.get(p))),
-        nodeMetrics: () => Promise.resolve([]),
-      },
-      now: () => clock,
-    });
-    const list = async (query = "") =>
+    const api = (sharesUsage: boolean) =>
+      resourceMetricsApi({
+        objects: {
+          listPods: () => Promise.resolve(listed.slice()),
+          getPod: () => Promise.resolve(undefined),
+          listNodes: () => Promise.resolve([]),
+          getNode: () => Promise.resolve(undefined),
+        },
+        source: {
+          sharesUsage,
+          podMetrics: (ps) => Promise.resolve(ps.map((p) => round.get(p))),
+          nodeMetrics: () => Promise.resolve([]),
+        },
+        now: () => clock,
+      });
+    const handle = async (g: ReturnType<typeof api>, query = "") =>
       (
         await g.handle("v1beta1", {
           method: "GET",
@@ -355,6 +357,13 @@ describe("metrics.k8s.io v1beta1", () => {
           query: new URLSearchParams(query),
         })
       ).body;
+    const fresh = api(false);
+    const once = await handle(fresh);
+    const again = await handle(fresh);
+    assert.notEqual(again, once, "not kept: the source builds new usage objects every time");
+    assert.deepEqual(bodyValue(again), bodyValue(once));
+    const g = api(true);
+    const list = (query = "") => handle(g, query);
     const first = await list();
     assert.ok(first instanceof SerializedBody);
     assert.equal(await list(), first, "same pods, same usage objects, same second");

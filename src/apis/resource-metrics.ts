@@ -125,15 +125,15 @@ function nodeUsageJson(u: NodeUsage): UsageJson {
   return j;
 }
 
-function podUsageJson(u: PodUsage): UsageJson {
-  let j = usageJsonCache.get(u);
+function podUsageJson(u: PodUsage, keep: boolean): UsageJson {
+  let j = keep ? usageJsonCache.get(u) : undefined;
   if (!j) {
     j = {
       timestamp: formatRfc3339(u.timestamp),
       window: formatGoDuration(u.windowNs),
       usage: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
     };
-    usageJsonCache.set(u, j);
+    if (keep) usageJsonCache.set(u, j);
   }
   return j;
 }
@@ -149,8 +149,14 @@ function nodeItem(node: NodeRef, u: NodeUsage, created: string, withKind: boolea
   return withKind ? { kind: "NodeMetrics", apiVersion: API_VERSION, ...item } : item;
 }
 
-function podItem(pod: PodRef, u: PodUsage, created: string, withKind: boolean): unknown {
-  const j = podUsageJson(u);
+function podItem(
+  pod: PodRef,
+  u: PodUsage,
+  created: string,
+  withKind: boolean,
+  keep = true,
+): unknown {
+  const j = podUsageJson(u, keep);
   const item = {
     metadata: meta(pod.name, pod.namespace, pod.labels, created),
     timestamp: j.timestamp,
@@ -293,13 +299,14 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       ).filter((p) => sel.field.matches(fieldsOf(p)));
       const usage = await deps.source.podMetrics(pods);
       const created = formatRfc3339(now());
+      // Only a source that hands out the same usage objects can give the same answer again;
+      // keeping the others' answers would only hold them in memory (and past young GCs).
+      const keep = deps.source.sharesUsage === true;
       // Listed order is the cache's; the memo compares it as listed, the answer is sorted.
-      const key = JSON.stringify([
-        route.namespace,
-        sel.label,
-        req.query.get("fieldSelector") ?? "",
-      ]);
-      const kept = podLists.get(key, created, [pods, usage]);
+      const key = keep
+        ? JSON.stringify([route.namespace, sel.label, req.query.get("fieldSelector") ?? ""])
+        : "";
+      const kept = keep ? podLists.get(key, created, [pods, usage]) : undefined;
       if (kept) return { status: 200, body: kept };
       const rows: { pod: PodRef; usage: PodUsage }[] = [];
       pods.forEach((pod, i) => {
@@ -307,9 +314,9 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
         if (u) rows.push({ pod, usage: u });
       });
       rows.sort((a, b) => byNamespaceThenName(a.pod, b.pod));
-      const items = rows.map((r) => podItem(r.pod, r.usage, created, false));
+      const items = rows.map((r) => podItem(r.pod, r.usage, created, false, keep));
       const body = new SerializedBody(JSON.stringify(listJson("PodMetricsList", items)));
-      podLists.set(key, created, [pods, usage], body);
+      if (keep) podLists.set(key, created, [pods, usage], body);
       return { status: 200, body };
     },
   };

@@ -286,6 +286,8 @@ export interface KubeletSourceOptions {
 }
 
 export class KubeletSource implements ResourceMetricsSource {
+  /** A scrape round's usage objects stand until the next round. */
+  readonly sharesUsage = true;
   readonly store: MetricsStore;
   readonly #o: KubeletSourceOptions;
   #timer: NodeJS.Timeout | undefined;

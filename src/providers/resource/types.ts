@@ -42,6 +42,12 @@ export interface NodeUsage extends TimeInfo {
 }
 
 export interface ResourceMetricsSource {
+  /**
+   * True when one usage object stands for a pod or node for a while (a kubelet source's scrape
+   * round): what an answer builds from it can be kept with it and reused. A source that builds
+   * new ones for every request (Prometheus) leaves it unset, and nothing is kept.
+   */
+  readonly sharesUsage?: boolean;
   /** One entry per pod, in order; undefined for a pod without (complete) samples. */
   podMetrics(pods: readonly PodRef[]): Promise<(PodUsage | undefined)[]>;
   /** One entry per node, in order; undefined for a node without samples. */
