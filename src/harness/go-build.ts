@@ -72,6 +72,17 @@ export function run(
 }
 
 /**
+ * The JSON object a `go … -json` command printed, from its combined output: lines the go command
+ * writes to stderr before it (`go: downloading go1.27.3 (linux/amd64)` when GOTOOLCHAIN names a
+ * toolchain not yet in the module cache) are skipped.
+ */
+export function goJson(out: string): unknown {
+  const start = out.search(/^\{/m);
+  if (start < 0) throw new Error(`no JSON object in the go command's output: ${out.slice(0, 300)}`);
+  return JSON.parse(out.slice(start));
+}
+
+/**
  * Builds the program unless the cached binary exists; returns its path. Progress lines go to
  * `progress` (stderr by default): the first build takes minutes.
  */

@@ -13,6 +13,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KcmError } from "../errors.ts";
 import { cacheDir } from "./paths.ts";
+import { goJson } from "./go-build.ts";
 
 /** The pinned Kubernetes release. Its staging modules are published as v0.<minor>.<patch>. */
 export const KUBE_VERSION = "v1.36.3";
@@ -170,7 +171,7 @@ export async function ensureKubeBinaries(
     log.push(...dl);
     await fail("go mod download");
   }
-  const info = JSON.parse(dl.join("\n")) as { GoMod?: string };
+  const info = goJson(dl.join("\n")) as { GoMod?: string };
   if (!info.GoMod) await fail("reading k8s.io/kubernetes go.mod");
   const kubeMod = await readFile(info.GoMod ?? "", "utf8");
   await writeFile(join(work, "go.mod"), wrapperGoMod(version, kubeMod));

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startAdapter, type RunningAdapter } from "./adapter.ts";
 import { waitFor } from "./cluster.ts";
 import { answer, CM, EM, MK, type Answer, type CorpusWorld } from "./differential-corpus.ts";
-import { cacheRoot, run as runLogged } from "../../src/harness/go-build.ts";
+import { cacheRoot, goJson, run as runLogged } from "../../src/harness/go-build.ts";
 import {
   freePort,
   startRecordingProxy,
@@ -291,7 +291,7 @@ export async function ensureThanos(
   };
   try {
     progress(`building ${THANOS_MODULE}/cmd/thanos@${THANOS_VERSION} (first run only, ~10 min)`);
-    const info = JSON.parse(
+    const info = goJson(
       await run("go", ["mod", "download", "-json", `${THANOS_MODULE}@${THANOS_VERSION}`], {
         cwd: work,
         env,
