@@ -108,38 +108,49 @@ interface UsageJson {
 /**
  * Usage as JSON, by usage object: a kubelet source hands out the same object for a pod or node
  * for a whole scrape round, so a round's answers format each one once and share it (entries go
- * with the round's objects).
+ * with the round's objects). Only for a source that shares its objects (`keep`): one that builds
+ * new ones for every request would only fill the map.
  */
 const usageJsonCache = new WeakMap<object, UsageJson>();
 
-function nodeUsageJson(u: NodeUsage): UsageJson {
-  let j = usageJsonCache.get(u);
-  if (!j) {
-    j = {
-      timestamp: formatRfc3339(u.timestamp),
-      window: formatGoDuration(u.windowNs),
-      usage: usageJson(u.usage),
-    };
-    usageJsonCache.set(u, j);
-  }
-  return j;
-}
-
-function podUsageJson(u: PodUsage, keep: boolean): UsageJson {
+function cachedUsageJson<U extends object>(
+  u: U,
+  keep: boolean,
+  build: (u: U) => UsageJson,
+): UsageJson {
   let j = keep ? usageJsonCache.get(u) : undefined;
   if (!j) {
-    j = {
-      timestamp: formatRfc3339(u.timestamp),
-      window: formatGoDuration(u.windowNs),
-      usage: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
-    };
+    j = build(u);
     if (keep) usageJsonCache.set(u, j);
   }
   return j;
 }
 
-function nodeItem(node: NodeRef, u: NodeUsage, created: string, withKind: boolean): unknown {
-  const j = nodeUsageJson(u);
+function nodeUsageJson(u: NodeUsage): UsageJson {
+  return {
+    timestamp: formatRfc3339(u.timestamp),
+    window: formatGoDuration(u.windowNs),
+    usage: usageJson(u.usage),
+  };
+}
+
+function podUsageJson(u: PodUsage): UsageJson {
+  return {
+    timestamp: formatRfc3339(u.timestamp),
+    window: formatGoDuration(u.windowNs),
+    usage: u.containers.map((c) => ({ name: c.name, usage: usageJson(c.usage) })),
+  };
+}
+
+/** A NodeMetrics item (`withKind` for a single-object response). */
+function nodeItem(
+  node: NodeRef,
+  u: NodeUsage,
+  created: string,
+  withKind: boolean,
+  keep: boolean,
+): unknown {
+  const j = cachedUsageJson(u, keep, nodeUsageJson);
   const item = {
     metadata: meta(node.name, undefined, node.labels, created),
     timestamp: j.timestamp,
@@ -149,14 +160,15 @@ function nodeItem(node: NodeRef, u: NodeUsage, created: string, withKind: boolea
   return withKind ? { kind: "NodeMetrics", apiVersion: API_VERSION, ...item } : item;
 }
 
+/** A PodMetrics item (`withKind` for a single-object response). */
 function podItem(
   pod: PodRef,
   u: PodUsage,
   created: string,
   withKind: boolean,
-  keep = true,
+  keep: boolean,
 ): unknown {
-  const j = podUsageJson(u, keep);
+  const j = cachedUsageJson(u, keep, podUsageJson);
   const item = {
     metadata: meta(pod.name, pod.namespace, pod.labels, created),
     timestamp: j.timestamp,
@@ -164,16 +176,6 @@ function podItem(
     containers: j.usage,
   };
   return withKind ? { kind: "PodMetrics", apiVersion: API_VERSION, ...item } : item;
-}
-
-/** A NodeMetrics item (`withKind` for a single-object response). */
-export function nodeMetricsJson(node: NodeRef, u: NodeUsage, now: Date, withKind = false): unknown {
-  return nodeItem(node, u, formatRfc3339(now), withKind);
-}
-
-/** A PodMetrics item (`withKind` for a single-object response). */
-export function podMetricsJson(pod: PodRef, u: PodUsage, now: Date, withKind = false): unknown {
-  return podItem(pod, u, formatRfc3339(now), withKind);
 }
 
 function listJson(kind: string, items: readonly unknown[]): unknown {
@@ -238,6 +240,9 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
   // Pod lists only: nodes are listed from the API server afresh for every request, so their
   // inputs are never the same objects twice.
   const podLists = new ListMemo();
+  // Only a source that hands out the same usage objects can give the same answer again; keeping
+  // what is built from the others' would only hold it in memory (and past young GCs).
+  const keep = deps.source.sharesUsage === true;
   return {
     name: RESOURCE_METRICS_GROUP,
     versions: ["v1beta1"],
@@ -270,7 +275,7 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
           if (!node) throw new StatusError(resourceNotFound(NODES, name));
           const [u] = await deps.source.nodeMetrics([node]);
           if (!u) throw new StatusError(resourceNotFound(NODE_METRICS, name));
-          return { status: 200, body: nodeMetricsJson(node, u, now(), true) };
+          return { status: 200, body: nodeItem(node, u, formatRfc3339(now()), true, keep) };
         }
         const sel = selectors(req.query);
         const nodes = (await listing(deps.objects.listNodes(sel.label), "nodes", deps.log))
@@ -281,7 +286,7 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
         const items: unknown[] = [];
         nodes.forEach((n, i) => {
           const u = usage[i];
-          if (u) items.push(nodeItem(n, u, created, false));
+          if (u) items.push(nodeItem(n, u, created, false, keep));
         });
         return { status: 200, body: listJson("NodeMetricsList", items) };
       }
@@ -291,7 +296,7 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
         if (!pod) throw new StatusError(resourceNotFound(PODS, name));
         const [u] = await deps.source.podMetrics([pod]);
         if (!u) throw new StatusError(resourceNotFound(POD_METRICS, `${namespace}/${name}`));
-        return { status: 200, body: podMetricsJson(pod, u, now(), true) };
+        return { status: 200, body: podItem(pod, u, formatRfc3339(now()), true, keep) };
       }
       const sel = selectors(req.query);
       const pods = (
@@ -299,9 +304,6 @@ export function resourceMetricsApi(deps: ResourceMetricsApiDeps): ApiGroup {
       ).filter((p) => sel.field.matches(fieldsOf(p)));
       const usage = await deps.source.podMetrics(pods);
       const created = formatRfc3339(now());
-      // Only a source that hands out the same usage objects can give the same answer again;
-      // keeping the others' answers would only hold them in memory (and past young GCs).
-      const keep = deps.source.sharesUsage === true;
       // Listed order is the cache's; the memo compares it as listed, the answer is sorted.
       const key = keep
         ? JSON.stringify([route.namespace, sel.label, req.query.get("fieldSelector") ?? ""])
