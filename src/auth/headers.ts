@@ -29,6 +29,11 @@ export function headersFromRaw(rawHeaders: readonly string[]): Record<string, st
 /** Records whose names are all lower case (headersFromRaw's): a name is looked up directly. */
 const lowerCased = new WeakSet<AuthHeaders>();
 
+/** A header's own entry, never an inherited member such as `constructor`. */
+function ownValue(headers: AuthHeaders, name: string): string | string[] | undefined {
+  return Object.hasOwn(headers, name) ? headers[name] : undefined;
+}
+
 // The lookups below run for every authenticated request: they walk the names (for…in) rather
 // than building entry pairs or name lists, and build nothing for a header that is absent.
 
@@ -36,7 +41,7 @@ const lowerCased = new WeakSet<AuthHeaders>();
 export function headerValues(headers: AuthHeaders, name: string): string[] {
   const wanted = name.toLowerCase();
   if (lowerCased.has(headers)) {
-    const v = Object.hasOwn(headers, wanted) ? headers[wanted] : undefined;
+    const v = ownValue(headers, wanted);
     return v === undefined ? [] : typeof v === "string" ? [v] : [...v];
   }
   const out: string[] = [];
@@ -53,7 +58,7 @@ export function headerValues(headers: AuthHeaders, name: string): string[] {
 export function firstHeaderValue(headers: AuthHeaders, name: string): string {
   const wanted = name.toLowerCase();
   if (lowerCased.has(headers)) {
-    const v = Object.hasOwn(headers, wanted) ? headers[wanted] : undefined;
+    const v = ownValue(headers, wanted);
     return (typeof v === "string" ? v : v?.[0]) ?? "";
   }
   for (const key in headers) {

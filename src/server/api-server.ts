@@ -15,6 +15,7 @@ import {
   internalError,
   methodNotAllowed,
   StatusError,
+  type Status,
 } from "../apimachinery/status.ts";
 import { routeNotFound } from "../apis/custom-metrics.ts";
 import { apiGroup, apiGroupList } from "../apis/discovery.ts";
@@ -225,10 +226,7 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
         if (e instanceof StatusError) {
           return { status: e.status.code, body: e.status, group: errorGroup };
         }
-        // The cause (a socket error, an internal address) goes to the log, never to the client.
-        o.log.error({ err: describe(e), url: req.url }, "request failed");
-        const st = internalError("the request failed inside the adapter; see its log");
-        return { status: 500, body: st, group: errorGroup };
+        return { status: 500, body: unexpectedFailure(o.log, e, req.url), group: errorGroup };
       })
       .then((r) => {
         send(res, r.status, r.body);
@@ -238,6 +236,14 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
   };
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+/**
+ * The 500 Status for an error nothing expected; the cause (a socket error, an internal address)
+ * goes to the log, never to the client.
+ */
+export function unexpectedFailure(log: Logger, e: unknown, url: string | undefined): Status {
+  log.error(
+    { err: e instanceof Error ? (e.stack ?? e.message) : String(e), url },
+    "request failed",
+  );
+  return internalError("the request failed inside the adapter; see its log");
 }

@@ -11,12 +11,16 @@ import { alwaysAllowPathMatcher } from "../auth/always-allow-paths.ts";
 import type { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { headersFromRaw } from "../auth/headers.ts";
 import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
-import { internalError } from "../apimachinery/status.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import type { Arrivals, Ticket } from "./arrivals.ts";
-import { sendResponse, withRequestTarget, type RequestHandler } from "./api-server.ts";
+import {
+  sendResponse,
+  unexpectedFailure,
+  withRequestTarget,
+  type RequestHandler,
+} from "./api-server.ts";
 import { isDebugTarget, serveDebug, type DebugSources } from "./debug-routes.ts";
 import { refuseTooMany, type InFlightLimit } from "./max-in-flight.ts";
 
@@ -92,17 +96,8 @@ export function authenticated(
         sendResponse(res, r.status, r.body);
       })
       .catch((e: unknown) => {
-        log.error(
-          { err: e instanceof Error ? e.stack : String(e), url: req.url },
-          "request failed",
-        );
-        if (!res.headersSent) {
-          sendResponse(
-            res,
-            500,
-            internalError("the request failed inside the adapter; see its log"),
-          );
-        }
+        const status = unexpectedFailure(log, e, req.url);
+        if (!res.headersSent) sendResponse(res, 500, status);
       });
   };
   return withRequestTarget((req, res, target) => {
