@@ -15,7 +15,8 @@ export type StatusReason =
   | "Forbidden"
   | "Unauthorized"
   | "ServiceUnavailable"
-  | "MethodNotAllowed";
+  | "MethodNotAllowed"
+  | "TooManyRequests";
 
 export interface StatusCause {
   /** Go field `Type`, JSON key `reason`. */
@@ -139,6 +140,11 @@ export function forbidden(gr: GroupResource, name: string, cause: string): Statu
 /** errors.NewUnauthorized: an empty reason reads "not authorized". */
 export function unauthorized(reason = ""): Status {
   return failureStatus(401, "Unauthorized", reason === "" ? "not authorized" : reason);
+}
+
+/** errors.NewTooManyRequests(message, 1): come back in a second. */
+export function tooManyRequests(message: string): Status {
+  return failureStatus(429, "TooManyRequests", message, { retryAfterSeconds: 1 });
 }
 
 /** errors.NewServiceUnavailable. */

@@ -154,6 +154,28 @@ describe("DelegatedAuth.authenticateAndAuthorize", () => {
     );
   });
 
+  test("admit (the in-flight limit) runs after authentication and before authorization", async () => {
+    const before = sars;
+    const asked: string[] = [];
+    const refuse = (u: { name: string }) => {
+      asked.push(u.name);
+      return false;
+    };
+    // A user no answer is cached for: admitted, it would cost a review.
+    const r = await auth.authenticateAndAuthorize(req("carol", podMetricPath), refuse);
+    assert.equal(!r.ok && r.status, 429);
+    assert.deepEqual(asked, ["carol"]);
+    assert.equal(sars, before, "a request turned away is not reviewed");
+    // Unauthenticated: 401, and admit is not asked.
+    const anon = await auth.authenticateAndAuthorize(req("carol", podMetricPath, false), refuse);
+    assert.equal(!anon.ok && anon.status, 401);
+    assert.deepEqual(asked, ["carol"]);
+    // Admitted: reviewed as without it.
+    const ok = await auth.authenticateAndAuthorize(req("carol", podMetricPath), () => true);
+    assert.equal(!ok.ok && ok.status, 403);
+    assert.equal(sars, before + 1);
+  });
+
   test("health paths need authentication but no review", async () => {
     const before = sars;
     assert.equal((await auth.authenticateAndAuthorize(req("bob", "/healthz"))).ok, true);

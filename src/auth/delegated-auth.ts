@@ -29,7 +29,13 @@
  * if (!r.ok) return send(res, r.status, r.body);
  */
 import { goQuote } from "../apimachinery/go-quote.ts";
-import { forbidden, internalError, unauthorized, type Status } from "../apimachinery/status.ts";
+import {
+  forbidden,
+  internalError,
+  tooManyRequests,
+  unauthorized,
+  type Status,
+} from "../apimachinery/status.ts";
 import type { Logger } from "../observability/logger.ts";
 import {
   DynamicAuthenticationConfig,
@@ -93,8 +99,11 @@ export type AuthOutcome =
     }
   | {
       readonly ok: false;
-      /** 401/403 as kube; 400/500 only for a path RequestInfo cannot parse. */
-      readonly status: 400 | 401 | 403 | 500;
+      /**
+       * 401/403 as kube; 429 when `admit` turned the request away (the caller writes that answer
+       * as server/max-in-flight does); 400/500 only for a path RequestInfo cannot parse.
+       */
+      readonly status: 400 | 401 | 403 | 429 | 500;
       readonly body: Status;
       /** Why, for logs (not sent to the client). */
       readonly reason: string;
@@ -183,9 +192,14 @@ export class DelegatedAuth {
   }
 
   /**
-   * kube's filter order: RequestInfo, authentication (401), authorization (403). Never throws.
+   * kube's filter order: RequestInfo, authentication (401), `admit` (the in-flight limit, 429:
+   * k8s.io/apiserver pkg/server/config.go DefaultBuildHandlerChain runs WithMaxInFlightLimit
+   * after authentication and before authorization), authorization (403). Never throws.
    */
-  async authenticateAndAuthorize(req: AuthRequest): Promise<AuthOutcome> {
+  async authenticateAndAuthorize(
+    req: AuthRequest,
+    admit?: (user: UserInfo) => boolean,
+  ): Promise<AuthOutcome> {
     let attributes: RequestAttributes;
     try {
       attributes = requestAttributes(req.method, req.target);
@@ -203,6 +217,10 @@ export class DelegatedAuth {
         reason: authn.reason,
         attributes,
       };
+    }
+    if (admit && !admit(authn.user)) {
+      const reason = "too many requests in flight";
+      return { ok: false, status: 429, body: tooManyRequests(reason), reason, user: authn.user };
     }
     const decision = await this.authorizer.authorize(authn.user, attributes);
     if (!decision.allowed) {

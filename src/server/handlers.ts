@@ -3,18 +3,19 @@
  * Glue between transport and API: the authentication filter in front of the API handler for
  * HTTPS, and the plain-HTTP listener for local testing.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { createServer, type ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { AuthenticationConfig } from "../auth/authentication-config.ts";
 import { alwaysAllowPathMatcher } from "../auth/always-allow-paths.ts";
 import type { DelegatedAuth } from "../auth/delegated-auth.ts";
 import { headersFromRaw } from "../auth/headers.ts";
+import type { UserInfo } from "../auth/types.ts";
 import { connectionPeerCertificates } from "../auth/peer-certificates.ts";
 import { KcmError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestTarget } from "../apimachinery/request-target.ts";
 import type { Arrivals, Ticket } from "./arrivals.ts";
+import type { SecureRequest, SecureResponse } from "./secure-serving.ts";
 import {
   sendResponse,
   unexpectedFailure,
@@ -29,9 +30,6 @@ export function clientCaPem(c: AuthenticationConfig): string {
   const certs = [...c.clientCa, ...(c.requestHeader?.caBundle ?? [])];
   return certs.map((x) => x.toString()).join("\n");
 }
-
-type SecureRequest = IncomingMessage | Http2ServerRequest;
-type SecureResponse = ServerResponse | Http2ServerResponse;
 
 /**
  * Authenticates and authorizes each request before the API handler sees it, on the same parsed
@@ -58,19 +56,33 @@ export function authenticated(
     target: RequestTarget,
     ticket: Ticket | undefined,
   ) => {
+    // The in-flight limit sits between authentication and authorization, as in the generic
+    // apiserver's chain: a place is held while the request waits for its review, and a request
+    // turned away costs no review.
+    const admit = limit
+      ? (user: UserInfo) => {
+          const release = limit.enter(user.groups);
+          if (!release) return false;
+          res.once("close", release);
+          return true;
+        }
+      : undefined;
     // A failure anywhere in the filters is this request's 500, never the process's end (an
     // unhandled rejection ends Node.js).
     void Promise.resolve()
       .then(() =>
-        auth.authenticateAndAuthorize({
-          headers: headersFromRaw(req.rawHeaders),
-          peerCertificates: connectionPeerCertificates(
-            ("stream" in req ? req.stream.session : undefined) ?? req.socket,
-            req.socket as TLSSocket,
-          ),
-          method: req.method ?? "GET",
-          target,
-        }),
+        auth.authenticateAndAuthorize(
+          {
+            headers: headersFromRaw(req.rawHeaders),
+            peerCertificates: connectionPeerCertificates(
+              ("stream" in req ? req.stream.session : undefined) ?? req.socket,
+              req.socket as TLSSocket,
+            ),
+            method: req.method ?? "GET",
+            target,
+          },
+          admit,
+        ),
       )
       .then((r) => {
         if (r.ok && debug && isDebugTarget(target)) {
@@ -79,17 +91,11 @@ export function authenticated(
           return;
         }
         if (r.ok) {
-          // After authorization, as the generic apiserver's chain has it: a refused request
-          // costs no more than its review.
-          if (limit) {
-            const release = limit.enter(r.user.groups);
-            if (!release) {
-              refuseTooMany(res);
-              return;
-            }
-            res.once("close", release);
-          }
           handler(req, res, target, ticket);
+          return;
+        }
+        if (r.status === 429) {
+          refuseTooMany(res);
           return;
         }
         log.debug({ url: req.url, status: r.status, reason: r.reason }, "request refused");

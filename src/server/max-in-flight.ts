@@ -1,7 +1,7 @@
 /**
  * @module server/max-in-flight
  * The generic apiserver's `--max-requests-inflight` (k8s.io/apiserver pkg/server/filters/
- * maxinflight.go): at most N authorized requests are served at once; one past it gets 429 "Too
+ * maxinflight.go): at most N authenticated requests are served at once (the place taken before authorization); one past it gets 429 "Too
  * many requests, please try again later." with `Retry-After: 1`, in plain text as Go's
  * http.Error writes it, and members of system:masters are never refused. Without it, requests
  * waiting on a slow Prometheus pile up until the heap is gone: an open-loop 10,000-HPA fleet ran

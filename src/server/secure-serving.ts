@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SecureVersion, TLSSocket } from "node:tls";
 import { KcmError } from "../errors.ts";
+import { serveStream, type H2Request, type H2Response } from "./h2-exchange.ts";
 import { selectCiphers } from "./tls-ciphers.ts";
 
 export interface ServingOptions {
@@ -136,7 +137,10 @@ export async function ensureSelfSigned(
   return { certFile, keyFile };
 }
 
-type Handler = NonNullable<Parameters<typeof createSecureServer>[1]>;
+/** HTTP/1.1 requests come as node:http's; HTTP/2 ones straight from their streams (h2-exchange). */
+export type SecureRequest = IncomingMessage | H2Request;
+export type SecureResponse = ServerResponse | H2Response;
+type Handler = (req: SecureRequest, res: SecureResponse) => void;
 
 /** Node.js' answers to an HTTP/1.1 request it cannot parse (node:_http_server socketOnError). */
 const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
@@ -218,8 +222,14 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
           // so this leaves the size as the only limit, as in Go.
           maxHeaderListPairs: MAX_HEADER_LIST_BYTES / 32,
         },
-        counted,
+        counted as unknown as Parameters<typeof createSecureServer>[1],
       );
+  if (!o.http1Only) {
+    // Adding the "request" listener made node:http2 serve streams through its compatibility
+    // layer as well; HTTP/2 streams are served without it (h2-exchange), HTTP/1.1 keeps it.
+    server.removeAllListeners("stream");
+    server.on("stream", serveStream(counted));
+  }
   server.on("clientError", answerClientError);
   // HTTP/1.1 on the h2 server reads these from the server object (node:_http_server), not from
   // the options: one size limit (431 past it), no count limit (Node.js drops fields past 2000).

@@ -17,8 +17,6 @@ import {
   type OutgoingHttpHeaders,
 } from "node:http2";
 import { request as httpsRequest } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +26,8 @@ import {
   DEFAULT_HTTP2_MAX_STREAMS,
   MAX_HEADER_LIST_BYTES,
   listenSecure,
+  type SecureRequest,
+  type SecureResponse,
   type SecureServer,
   type ServingOptions,
 } from "../../src/server/secure-serving.ts";
@@ -54,10 +54,7 @@ async function serve(certDir: string, extra: Partial<ServingOptions> = {}): Prom
   const held = { now: 0, max: 0 };
   let open: () => void = () => undefined;
   let released = new Promise<void>((resolve) => (open = resolve));
-  const handler = (
-    req: IncomingMessage | Http2ServerRequest,
-    res: ServerResponse | Http2ServerResponse,
-  ) => {
+  const handler = (req: SecureRequest, res: SecureResponse) => {
     const answer = () => {
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ fields: req.rawHeaders.length / 2 }));
