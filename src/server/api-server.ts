@@ -215,24 +215,32 @@ export function createApiHandler(o: ApiServerOptions): RequestHandler {
     });
     return { ...r, group: groupName };
   };
-  return (req, res, target, ticket) => {
+  const serve = async (
+    req: Request,
+    res: Response,
+    target: RequestTarget,
+    ticket: Ticket | undefined,
+  ): Promise<void> => {
     const t0 = performance.now();
-    // Errors are counted under the group the path names, if it is one we serve.
-    const named = target.segments[0] === "apis" ? (target.segments[1] ?? "") : "";
-    const errorGroup = byName.has(named) ? named : "";
-    void handle(req, target, ticket)
-      .catch((e: unknown) => {
-        // Providers log their own failures with context (query, rule) before answering a Status.
-        if (e instanceof StatusError) {
-          return { status: e.status.code, body: e.status, group: errorGroup };
-        }
-        return { status: 500, body: unexpectedFailure(o.log, e, req.url), group: errorGroup };
-      })
-      .then((r) => {
-        send(res, r.status, r.body);
-        o.onResponse?.(r.group, req.method ?? "", r.status, (performance.now() - t0) / 1000);
-        o.log.debug({ method: req.method, url: req.url, code: r.status }, "request");
-      });
+    let r: { status: number; body: unknown; group: string };
+    try {
+      r = await handle(req, target, ticket);
+    } catch (e) {
+      // Errors are counted under the group the path names, if it is one we serve.
+      const named = target.segments[0] === "apis" ? (target.segments[1] ?? "") : "";
+      const group = byName.has(named) ? named : "";
+      // Providers log their own failures with context (query, rule) before answering a Status.
+      r =
+        e instanceof StatusError
+          ? { status: e.status.code, body: e.status, group }
+          : { status: 500, body: unexpectedFailure(o.log, e, req.url), group };
+    }
+    send(res, r.status, r.body);
+    o.onResponse?.(r.group, req.method ?? "", r.status, (performance.now() - t0) / 1000);
+    o.log.debug({ method: req.method, url: req.url, code: r.status }, "request");
+  };
+  return (req, res, target, ticket) => {
+    void serve(req, res, target, ticket);
   };
 }
 

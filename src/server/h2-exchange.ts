@@ -44,6 +44,8 @@ export class H2Response implements Response {
   statusCode = 200;
   readonly #stream: ServerHttp2Stream;
   readonly #headers: Record<string, string | number> = {};
+  /** Run once when the stream closes: one stream listener for all (in-flight place, ticket, …). */
+  #onClose: (() => void)[] | undefined;
 
   constructor(stream: ServerHttp2Stream) {
     this.#stream = stream;
@@ -86,7 +88,17 @@ export class H2Response implements Response {
   }
 
   once(event: "drain" | "close", listener: () => void): this {
-    this.#stream.once(event, listener);
+    if (event === "drain") {
+      this.#stream.once(event, listener);
+      return this;
+    }
+    if (this.#onClose === undefined) {
+      const listeners = [listener];
+      this.#onClose = listeners;
+      this.#stream.once("close", () => {
+        for (const l of listeners) l();
+      });
+    } else this.#onClose.push(listener);
     return this;
   }
 }

@@ -50,12 +50,13 @@ export function authenticated(
   limit?: InFlightLimit,
 ): (req: SecureRequest, res: SecureResponse) => void {
   const open = alwaysAllowPathMatcher(alwaysAllowPaths);
-  const serve = (
+  /** Never rejects: a failure anywhere in the filters is this request's 500, never the process's end. */
+  const serve = async (
     req: SecureRequest,
     res: SecureResponse,
     target: RequestTarget,
     ticket: Ticket | undefined,
-  ) => {
+  ): Promise<void> => {
     // The in-flight limit sits between authentication and authorization, as in the generic
     // apiserver's chain: a place is held while the request waits for its review, and a request
     // turned away costs no review.
@@ -67,44 +68,34 @@ export function authenticated(
           return true;
         }
       : undefined;
-    // A failure anywhere in the filters is this request's 500, never the process's end (an
-    // unhandled rejection ends Node.js).
-    void Promise.resolve()
-      .then(() =>
-        auth.authenticateAndAuthorize(
-          {
-            headers: headersFromRaw(req.rawHeaders),
-            peerCertificates: connectionPeerCertificates(
-              ("stream" in req ? req.stream.session : undefined) ?? req.socket,
-              req.socket as TLSSocket,
-            ),
-            method: req.method ?? "GET",
-            target,
-          },
-          admit,
-        ),
-      )
-      .then((r) => {
-        if (r.ok && debug && isDebugTarget(target)) {
-          const a = serveDebug(debug, req.method ?? "GET", target);
-          sendResponse(res, a.status, a.body);
-          return;
-        }
-        if (r.ok) {
-          handler(req, res, target, ticket);
-          return;
-        }
-        if (r.status === 429) {
-          refuseTooMany(res);
-          return;
-        }
+    try {
+      const r = await auth.authenticateAndAuthorize(
+        {
+          headers: headersFromRaw(req.rawHeaders),
+          peerCertificates: connectionPeerCertificates(
+            ("stream" in req ? req.stream.session : undefined) ?? req.socket,
+            req.socket as TLSSocket,
+          ),
+          method: req.method ?? "GET",
+          target,
+        },
+        admit,
+      );
+      if (r.ok && debug && isDebugTarget(target)) {
+        const a = serveDebug(debug, req.method ?? "GET", target);
+        sendResponse(res, a.status, a.body);
+      } else if (r.ok) {
+        handler(req, res, target, ticket);
+      } else if (r.status === 429) {
+        refuseTooMany(res);
+      } else {
         log.debug({ url: req.url, status: r.status, reason: r.reason }, "request refused");
         sendResponse(res, r.status, r.body);
-      })
-      .catch((e: unknown) => {
-        const status = unexpectedFailure(log, e, req.url);
-        if (!res.headersSent) sendResponse(res, 500, status);
-      });
+      }
+    } catch (e) {
+      const status = unexpectedFailure(log, e, req.url);
+      if (!res.headersSent) sendResponse(res, 500, status);
+    }
   };
   return withRequestTarget((req, res, target) => {
     const r = req as SecureRequest;
@@ -117,9 +108,9 @@ export function authenticated(
     }
     if (arrivals) {
       arrivals.admit(target, w, (ticket) => {
-        serve(r, w, target, ticket);
+        void serve(r, w, target, ticket);
       });
-    } else serve(r, w, target, undefined);
+    } else void serve(r, w, target, undefined);
   }, log);
 }
 
