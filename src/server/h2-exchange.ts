@@ -4,8 +4,8 @@
  * (node:http2 Http2ServerRequest/Http2ServerResponse). That layer builds a Readable and a Stream
  * with a dozen listeners for every request; in a 10,000-HPA burst (hundreds of requests in flight
  * at once, all alive through every young-generation GC) it was about a tenth of the main thread
- * and a third of what was allocated. The adapter reads no request bodies and answers with a status,
- * a few headers and one body, so a stream and its headers are all a request needs.
+ * and a quarter of what was allocated. The adapter reads no request bodies and answers with a
+ * status, a few headers and one body, so a stream and its headers are all a request needs.
  *
  * What the compatibility layer did that still matters is kept: CONNECT gets 405 and an `Expect`
  * other than `100-continue` gets 417 (lib/internal/http2/compat.js onServerStream); HEAD gets
