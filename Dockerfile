@@ -40,10 +40,4 @@ COPY package.json ./
 COPY bin ./bin
 USER 65532:65532
 EXPOSE 6443
-# --single-threaded-gc: V8 collects garbage on the main thread only, without helper threads. The
-# adapter runs on a core or less (a CPU limit, a busy node), where parallel and concurrent GC work
-# competes with the main thread for the same core and costs more CPU than it saves: in the 10,000
-# HPA fleet on 2 cores the adapter's CPU fell by a sixth (3.2-3.5 s against 3.9-4.3 s, 2026-12-06;
-# its p99 moved less than from run to run). Node.js refuses GC flags in NODE_OPTIONS, so it is
-# here; bench/ and the local node agent read it here.
-ENTRYPOINT ["/nodejs/bin/node", "--single-threaded-gc", "/app/bin/k8s-custom-metrics.js", "serve"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/bin/k8s-custom-metrics.js", "serve"]

@@ -12,7 +12,6 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { imageNodeFlags } from "../../src/harness/image-entrypoint.ts";
 
 /** Where bench/run.ts compiles src/ (the image's /app/dist). */
 export const OUR_DIST = "bench/.dist/dist";
@@ -82,9 +81,8 @@ function experimentNodeArgs(): string[] {
 }
 
 /**
- * How to start `serve` with `args` as deployed: the image entrypoint's node flags (Dockerfile),
- * then `nodeArgs` (e.g. `--cpu-prof`), before the script; `main` replaces the script (e.g. an
- * older build's cli/main.js, for A/B).
+ * How to start `serve` with `args` as deployed: `nodeArgs` (e.g. `--cpu-prof`) go to node before
+ * the script; `main` replaces the entrypoint (e.g. an older build's cli/main.js, for A/B).
  */
 export function ourServe(
   args: readonly string[],
@@ -92,14 +90,7 @@ export function ourServe(
 ): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   return {
     command: process.execPath,
-    args: [
-      ...imageNodeFlags(),
-      ...(o.nodeArgs ?? []),
-      ...experimentNodeArgs(),
-      o.main ?? OUR_BIN,
-      "serve",
-      ...args,
-    ],
+    args: [...(o.nodeArgs ?? []), ...experimentNodeArgs(), o.main ?? OUR_BIN, "serve", ...args],
     env: { ...process.env, NODE_OPTIONS: deployedNodeOptions() },
   };
 }
@@ -115,10 +106,8 @@ export function binV8Flags(bin = "bin/k8s-custom-metrics.js"): string[] {
 export function deployedSentence(): string {
   const flags = binV8Flags();
   return (
-    `Ours runs as the image starts it: \`NODE_OPTIONS="${deployedNodeOptions()}" node ${imageNodeFlags()
-      .map((f) => `${f} `)
-      .join("")}bin/k8s-custom-metrics.js serve\`` +
-    ` (NODE_OPTIONS and the node flags from the Dockerfile, NODE_OPTIONS the same in deploy/base/deployment.yaml` +
+    `Ours runs as the image starts it: \`NODE_OPTIONS="${deployedNodeOptions()}" node bin/k8s-custom-metrics.js serve\`` +
+    ` (NODE_OPTIONS from the Dockerfile, the same in deploy/base/deployment.yaml` +
     `${flags.length > 0 ? `; bin/ sets V8's ${flags.map((f) => `\`${f}\``).join(" ")}` : ""}).`
   );
 }

@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { imageNodeFlags } from "../image-entrypoint.ts";
 
 export interface ContainerRequest {
   readonly image: string;
@@ -104,13 +103,10 @@ const MAPPINGS: readonly ImageMapping[] = [
     example: "ghcr.io/k8s-custom-metrics/k8s-custom-metrics",
     matches: (img) => /(^|\/)k8s-custom-metrics\/k8s-custom-metrics$/.test(imageRepo(img)),
     build: (req) => {
-      const entry =
-        req.command.length > 0
-          ? adapterCommand(req.command)
-          : { nodeFlags: imageNodeFlags(), rest: ["serve"] };
+      const entry = req.command.length > 0 ? adapterCommand(req.command) : ["serve"];
       return {
         command: process.execPath,
-        args: [...entry.nodeFlags, CLI, ...entry.rest, ...req.args, `--bind-address=${req.podIp}`],
+        args: [CLI, ...entry, ...req.args, `--bind-address=${req.podIp}`],
         // The image's WORKDIR (/app) is the checkout here.
         cwd: REPO_ROOT,
         keep: [REPO_ROOT],
@@ -141,19 +137,14 @@ const MAPPINGS: readonly ImageMapping[] = [
 ];
 
 /**
- * A `command` that overrides the image's entrypoint: its node flags, and what follows its node and
- * script path (the image's `/nodejs/bin/node /app/bin/k8s-custom-metrics.js`), which run here as
- * this checkout's.
+ * A `command` that overrides the image's entrypoint, minus its node and script path (the image's
+ * `/nodejs/bin/node /app/bin/k8s-custom-metrics.js`), which run here as this checkout's.
  */
-function adapterCommand(command: readonly string[]): { nodeFlags: string[]; rest: string[] } {
+function adapterCommand(command: readonly string[]): string[] {
   const rest = [...command];
-  const nodeFlags: string[] = [];
-  if (/(^|\/)node$/.test(rest[0] ?? "")) {
-    rest.shift();
-    while (rest[0]?.startsWith("-") === true) nodeFlags.push(rest.shift() ?? "");
-  }
+  if (/(^|\/)node$/.test(rest[0] ?? "")) rest.shift();
   if (/k8s-custom-metrics(\.js)?$/.test(rest[0] ?? "")) rest.shift();
-  return { nodeFlags, rest };
+  return rest;
 }
 
 export function knownImages(): string[] {
