@@ -89,6 +89,12 @@ export interface DelegatedAuthOptions {
   readonly backoff?: Backoff | undefined;
 }
 
+/**
+ * The 429 outcome's body, built once: refusals come hundreds at a time in a burst, and the caller
+ * answers them in plain text (server/max-in-flight) without sending it.
+ */
+const TOO_MANY: Status = tooManyRequests("too many requests in flight");
+
 export type AuthOutcome =
   | {
       readonly ok: true;
@@ -219,8 +225,7 @@ export class DelegatedAuth {
       };
     }
     if (admit && !admit(authn.user)) {
-      const reason = "too many requests in flight";
-      return { ok: false, status: 429, body: tooManyRequests(reason), reason, user: authn.user };
+      return { ok: false, status: 429, body: TOO_MANY, reason: TOO_MANY.message, user: authn.user };
     }
     const decision = await this.authorizer.authorize(authn.user, attributes);
     if (!decision.allowed) {
