@@ -29,7 +29,6 @@
  * burst is above the default 400); also requests answered within the period and the most requests
  * outstanding at a burst (upstream's queue when it cannot keep up).
  */
-import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,7 +41,6 @@ import {
   ensureMetricsReader,
   startAdapter,
   waitForOk,
-  type AggregatorCredentials,
   type RunningBenchAdapter,
 } from "./support/adapters.ts";
 import {
@@ -53,6 +51,7 @@ import {
   RSS_GOAL_MIB,
 } from "./support/deployed.ts";
 import { adminPool, NOWHERE_NODE } from "./support/fixtures.ts";
+import { runFleetBursts, type FleetRequest } from "./support/fleet-client.ts";
 import type { BenchContext, Scenario, ScenarioResult } from "./scenario.ts";
 
 const DEPLOYMENTS = 10;
@@ -116,13 +115,7 @@ const nsName = (n: number, namespaces: number) =>
     : `kcm-fleet${String(namespaces)}-${String(n).padStart(4, "0")}`;
 const podName = (d: number, p: number) => `dep-${String(d)}-${String(p)}`;
 
-interface Hpa {
-  readonly path: string;
-  /** Items a correct answer holds. */
-  readonly items: number;
-  /** Second of the period in which it is due. */
-  readonly phase: number;
-}
+type Hpa = FleetRequest;
 
 /** A small deterministic PRNG (mulberry32), so every run has the same phases. */
 function prng(seed: number): () => number {
@@ -287,199 +280,6 @@ async function deleteFleetObjects(ctx: BenchContext, namespaces: number): Promis
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Open-loop bursts. bench/support/load.ts is closed-loop (a worker sends its next request when
-// the previous answer is back) and reports percentiles per run; a fleet needs requests sent on a
-// schedule regardless of answers, and every request's latency across the whole run.
-
-interface Sample {
-  readonly ms: number;
-  readonly ok: boolean;
-  /** Turned away with 429 (the server's in-flight limit): fast, and no answer. */
-  readonly rejected?: boolean;
-  readonly error?: string;
-}
-
-function h2Session(url: string, creds: AggregatorCredentials): Promise<ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const s = http2Connect(url, {
-      cert: creds.tls.cert,
-      key: creds.tls.key,
-      rejectUnauthorized: false,
-      settings: { initialWindowSize: 4 * 1024 * 1024 },
-    });
-    s.once("error", reject);
-    s.once("connect", () => {
-      s.off("error", reject);
-      s.on("error", () => undefined);
-      resolve(s);
-    });
-  });
-}
-
-/**
- * HTTP/2 connections as Go's transport (the aggregator's) opens them: streams go to an open
- * connection below the server's SETTINGS_MAX_CONCURRENT_STREAMS, and a new connection is opened
- * when every one is at it (ours advertises 100, `--http2-max-streams-per-connection`). The
- * 10,000-HPA fleet's bursts of ~667 requests need several.
- */
-class Sessions {
-  readonly #url: string;
-  readonly #creds: AggregatorCredentials;
-  readonly #open: { readonly s: ClientHttp2Session; active: number }[] = [];
-  #opening: Promise<void> | undefined;
-
-  constructor(url: string, creds: AggregatorCredentials) {
-    this.#url = url;
-    this.#creds = creds;
-  }
-
-  get count(): number {
-    return this.#open.length;
-  }
-
-  async acquire(): Promise<{ readonly s: ClientHttp2Session; active: number }> {
-    for (;;) {
-      const free = this.#open.find(
-        (x) =>
-          !x.s.destroyed &&
-          !x.s.closed &&
-          x.active < (x.s.remoteSettings.maxConcurrentStreams ?? 100),
-      );
-      if (free) {
-        free.active++;
-        return free;
-      }
-      this.#opening ??= h2Session(this.#url, this.#creds)
-        .then((s) => {
-          this.#open.push({ s, active: 0 });
-        })
-        .finally(() => {
-          this.#opening = undefined;
-        });
-      await this.#opening;
-    }
-  }
-
-  /** Closes the open connections (a destroyed one, if the adapter went away, is skipped). */
-  close(): Promise<void> {
-    return Promise.all(
-      this.#open
-        .filter((x) => !x.s.destroyed && !x.s.closed)
-        .map(
-          (x) =>
-            new Promise<void>((r) => {
-              x.s.close(r);
-            }),
-        ),
-    ).then(() => undefined);
-  }
-}
-
-/**
- * One request; resolves (never rejects) with its latency (waiting for a connection included) and
- * whether the answer was right.
- */
-async function send(pool: Sessions, creds: AggregatorCredentials, hpa: Hpa): Promise<Sample> {
-  const t0 = performance.now();
-  let slot: Awaited<ReturnType<Sessions["acquire"]>>;
-  try {
-    slot = await pool.acquire();
-  } catch (e) {
-    return { ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` };
-  }
-  return new Promise<Sample>((resolve) => {
-    let stream: ReturnType<ClientHttp2Session["request"]>;
-    try {
-      stream = slot.s.request({
-        ":method": "GET",
-        ":path": hpa.path,
-        accept: "application/json",
-        ...creds.headers,
-      });
-    } catch (e) {
-      resolve({ ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` });
-      return;
-    }
-    stream.setTimeout(30_000, () => {
-      stream.close();
-    });
-    let status = 0;
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-    });
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("error", () => undefined);
-    stream.on("close", () => {
-      const ms = performance.now() - t0;
-      const body = Buffer.concat(chunks).toString("utf8");
-      let items = -1;
-      try {
-        items = (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
-      } catch {
-        // Not JSON: an error below.
-      }
-      const ok = status === 200 && items === hpa.items;
-      resolve(
-        ok
-          ? { ms, ok }
-          : {
-              ms,
-              ok,
-              ...(status === 429 ? { rejected: true } : {}),
-              error: `${hpa.path} → ${String(status)} (${String(items)} items): ${body.slice(0, 300)}`,
-            },
-      );
-    });
-    stream.end();
-  }).finally(() => {
-    slot.active--;
-  });
-}
-
-/**
- * Sends each second's due HPAs together: `warmUp` periods, then `cycles` measured ones, on one
- * schedule (burst k at start + k s), so the first measured burst comes a second after the last
- * warm-up one, as the arrival model says, however fast that one was answered. `onMeasure` runs
- * when the first measured burst is due, before it is sent (counters read there). Returns the measured requests'
- * samples, and the most requests still unanswered when a measured burst went out (the adapter's
- * queue, if it falls behind).
- */
-async function bursts(
-  s: Sessions,
-  creds: AggregatorCredentials,
-  hpas: readonly Hpa[],
-  schedule: { readonly warmUp: number; readonly cycles: number },
-  onMeasure: () => Promise<void>,
-): Promise<{ samples: Sample[]; maxOutstanding: number }> {
-  const byPhase = Array.from({ length: PERIOD_S }, (_, p) => hpas.filter((h) => h.phase === p));
-  const warmUpBursts = schedule.warmUp * PERIOD_S;
-  const measured: Promise<Sample>[] = [];
-  const warmUp: Promise<Sample>[] = [];
-  let outstanding = 0;
-  let maxOutstanding = 0;
-  const t0 = performance.now();
-  for (let k = 0; k < warmUpBursts + schedule.cycles * PERIOD_S; k++) {
-    const wait = t0 + k * 1000 - performance.now();
-    if (wait > 0) await sleep(wait);
-    // At the measured cycles' start, not before the wait: the warm-up's last burst (its queries,
-    // CPU and reviews) stays out of the counters.
-    if (k === warmUpBursts) await onMeasure();
-    if (k >= warmUpBursts) maxOutstanding = Math.max(maxOutstanding, outstanding);
-    for (const h of byPhase[k % PERIOD_S] ?? []) {
-      outstanding++;
-      (k < warmUpBursts ? warmUp : measured).push(
-        send(s, creds, h).finally(() => {
-          outstanding--;
-        }),
-      );
-    }
-  }
-  await Promise.all(warmUp);
-  return { samples: await Promise.all(measured), maxOutstanding };
-}
-
 /**
  * kube-apiserver's own count of SubjectAccessReviews created, from its /metrics: the same figure
  * for both adapters, whatever each counts itself. Nothing else in the bench cluster sends them
@@ -563,61 +363,53 @@ async function measure(
       const h = hpas.find((x) => x.path.includes(`/${m}`));
       if (h) await waitForOk(a, h.path);
     }
-    const session = new Sessions(a.url, creds);
-    try {
-      ctx.log(`${label}: warm-up cycle (${String(PERIOD_S)} s)`);
-      let q0 = 0;
-      let cpu0 = 0;
-      let sar0 = 0;
-      const { samples, maxOutstanding } = await bursts(
-        session,
-        creds,
-        hpas,
-        { warmUp: 1, cycles: CYCLES },
-        async () => {
-          q0 = a.queries.length;
-          cpu0 = a.cpuSeconds();
-          sar0 = await apiserverSubjectAccessReviews(ctx);
-          ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
-        },
-      );
-      const sars = (await apiserverSubjectAccessReviews(ctx)) - sar0;
-      const q = countQueries(a, q0, a.queries.length);
-      const sorted = samples
-        .filter((x) => x.ok)
-        .map((x) => x.ms)
-        .sort((x, y) => x - y);
-      const failed = samples.filter((x) => !x.ok && x.rejected !== true);
-      const rejected = samples.filter((x) => x.rejected === true);
-      const firstError = (failed[0] ?? rejected[0])?.error;
-      const f: FleetFigures = {
-        adapter: label,
-        requests: samples.length,
-        rejected: rejected.length,
-        errors: failed.length,
-        ...(firstError === undefined ? {} : { firstError }),
-        prometheusQueries: q.all,
-        postQueries: q.post,
-        queriesPerRequest: q.all / samples.length,
-        subjectAccessReviewsPerBurst: sars / (CYCLES * PERIOD_S),
-        answeredInPeriod: samples.filter((x) => x.ok && x.ms <= PERIOD_S * 1000).length,
-        maxOutstanding,
-        connections: session.count,
-        p50Ms: percentile(sorted, 50),
-        p99Ms: percentile(sorted, 99),
-        maxMs: sorted.at(-1) ?? Number.NaN,
-        cpuSeconds: a.cpuSeconds() - cpu0,
-        peakRssMb: a.peakRssMb(),
-      };
-      ctx.log(
-        `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
-          `${f.subjectAccessReviewsPerBurst.toFixed(1)} SubjectAccessReviews per burst, ` +
-          `p99 ${f.p99Ms.toFixed(1)} ms, ${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
-      );
-      return f;
-    } finally {
-      await session.close();
-    }
+    ctx.log(`${label}: warm-up cycle (${String(PERIOD_S)} s)`);
+    let q0 = 0;
+    let cpu0 = 0;
+    let sar0 = 0;
+    const { samples, maxOutstanding, connections } = await runFleetBursts(
+      { url: a.url, creds, hpas, schedule: { periodS: PERIOD_S, warmUp: 1, cycles: CYCLES } },
+      async () => {
+        q0 = a.queries.length;
+        cpu0 = a.cpuSeconds();
+        sar0 = await apiserverSubjectAccessReviews(ctx);
+        ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
+      },
+    );
+    const sars = (await apiserverSubjectAccessReviews(ctx)) - sar0;
+    const q = countQueries(a, q0, a.queries.length);
+    const sorted = samples
+      .filter((x) => x.ok)
+      .map((x) => x.ms)
+      .sort((x, y) => x - y);
+    const failed = samples.filter((x) => !x.ok && x.rejected !== true);
+    const rejected = samples.filter((x) => x.rejected === true);
+    const firstError = (failed[0] ?? rejected[0])?.error;
+    const f: FleetFigures = {
+      adapter: label,
+      requests: samples.length,
+      rejected: rejected.length,
+      errors: failed.length,
+      ...(firstError === undefined ? {} : { firstError }),
+      prometheusQueries: q.all,
+      postQueries: q.post,
+      queriesPerRequest: q.all / samples.length,
+      subjectAccessReviewsPerBurst: sars / (CYCLES * PERIOD_S),
+      answeredInPeriod: samples.filter((x) => x.ok && x.ms <= PERIOD_S * 1000).length,
+      maxOutstanding,
+      connections,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted.at(-1) ?? Number.NaN,
+      cpuSeconds: a.cpuSeconds() - cpu0,
+      peakRssMb: a.peakRssMb(),
+    };
+    ctx.log(
+      `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
+        `${f.subjectAccessReviewsPerBurst.toFixed(1)} SubjectAccessReviews per burst, ` +
+        `p99 ${f.p99Ms.toFixed(1)} ms, ${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
+    );
+    return f;
   } finally {
     await a.stop();
   }
