@@ -17,6 +17,7 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AggregatorCredentials } from "./adapters.ts";
+import { h2Exchange, type Answer } from "./load.ts";
 
 /** One HPA's request. */
 export interface FleetRequest {
@@ -144,54 +145,38 @@ async function send(
   } catch (e) {
     return { ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` };
   }
-  return new Promise<Sample>((resolve) => {
-    let stream: ReturnType<ClientHttp2Session["request"]>;
+  try {
+    let answer: Answer;
     try {
-      stream = slot.s.request({
-        ":method": "GET",
-        ":path": hpa.path,
-        accept: "application/json",
-        ...creds.headers,
-      });
-    } catch (e) {
-      resolve({ ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` });
-      return;
-    }
-    stream.setTimeout(30_000, () => {
-      stream.close();
-    });
-    let status = 0;
-    const chunks: Buffer[] = [];
-    stream.on("response", (h) => {
-      status = Number(h[":status"]);
-    });
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("error", () => undefined);
-    stream.on("close", () => {
-      const ms = performance.now() - t0;
-      const body = Buffer.concat(chunks).toString("utf8");
-      let items = -1;
-      try {
-        items = (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
-      } catch {
-        // Not JSON: an error below.
-      }
-      const ok = status === 200 && items === hpa.items;
-      resolve(
-        ok
-          ? { ms, ok }
-          : {
-              ms,
-              ok,
-              ...(status === 429 ? { rejected: true } : {}),
-              error: `${hpa.path} → ${String(status)} (${String(items)} items): ${body.slice(0, 300)}`,
-            },
+      answer = await h2Exchange(
+        slot.s,
+        { ":method": "GET", ":path": hpa.path, accept: "application/json", ...creds.headers },
+        undefined,
+        30_000,
       );
-    });
-    stream.end();
-  }).finally(() => {
+    } catch (e) {
+      return { ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` };
+    }
+    const { status, body } = answer;
+    const ms = performance.now() - t0;
+    let items = -1;
+    try {
+      items = (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
+    } catch {
+      // Not JSON: an error below.
+    }
+    const ok = status === 200 && items === hpa.items;
+    return ok
+      ? { ms, ok }
+      : {
+          ms,
+          ok,
+          ...(status === 429 ? { rejected: true } : {}),
+          error: `${hpa.path} → ${String(status)} (${String(items)} items): ${body.slice(0, 300)}`,
+        };
+  } finally {
     slot.active--;
-  });
+  }
 }
 
 /**

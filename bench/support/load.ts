@@ -23,7 +23,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { connect as http2Connect, type ClientHttp2Session } from "node:http2";
+import {
+  connect as http2Connect,
+  type ClientHttp2Session,
+  type OutgoingHttpHeaders,
+} from "node:http2";
 import { Pool } from "undici";
 
 /** Where requests go and how. */
@@ -140,9 +144,41 @@ export function resetPeakRss(pid: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // Transports
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly body: string;
+}
+
+/**
+ * One request on an HTTP/2 session: its status and whole body; status 0 with the error as body when
+ * the stream fails. Rejects only when the session refuses a new stream (closed or destroyed). A
+ * stream not done within `timeoutMs` is closed.
+ */
+export function h2Exchange(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<Answer> {
+  return new Promise((res) => {
+    const stream = session.request(headers);
+    stream.setTimeout(timeoutMs, () => {
+      stream.close();
+    });
+    let status = 0;
+    const chunks: Buffer[] = [];
+    stream.on("response", (h) => {
+      status = Number(h[":status"]);
+    });
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("error", (e: Error) => {
+      res({ status: 0, body: String(e) });
+    });
+    stream.on("close", () => {
+      res({ status, body: Buffer.concat(chunks).toString("utf8") });
+    });
+    stream.end(body);
+  });
 }
 
 interface Sender {
@@ -171,25 +207,12 @@ function h2Sender(target: LoadTarget, timeoutMs: number): Promise<Sender> {
       session.setLocalWindowSize(16 * 1024 * 1024);
       resolve({
         send(method, path, body, headers) {
-          return new Promise((res) => {
-            const stream = session.request({ ":method": method, ":path": path, ...headers });
-            stream.setTimeout(timeoutMs, () => {
-              stream.close();
-            });
-            let status = 0;
-            const chunks: Buffer[] = [];
-            stream.on("response", (h) => {
-              status = Number(h[":status"]);
-            });
-            stream.on("data", (c: Buffer) => chunks.push(c));
-            stream.on("error", (e: Error) => {
-              res({ status: 0, body: String(e) });
-            });
-            stream.on("close", () => {
-              res({ status, body: Buffer.concat(chunks).toString("utf8") });
-            });
-            stream.end(body);
-          });
+          return h2Exchange(
+            session,
+            { ":method": method, ":path": path, ...headers },
+            body,
+            timeoutMs,
+          );
         },
         close: () =>
           new Promise<void>((res) => {
