@@ -113,7 +113,19 @@ const nsName = (n: number, namespaces: number) =>
   namespaces <= 100
     ? `kcm-fleet-${String(n).padStart(3, "0")}`
     : `kcm-fleet${String(namespaces)}-${String(n).padStart(4, "0")}`;
-const podName = (d: number, p: number) => `dep-${String(d)}-${String(p)}`;
+/** The characters Kubernetes uses for generated name suffixes (no vowels, no look-alikes). */
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+const nameSuffix = (seed: number, length: number) => {
+  const rnd = prng(seed);
+  return Array.from({ length }, () => NAME_CHARS[Math.floor(rnd() * NAME_CHARS.length)]).join("");
+};
+/**
+ * As a Deployment's ReplicaSet names its pods: `<deployment>-<template hash>-<random>`, so names
+ * differ between namespaces as in a real cluster (deterministic here). Were they the same in
+ * every namespace, a grouped query's pod matcher would match pods of namespaces that did not ask.
+ */
+const podName = (n: number, d: number, p: number) =>
+  `dep-${String(d)}-${nameSuffix(n * 100 + d, 10)}-${nameSuffix(1e6 + n * 100 + d * 10 + p, 5)}`;
 
 type Hpa = FleetRequest;
 
@@ -168,7 +180,7 @@ function openMetrics(nowS: number, size: FleetSize): string {
   for (let n = 0; n < NAMESPACES; n++) {
     for (let d = 0; d < DEPLOYMENTS; d++) {
       for (let p = 0; p < PODS_PER_DEPLOYMENT; p++) {
-        const ls = `namespace="${nsName(n, NAMESPACES)}",pod="${podName(d, p)}"`;
+        const ls = `namespace="${nsName(n, NAMESPACES)}",pod="${podName(n, d, p)}"`;
         series("fleet_http_requests_total", ls, (k) => k * STEP_S * (1 + ((n + d + p) % 20)));
       }
     }
@@ -181,7 +193,7 @@ function openMetrics(nowS: number, size: FleetSize): string {
     for (let n = 0; n < NAMESPACES; n++) {
       for (let d = 0; d < DEPLOYMENTS; d++) {
         for (let p = 0; p < PODS_PER_DEPLOYMENT; p++) {
-          const ls = `namespace="${nsName(n, NAMESPACES)}",pod="${podName(d, p)}"`;
+          const ls = `namespace="${nsName(n, NAMESPACES)}",pod="${podName(n, d, p)}"`;
           series(name, ls, (k) => base + ((n + d + k) % 7));
         }
       }
@@ -243,18 +255,19 @@ async function createFleetObjects(ctx: BenchContext, namespaces: number): Promis
         metadata: { name: ns },
       }),
     );
-    const pods = nss.flatMap((ns) =>
+    const pods = nss.flatMap((ns, n) =>
       Array.from({ length: DEPLOYMENTS * PODS_PER_DEPLOYMENT }, (_, i) => ({
+        n,
         ns,
         d: Math.floor(i / PODS_PER_DEPLOYMENT),
         p: i % PODS_PER_DEPLOYMENT,
       })),
     );
-    await eachLimited(pods, 16, ({ ns, d, p }) =>
+    await eachLimited(pods, 16, ({ n, ns, d, p }) =>
       call(pool, "POST", `/api/v1/namespaces/${ns}/pods`, {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: podName(d, p), labels: { app: `dep-${String(d)}` } },
+        metadata: { name: podName(n, d, p), labels: { app: `dep-${String(d)}` } },
         spec: { nodeName: NOWHERE_NODE, containers: [{ name: "app", image: "kcm-bench/none" }] },
       }),
     );
