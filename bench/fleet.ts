@@ -331,14 +331,25 @@ interface FleetFigures {
   readonly maxOutstanding: number;
   /** HTTP/2 connections opened (warm-up included). */
   readonly connections: number;
+  /** Median and longest time the load generator took to hand a measured burst to HTTP/2. */
+  readonly handOffMs: number;
+  readonly handOffMaxMs: number;
   /** Latency of the requests answered correctly (a 429 comes back at once: left out). */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** p99 timed from each burst's start instead, as runs before 2026-12-07 timed it. */
+  readonly p99FromStartMs: number;
   readonly maxMs: number;
   readonly cpuSeconds: number;
   /** VmHWM over the adapter's whole life (start, warm-up and measured cycles), MiB. */
   readonly peakRssMb: number;
 }
+
+const median = (xs: readonly number[]) =>
+  percentile(
+    [...xs].sort((x, y) => x - y),
+    50,
+  );
 
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -380,7 +391,7 @@ async function measure(
     let q0 = 0;
     let cpu0 = 0;
     let sar0 = 0;
-    const { samples, maxOutstanding, connections } = await runFleetBursts(
+    const { samples, maxOutstanding, connections, handOffMs } = await runFleetBursts(
       { url: a.url, creds, hpas, schedule: { periodS: PERIOD_S, warmUp: 1, cycles: CYCLES } },
       async () => {
         q0 = a.queries.length;
@@ -411,8 +422,17 @@ async function measure(
       answeredInPeriod: samples.filter((x) => x.ok && x.ms <= PERIOD_S * 1000).length,
       maxOutstanding,
       connections,
+      handOffMs: median(handOffMs),
+      handOffMaxMs: Math.max(...handOffMs),
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
+      p99FromStartMs: percentile(
+        samples
+          .filter((x) => x.ok)
+          .map((x) => x.ms + x.lead)
+          .sort((x, y) => x - y),
+        99,
+      ),
       maxMs: sorted.at(-1) ?? Number.NaN,
       cpuSeconds: a.cpuSeconds() - cpu0,
       peakRssMb: a.peakRssMb(),
@@ -420,7 +440,7 @@ async function measure(
     ctx.log(
       `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
         `${f.subjectAccessReviewsPerBurst.toFixed(1)} SubjectAccessReviews per burst, ` +
-        `p99 ${f.p99Ms.toFixed(1)} ms, ${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
+        `p99 ${f.p99Ms.toFixed(1)} ms (${f.p99FromStartMs.toFixed(1)} ms from the bursts' starts, hand-off ${f.handOffMs.toFixed(1)} ms), ${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
     );
     return f;
   } finally {
@@ -448,7 +468,7 @@ function markdown(size: FleetSize, rows: readonly FleetFigures[]): string {
     "",
     `${deployedSentence()} Peak RSS is VmHWM over each adapter's whole life (start-up, warm-up and measured cycles). The machine's 2 cores are shared with other work: latency and CPU figures are noisy; RSS is not.`,
     "",
-    `${hpaCount.toLocaleString("en-US")} HPAs (${String(size.namespaces)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~${String(perBurst)} due HPAs send their v1beta2 request together, open loop, over HTTP/2 with the front-proxy certificate (a new connection when the open ones are at the server's stream limit, as Go's transport; ${String(Math.max(...rows.map((r) => r.connections)))} at most). ${String(CYCLES)} measured cycles after one warm-up cycle, on one schedule (the first measured burst a second after the last warm-up one). Queries counted by a recording proxy in front of Prometheus (its hop is in every latency). SubjectAccessReviews are kube-apiserver's own count during the measured cycles (ours: on the request path and refreshed ahead in the background together), per 1 s burst. p50/p99/max: of the requests answered correctly. "rejected (429)": turned away by the server's in-flight limit (\`--max-requests-inflight\`, 400 in both by default: a burst beyond it is answered 429 at once, and the HPA controller tries again at its next sync); "errors": any other failure, a request not answered in 30 s among them; "in period": answered correctly within ${String(PERIOD_S)} s; "queue": the most requests outstanding when a burst went out.`,
+    `${hpaCount.toLocaleString("en-US")} HPAs (${String(size.namespaces)} namespaces × ${String(DEPLOYMENTS)} Deployments of ${String(PODS_PER_DEPLOYMENT)} pods; 3 Pods metrics over the Deployment's selector, 1 in 10 on an Object metric), each due once per ${String(PERIOD_S)} s at its own phase: every second the ~${String(perBurst)} due HPAs send their v1beta2 request together, open loop, over HTTP/2 with the front-proxy certificate (a new connection when the open ones are at the server's stream limit, as Go's transport; ${String(Math.max(...rows.map((r) => r.connections)))} at most). Each request is timed from its burst's hand-off to HTTP/2 to the end of its answer's stream: Node writes no request of a burst before the load generator has made them all, which took it a median of ${fmt(median(rows.map((r) => r.handOffMs)))} ms a burst (longest ${fmt(Math.max(...rows.map((r) => r.handOffMaxMs)))} ms) — its own CPU, not the adapter's latency (runs before 2026-12-07 counted it in every request). ${String(CYCLES)} measured cycles after one warm-up cycle, on one schedule (the first measured burst a second after the last warm-up one). Queries counted by a recording proxy in front of Prometheus (its hop is in every latency). SubjectAccessReviews are kube-apiserver's own count during the measured cycles (ours: on the request path and refreshed ahead in the background together), per 1 s burst. p50/p99/max: of the requests answered correctly. "rejected (429)": turned away by the server's in-flight limit (\`--max-requests-inflight\`, 400 in both by default: a burst beyond it is answered 429 at once, and the HPA controller tries again at its next sync); "errors": any other failure, a request not answered in 30 s among them; "in period": answered correctly within ${String(PERIOD_S)} s; "queue": the most requests outstanding when a burst went out.`,
     "",
     "| adapter | HPA requests | Prometheus queries | queries / request | SARs / burst | p50 ms | p99 ms | max ms | rejected (429) | errors | in period | queue | CPU s | peak RSS MiB |",
     "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
@@ -459,7 +479,7 @@ function markdown(size: FleetSize, rows: readonly FleetFigures[]): string {
     const met = (ok: boolean) => (ok ? "met" : "missed");
     lines.push(
       "",
-      `Goals for ours: p99 ≤ 100 ms (${met(ours.p99Ms <= 100)}: ${fmt(ours.p99Ms)} ms, of the ${String(ours.requests - ours.rejected - ours.errors)} answered; ${String(ours.rejected)} of ${String(ours.requests)} turned away with 429), ≤ 0.05 Prometheus queries per request (${met(ours.queriesPerRequest <= 0.05)}: ${fmt(ours.queriesPerRequest, 3)}), peak RSS ≤ ${String(RSS_GOAL_MIB)} MiB (${met(ours.peakRssMb <= RSS_GOAL_MIB)}: ${fmt(ours.peakRssMb, 0)} MiB).`,
+      `Goals for ours: p99 ≤ 100 ms (${met(ours.p99Ms <= 100)}: ${fmt(ours.p99Ms)} ms, of the ${String(ours.requests - ours.rejected - ours.errors)} answered; ${fmt(ours.p99FromStartMs)} ms timed from each burst's start; ${String(ours.rejected)} of ${String(ours.requests)} turned away with 429), ≤ 0.05 Prometheus queries per request (${met(ours.queriesPerRequest <= 0.05)}: ${fmt(ours.queriesPerRequest, 3)}), peak RSS ≤ ${String(RSS_GOAL_MIB)} MiB (${met(ours.peakRssMb <= RSS_GOAL_MIB)}: ${fmt(ours.peakRssMb, 0)} MiB).`,
     );
     if (up) {
       lines.push(
@@ -473,7 +493,7 @@ function markdown(size: FleetSize, rows: readonly FleetFigures[]): string {
     const fewer = up.prometheusQueries / Math.max(1, ours.prometheusQueries);
     lines.push(
       "",
-      `Goal: at least 5× fewer Prometheus queries than upstream (${fewer >= 5 ? "met" : "missed"}: ${fmt(fewer)}×), p99 under 50 ms (${ours.p99Ms < 50 ? "met" : "missed"}: ${fmt(ours.p99Ms)} ms).`,
+      `Goal: at least 5× fewer Prometheus queries than upstream (${fewer >= 5 ? "met" : "missed"}: ${fmt(fewer)}×), p99 under 50 ms (${ours.p99Ms < 50 ? "met" : "missed"}: ${fmt(ours.p99Ms)} ms; ${fmt(ours.p99FromStartMs)} ms timed from each burst's start).`,
     );
   }
   const mine = rows.filter((r) => r.adapter.startsWith("ours"));

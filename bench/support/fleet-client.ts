@@ -17,7 +17,7 @@ import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { AggregatorCredentials } from "./adapters.ts";
-import { h2Exchange, type Answer } from "./load.ts";
+import { h2Exchange, type TimedAnswer } from "./load.ts";
 
 /** One HPA's request. */
 export interface FleetRequest {
@@ -42,10 +42,15 @@ export interface BurstResult {
   readonly maxOutstanding: number;
   /** HTTP/2 connections opened. */
   readonly connections: number;
+  /** Per measured burst: ms from its start until its requests were all handed to HTTP/2. */
+  readonly handOffMs: number[];
 }
 
 export interface Sample {
+  /** From the burst's hand-off to HTTP/2. */
   readonly ms: number;
+  /** The burst's hand-off time (from its start): `ms` plus this is the time from its start. */
+  readonly lead: number;
   readonly ok: boolean;
   /** Turned away with 429 (the server's in-flight limit): fast, and no answer. */
   readonly rejected?: boolean;
@@ -128,25 +133,35 @@ class Sessions {
   }
 }
 
+/** When a burst went out: set once its requests are all handed to HTTP/2 (see bursts()). */
+interface BurstClock {
+  readonly start: number;
+  t0: number;
+}
+
+function since(clock: BurstClock, at: number): { ms: number; lead: number } {
+  return { ms: at - clock.t0, lead: clock.t0 - clock.start };
+}
+
 /**
- * One request; resolves (never rejects) with its latency from `t0` (its burst's start: waiting
- * for a connection and for the requests created before it included) and whether the answer was
- * right.
+ * One request; resolves (never rejects) with its latency from its burst's hand-off to HTTP/2
+ * (waiting for a new connection included, as the HPA controller would wait) to the end of its
+ * answer's stream, and whether the answer was right.
  */
 async function send(
   pool: Sessions,
   creds: AggregatorCredentials,
   hpa: FleetRequest,
-  t0: number,
+  clock: BurstClock,
 ): Promise<Sample> {
   let slot: Awaited<ReturnType<Sessions["acquire"]>>;
   try {
     slot = await pool.acquire();
   } catch (e) {
-    return { ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` };
+    return { ...since(clock, performance.now()), ok: false, error: `${hpa.path}: ${String(e)}` };
   }
   try {
-    let answer: Answer;
+    let answer: TimedAnswer;
     try {
       answer = await h2Exchange(
         slot.s,
@@ -155,10 +170,10 @@ async function send(
         30_000,
       );
     } catch (e) {
-      return { ms: performance.now() - t0, ok: false, error: `${hpa.path}: ${String(e)}` };
+      return { ...since(clock, performance.now()), ok: false, error: `${hpa.path}: ${String(e)}` };
     }
     const { status, body } = answer;
-    const ms = performance.now() - t0;
+    const t = since(clock, answer.at);
     let items = -1;
     try {
       items = (JSON.parse(body) as { items?: unknown[] }).items?.length ?? -1;
@@ -167,9 +182,9 @@ async function send(
     }
     const ok = status === 200 && items === hpa.items;
     return ok
-      ? { ms, ok }
+      ? { ...t, ok }
       : {
-          ms,
+          ...t,
           ok,
           ...(status === 429 ? { rejected: true } : {}),
           error: `${hpa.path} → ${String(status)} (${String(items)} items): ${body.slice(0, 300)}`,
@@ -183,9 +198,15 @@ async function send(
  * Sends each second's due HPAs together: `warmUp` periods, then `cycles` measured ones, on one
  * schedule (burst k at start + k s), so the first measured burst comes a second after the last
  * warm-up one, as the arrival model says, however fast that one was answered. `onMeasure` runs
- * when the first measured burst is due, before it is sent (counters read there). Returns the measured requests'
- * samples, and the most requests still unanswered when a measured burst went out (the adapter's
- * queue, if it falls behind).
+ * when the first measured burst is due, before it is sent (counters read there). Returns the
+ * measured requests' samples, the most requests still unanswered when a measured burst went out
+ * (the adapter's queue, if it falls behind), and each measured burst's hand-off time.
+ *
+ * The clock of a burst starts when all its requests are handed to HTTP/2. Node writes a stream's
+ * HEADERS only when the JavaScript that made it yields, so none of a burst's requests is on the
+ * wire before the last is made: ~12 ms of this process' CPU at 667 requests, which a Go client
+ * (one goroutine per request) does not spend. Timed from the burst's start, every request carried
+ * that time as the adapter's latency.
  */
 async function bursts(
   s: Sessions,
@@ -193,7 +214,7 @@ async function bursts(
   hpas: readonly FleetRequest[],
   schedule: Schedule,
   onMeasure: () => Promise<void>,
-): Promise<{ samples: Sample[]; maxOutstanding: number }> {
+): Promise<{ samples: Sample[]; maxOutstanding: number; handOffMs: number[] }> {
   const period = schedule.periodS;
   const byPhase = Array.from({ length: period }, (_, p) => hpas.filter((h) => h.phase === p));
   const warmUpBursts = schedule.warmUp * period;
@@ -201,6 +222,7 @@ async function bursts(
   const warmUp: Promise<Sample>[] = [];
   let outstanding = 0;
   let maxOutstanding = 0;
+  const handOffMs: number[] = [];
   const t0 = performance.now();
   for (let k = 0; k < warmUpBursts + schedule.cycles * period; k++) {
     const wait = t0 + k * 1000 - performance.now();
@@ -209,19 +231,24 @@ async function bursts(
     // CPU and reviews) stays out of the counters.
     if (k === warmUpBursts) await onMeasure();
     if (k >= warmUpBursts) maxOutstanding = Math.max(maxOutstanding, outstanding);
-    // Every request of a burst is timed from the burst's start.
     const start = performance.now();
+    const clock: BurstClock = { start, t0: start };
     for (const h of byPhase[k % period] ?? []) {
       outstanding++;
       (k < warmUpBursts ? warmUp : measured).push(
-        send(s, creds, h, start).finally(() => {
+        send(s, creds, h, clock).finally(() => {
           outstanding--;
         }),
       );
     }
+    // Each send() makes its stream after a microtask (acquire); a macrotask later they all have,
+    // and no answer can have arrived: nothing was written yet.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.t0 = performance.now();
+    if (k >= warmUpBursts) handOffMs.push(clock.t0 - start);
   }
   await Promise.all(warmUp);
-  return { samples: await Promise.all(measured), maxOutstanding };
+  return { samples: await Promise.all(measured), maxOutstanding, handOffMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,14 +279,16 @@ function trimmed(samples: readonly Sample[]): Sample[] {
     const first = x.rejected === true ? !rejected : !failed;
     if (x.rejected === true) rejected = true;
     else failed = true;
-    return first ? x : { ms: x.ms, ok: x.ok, ...(x.rejected === true ? { rejected: true } : {}) };
+    return first
+      ? x
+      : { ms: x.ms, lead: x.lead, ok: x.ok, ...(x.rejected === true ? { rejected: true } : {}) };
   });
 }
 
 async function child(job: Job): Promise<void> {
   const pool = new Sessions(job.url, job.creds);
   try {
-    const { samples, maxOutstanding } = await bursts(
+    const { samples, maxOutstanding, handOffMs } = await bursts(
       pool,
       job.creds,
       job.hpas,
@@ -278,6 +307,7 @@ async function child(job: Job): Promise<void> {
       samples: trimmed(samples),
       maxOutstanding,
       connections: pool.count,
+      handOffMs,
     };
     process.send?.({ type: "done", result } satisfies FromChild);
   } finally {

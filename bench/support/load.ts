@@ -149,6 +149,11 @@ export interface Answer {
   readonly body: string;
 }
 
+export interface TimedAnswer extends Answer {
+  /** performance.now() when the stream closed, before the caller's own work on earlier answers. */
+  readonly at: number;
+}
+
 /**
  * One request on an HTTP/2 session: its status and whole body; status 0 with the error as body when
  * the stream fails. Rejects only when the session refuses a new stream (closed or destroyed). A
@@ -159,7 +164,7 @@ export function h2Exchange(
   headers: OutgoingHttpHeaders,
   body: string | undefined,
   timeoutMs: number,
-): Promise<Answer> {
+): Promise<TimedAnswer> {
   return new Promise((res) => {
     const stream = session.request(headers);
     stream.setTimeout(timeoutMs, () => {
@@ -172,10 +177,10 @@ export function h2Exchange(
     });
     stream.on("data", (c: Buffer) => chunks.push(c));
     stream.on("error", (e: Error) => {
-      res({ status: 0, body: String(e) });
+      res({ status: 0, body: String(e), at: performance.now() });
     });
     stream.on("close", () => {
-      res({ status, body: Buffer.concat(chunks).toString("utf8") });
+      res({ status, body: Buffer.concat(chunks).toString("utf8"), at: performance.now() });
     });
     stream.end(body);
   });
