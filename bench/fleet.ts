@@ -35,12 +35,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pool } from "undici";
 import { subjectAccessReviewsCreated } from "../test/support/apiserver-metrics.ts";
+import { httpsGet } from "../test/support/http.ts";
 import { startPrometheus } from "../test/support/prometheus.ts";
 import {
   aggregatorCredentials,
   ensureMetricsReader,
   startAdapter,
   waitForOk,
+  type AggregatorCredentials,
   type RunningBenchAdapter,
 } from "./support/adapters.ts";
 import {
@@ -341,8 +343,40 @@ interface FleetFigures {
   readonly p99FromStartMs: number;
   readonly maxMs: number;
   readonly cpuSeconds: number;
+  /** Ours: mark-compacts and GC time during the measured cycles, from its own /metrics. */
+  readonly gc?: GcCounts;
   /** VmHWM over the adapter's whole life (start, warm-up and measured cycles), MiB. */
   readonly peakRssMb: number;
+}
+
+interface GcCounts {
+  readonly majors: number;
+  readonly seconds: number;
+}
+
+/**
+ * Ours' GC so far, from prom-client's `nodejs_gc_duration_seconds` on its /metrics (as a member
+ * of system:masters, never refused): the mark-compacts ("major") and the seconds of every kind.
+ * A burst with a mark-compact in it was the slow kind (bench/README.md).
+ */
+async function gcCounts(a: RunningBenchAdapter, creds: AggregatorCredentials): Promise<GcCounts> {
+  const r = await httpsGet({
+    url: `${a.url}/metrics`,
+    cert: creds.tls.cert,
+    key: creds.tls.key,
+    insecure: true,
+    headers: { "X-Remote-User": "bench-metrics", "X-Remote-Group": "system:masters" },
+  });
+  if (r.status !== 200) throw new Error(`GET /metrics: ${String(r.status)}`);
+  let majors = 0;
+  let seconds = 0;
+  for (const m of r.text.matchAll(
+    /^nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/gm,
+  )) {
+    if (m[1] === "sum") seconds += Number(m[3]);
+    else if (m[2] === "major") majors += Number(m[3]);
+  }
+  return { majors, seconds };
 }
 
 const median = (xs: readonly number[]) =>
@@ -391,16 +425,21 @@ async function measure(
     let q0 = 0;
     let cpu0 = 0;
     let sar0 = 0;
+    let gc0: GcCounts | undefined;
     const { samples, maxOutstanding, connections, handOffMs } = await runFleetBursts(
       { url: a.url, creds, hpas, schedule: { periodS: PERIOD_S, warmUp: 1, cycles: CYCLES } },
       async () => {
+        // Read before the CPU counter: its answer's CPU stays out of the window.
+        if (impl === "ours") gc0 = await gcCounts(a, creds);
         q0 = a.queries.length;
         cpu0 = a.cpuSeconds();
         sar0 = await apiserverSubjectAccessReviews(ctx);
         ctx.log(`${label}: ${String(CYCLES)} measured cycles`);
       },
     );
+    const cpuSeconds = a.cpuSeconds() - cpu0;
     const sars = (await apiserverSubjectAccessReviews(ctx)) - sar0;
+    const gc1 = gc0 && (await gcCounts(a, creds));
     const q = countQueries(a, q0, a.queries.length);
     const sorted = samples
       .filter((x) => x.ok)
@@ -434,13 +473,16 @@ async function measure(
         99,
       ),
       maxMs: sorted.at(-1) ?? Number.NaN,
-      cpuSeconds: a.cpuSeconds() - cpu0,
+      cpuSeconds,
+      ...(gc0 && gc1
+        ? { gc: { majors: gc1.majors - gc0.majors, seconds: gc1.seconds - gc0.seconds } }
+        : {}),
       peakRssMb: a.peakRssMb(),
     };
     ctx.log(
       `${label}: ${String(f.requests)} requests, ${String(f.prometheusQueries)} queries, ` +
         `${f.subjectAccessReviewsPerBurst.toFixed(1)} SubjectAccessReviews per burst, ` +
-        `p99 ${f.p99Ms.toFixed(1)} ms (${f.p99FromStartMs.toFixed(1)} ms from the bursts' starts, hand-off ${f.handOffMs.toFixed(1)} ms), ${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
+        `p99 ${f.p99Ms.toFixed(1)} ms (${f.p99FromStartMs.toFixed(1)} ms from the bursts' starts, hand-off ${f.handOffMs.toFixed(1)} ms), ${f.gc ? `${String(f.gc.majors)} mark-compacts, ` : ""}${String(f.answeredInPeriod)} in period, queue ${String(f.maxOutstanding)}, ${String(f.connections)} connections, peak RSS ${f.peakRssMb.toFixed(0)} MiB, ${String(f.rejected)} rejected (429), ${String(f.errors)} errors${f.firstError ? ` (${f.firstError})` : ""}`,
     );
     return f;
   } finally {
@@ -475,6 +517,13 @@ function markdown(size: FleetSize, rows: readonly FleetFigures[]): string {
     ...rows.map(line),
     `| ours / upstream (default flags) | | ${ratio((r) => r.prometheusQueries)} | ${ratio((r) => r.queriesPerRequest)} | ${ratio((r) => r.subjectAccessReviewsPerBurst)} | ${ratio((r) => r.p50Ms)} | ${ratio((r) => r.p99Ms)} | ${ratio((r) => r.maxMs)} | | | | | ${ratio((r) => r.cpuSeconds)} | ${ratio((r) => r.peakRssMb)} |`,
   ];
+  const collected = rows.filter((r) => r.gc !== undefined);
+  if (collected.length > 0) {
+    lines.push(
+      "",
+      `Ours' own garbage collection during the measured cycles (its \`nodejs_gc_duration_seconds\`; a burst with a mark-compact in it is a slow one, bench/README.md): ${collected.map((r) => `${r.adapter}: ${String(r.gc?.majors)} mark-compacts, ${fmt(r.gc?.seconds ?? Number.NaN, 2)} s in GC pauses`).join("; ")}.`,
+    );
+  }
   if (big && ours) {
     const met = (ok: boolean) => (ok ? "met" : "missed");
     lines.push(
