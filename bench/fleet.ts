@@ -441,10 +441,8 @@ async function measure(
     const sars = (await apiserverSubjectAccessReviews(ctx)) - sar0;
     const gc1 = gc0 && (await gcCounts(a, creds));
     const q = countQueries(a, q0, a.queries.length);
-    const sorted = samples
-      .filter((x) => x.ok)
-      .map((x) => x.ms)
-      .sort((x, y) => x - y);
+    const answered = samples.filter((x) => x.ok);
+    const sorted = answered.map((x) => x.ms).sort((x, y) => x - y);
     const failed = samples.filter((x) => !x.ok && x.rejected !== true);
     const rejected = samples.filter((x) => x.rejected === true);
     const firstError = (failed[0] ?? rejected[0])?.error;
@@ -458,7 +456,7 @@ async function measure(
       postQueries: q.post,
       queriesPerRequest: q.all / samples.length,
       subjectAccessReviewsPerBurst: sars / (CYCLES * PERIOD_S),
-      answeredInPeriod: samples.filter((x) => x.ok && x.ms <= PERIOD_S * 1000).length,
+      answeredInPeriod: answered.filter((x) => x.ms <= PERIOD_S * 1000).length,
       maxOutstanding,
       connections,
       handOffMs: median(handOffMs),
@@ -466,10 +464,7 @@ async function measure(
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       p99FromStartMs: percentile(
-        samples
-          .filter((x) => x.ok)
-          .map((x) => x.ms + x.lead)
-          .sort((x, y) => x - y),
+        answered.map((x) => x.ms + x.lead).sort((x, y) => x - y),
         99,
       ),
       maxMs: sorted.at(-1) ?? Number.NaN,
