@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createAdapterMetrics } from "./metrics.ts";
 import { withDiscoveredByServer, withPrometheusServer } from "./server-label.ts";
 
@@ -57,4 +59,23 @@ test("discovered metrics by server; a server the config dropped goes away", asyn
   m.relist("success", 1, { custom: 5, external: 2 });
   text = await m.registry.metrics();
   assert.equal(lines(text, "k8s_custom_metrics_discovered_metrics").length, 2);
+});
+
+test("every garbage collection is counted, also when several come in one observer batch", async () => {
+  const m = createAdapterMetrics("v0");
+  const majors = async (): Promise<number> => {
+    const line = (await m.registry.metrics())
+      .split("\n")
+      .find((l) => l.startsWith('nodejs_gc_duration_seconds_count{kind="major"}'));
+    return Number(line?.split(" ")[1] ?? "0");
+  };
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const before = await majors();
+  // Three full collections before the observer's callback can run: one batch of three entries.
+  gc();
+  gc();
+  gc();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await majors()) - before, 3);
 });

@@ -3,6 +3,7 @@
  * The adapter's own metrics, on a registry of its own. Request metrics keep kube-apiserver's
  * names so existing dashboards for aggregated API servers work.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import {
   currentDiscoveredByServer,
@@ -63,9 +64,44 @@ export interface AdapterMetrics {
   configReload(ok: boolean): void;
 }
 
+const GC_DURATION = "nodejs_gc_duration_seconds";
+
+const GC_KINDS: Readonly<Record<number, string>> = {
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
+};
+
+/**
+ * prom-client's `nodejs_gc_duration_seconds`, counting every collection. prom-client 15.1's own
+ * (lib/metrics/gc.js) observes only the first entry of each batch its PerformanceObserver gets,
+ * and under load V8's collections come in batches (a mark-compact right after the incremental
+ * marking and scavenges before it): in the 10,000-HPA fleet it counted 5 mark-compacts where 16
+ * took place. Same name, help, labels and buckets, so dashboards read it unchanged.
+ */
+function gcDurations(registry: Registry): void {
+  registry.removeSingleMetric(GC_DURATION);
+  const h = new Histogram({
+    name: GC_DURATION,
+    help: "Time spent in garbage collection, by kind: major, minor, incremental or weakcb.",
+    labelNames: ["kind"] as const,
+    buckets: [0.001, 0.01, 0.1, 1, 2, 5],
+    registers: [registry],
+  });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind =
+        GC_KINDS[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
+      if (kind !== undefined) h.observe({ kind }, e.duration / 1000);
+    }
+  }).observe({ entryTypes: ["gc"] });
+}
+
 export function createAdapterMetrics(version: string): AdapterMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  gcDurations(registry);
   const registers = [registry];
   new Gauge({
     name: "k8s_custom_metrics_build_info",
