@@ -122,7 +122,20 @@ interface Item {
 /** Identical requests of a batch, answered once. */
 interface Unique {
   readonly member: GroupMember;
-  readonly count: number;
+  /** {@link memberKey} of the member. */
+  readonly key: string;
+  count: number;
+}
+
+/**
+ * A request's answer in flight, for identical requests to join: the query that answers it and
+ * its place among that query's answers (a request split over several queries has a run of its
+ * own, its shares merged, at place 0).
+ */
+interface Flight {
+  readonly mode: QueryMode;
+  readonly run: Promise<readonly Values[]>;
+  readonly index: number;
 }
 
 /**
@@ -160,8 +173,8 @@ export class QueryGrouping {
   readonly #maxLength: number;
   #warnedTooLong = false;
   readonly #shapes = new Map<string, QueryShape>();
-  /** Answers being fetched, by shape and request, for identical requests to join. */
-  readonly #inFlight = new Map<string, { mode: QueryMode; values: Promise<Values> }>();
+  /** Answers being fetched, by shape text and then request, for identical requests to join. */
+  readonly #inFlight = new Map<string, Map<string, Flight>>();
   readonly #batches: NextBatch<Item, Values>;
 
   constructor(deps: QueryGroupingDeps) {
@@ -200,63 +213,96 @@ export class QueryGrouping {
   values(shape: GroupableShape, member: GroupMember, ticket?: Ticket): Promise<Values> {
     // An identical request already in flight is joined, as the client coalesces identical
     // queries: grouping must not make those wait for the next query.
-    const joined = this.#inFlight.get(`${shape.text}\u0001${memberKey(member)}`);
+    const joined = this.#inFlight.get(shape.text)?.get(memberKey(member));
     if (joined) {
       this.#d.onQuery?.(joined.mode, 1, 0);
-      return joined.values;
+      return joined.run.then((v) => v[joined.index] ?? new Map<string, number>());
     }
     // Batched by the shape's text: the same text always analyzes to an equal shape.
     return this.#batches.load(shape.text, { shape, member, ticket });
   }
 
+  /**
+   * Sends a batch and settles each of its requests once all its queries are back. Per request it
+   * keeps a key and a place in a query's answers, no promise of its own: in a 10,000-HPA burst
+   * the requests waiting here outlive several young-generation collections, so what each holds
+   * is copied and promoted.
+   */
   async #send(items: readonly Item[]): Promise<PromiseSettledResult<Values>[]> {
     const shape = items[0]?.shape;
     if (!shape) return [];
-    const members = items.map((i) => i.member);
     // Identical requests (same namespace and names) share an answer.
-    const unique = new Map<string, { member: GroupMember; count: number }>();
-    for (const m of members) {
-      const k = memberKey(m);
-      const u = unique.get(k);
+    const keys = items.map((i) => memberKey(i.member));
+    const unique = new Map<string, Unique>();
+    items.forEach(({ member }, i) => {
+      const key = keys[i] as string;
+      const u = unique.get(key);
       if (u) u.count++;
-      else unique.set(k, { member: m, count: 1 });
-    }
-    // Each request's shares, from one query or (when its own is too long) several.
-    const parts = new Map<string, { values: Promise<Values>[]; alone: boolean }>();
+      else unique.set(key, { member, key, count: 1 });
+    });
+    const flights = new Map<string, Flight>();
+    const shares = new Map<string, Promise<readonly Values[]>[]>();
     for (const chunk of this.#chunks(shape, [...unique.values()])) {
       const run = this.#chunk(shape, chunk);
-      chunk.forEach((piece, i) => {
-        const k = memberKey(piece.u.member);
-        const p = run.then((values) => values[i] ?? new Map<string, number>());
-        // Settled below through allSettled; keep Node from flagging it meanwhile.
-        p.catch(() => undefined);
-        const part = parts.get(k) ?? { values: [], alone: true };
-        part.values.push(p);
-        part.alone &&= chunk.length === 1;
-        parts.set(k, part);
+      // Settled through allSettled below; keep Node from flagging it meanwhile.
+      run.catch(() => undefined);
+      const mode = chunk.length === 1 ? "single" : "grouped";
+      chunk.forEach((piece, index) => {
+        if (piece.whole) flights.set(piece.u.key, { mode, run, index });
+        else {
+          const mine = shares.get(piece.u.key);
+          if (mine) mine.push(run);
+          else shares.set(piece.u.key, [run]);
+        }
       });
     }
-    const answers = new Map<string, Promise<Values>>();
-    for (const [k, part] of parts) {
-      const [only, ...more] = part.values;
-      const values =
-        only && more.length === 0
-          ? only
-          : Promise.all(part.values).then((shares) => new Map(shares.flatMap((v) => [...v])));
-      values.catch(() => undefined);
-      answers.set(k, values);
-      const key = `${shape.text}\u0001${k}`;
-      const entry = { mode: part.alone ? ("single" as const) : ("grouped" as const), values };
-      this.#inFlight.set(key, entry);
-      void values
-        .finally(() => {
-          if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
-        })
-        .catch(() => undefined);
+    // A request too long for one query: its shares, each alone in its query, merged.
+    for (const [key, runs] of shares) {
+      const run = Promise.all(runs).then((vs) => [
+        new Map(vs.flatMap((v) => [...(v[0] ?? new Map<string, number>())])),
+      ]);
+      run.catch(() => undefined);
+      flights.set(key, { mode: "single", run, index: 0 });
     }
-    return Promise.allSettled(
-      members.map((m) => answers.get(memberKey(m)) ?? Promise.reject(new Error("lost member"))),
+    this.#fly(shape.text, flights);
+    const runs = [...new Set([...flights.values()].map((f) => f.run))];
+    const settled = new Map(
+      (await Promise.allSettled(runs)).map((r, i) => [runs[i] as Promise<readonly Values[]>, r]),
     );
+    return keys.map((key): PromiseSettledResult<Values> => {
+      const f = flights.get(key);
+      const r = f && settled.get(f.run);
+      if (!f || !r) return { status: "rejected", reason: new Error("lost member") };
+      return r.status === "fulfilled"
+        ? { status: "fulfilled", value: r.value[f.index] ?? new Map<string, number>() }
+        : r;
+    });
+  }
+
+  /** Lists a batch's answers for identical requests to join, each until its query settles. */
+  #fly(text: string, flights: ReadonlyMap<string, Flight>): void {
+    let byKey = this.#inFlight.get(text);
+    if (!byKey) {
+      byKey = new Map();
+      this.#inFlight.set(text, byKey);
+    }
+    const byRun = new Map<Promise<readonly Values[]>, string[]>();
+    for (const [key, f] of flights) {
+      byKey.set(key, f);
+      const keys = byRun.get(f.run);
+      if (keys) keys.push(key);
+      else byRun.set(f.run, [key]);
+    }
+    for (const [run, keys] of byRun) {
+      const done = (): void => {
+        const m = this.#inFlight.get(text);
+        if (!m) return;
+        // A later batch's flight for the same request has a run of its own: left in place.
+        for (const key of keys) if (m.get(key)?.run === run) m.delete(key);
+        if (m.size === 0) this.#inFlight.delete(text);
+      };
+      void run.then(done, done);
+    }
   }
 
   /**
