@@ -355,8 +355,9 @@ interface GcCounts {
 }
 
 /**
- * Ours' GC so far, from prom-client's `nodejs_gc_duration_seconds` on its /metrics (as a member
- * of system:masters, never refused): the mark-compacts ("major") and the seconds of every kind.
+ * Ours' GC so far, from `nodejs_gc_duration_seconds` on its /metrics (as a member of
+ * system:masters, never refused; every collection counted, observability/metrics.ts): the
+ * mark-compacts ("major") and the seconds of every kind.
  * A burst with a mark-compact in it was the slow kind (bench/README.md).
  */
 async function gcCounts(a: RunningBenchAdapter, creds: AggregatorCredentials): Promise<GcCounts> {
