@@ -78,7 +78,7 @@ const GC_KINDS: Readonly<Record<number, string>> = {
  * (lib/metrics/gc.js) observes only the first entry of each batch its PerformanceObserver gets,
  * and under load V8's collections come in batches (a mark-compact right after the incremental
  * marking and scavenges before it): in the 10,000-HPA fleet it counted 5 mark-compacts where 16
- * took place. Same name, help, labels and buckets, so dashboards read it unchanged.
+ * took place. Same name, labels and buckets, so dashboards read it unchanged.
  */
 function gcDurations(registry: Registry): void {
   registry.removeSingleMetric(GC_DURATION);
