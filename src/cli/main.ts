@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { isKcmError, KcmError } from "../errors.ts";
+import { commandFor, pflagArgs } from "./pflag-args.ts";
 
 // A reader that went away (`… | head -3`) is not an error: end quietly with 0, as git and kubectl
 // do, instead of an unhandled 'error' event and its stack. ECONNRESET is the same when our output
@@ -56,7 +57,12 @@ if (needs("demo-app"))
     });
 
 try {
-  await program.parseAsync();
+  // Go programs' spellings (`--flag=false`, klog's `-v=4`) are rewritten for commander first.
+  const argv = process.argv.slice(2);
+  const { command, at } = commandFor(program, argv);
+  await program.parseAsync([...argv.slice(0, at), ...pflagArgs(command, argv.slice(at))], {
+    from: "user",
+  });
 } catch (e) {
   // Every error ends as a catalog error (src/errors.ts, docs/errors.md): its code and what to do
   // next, then exit 1. One the catalog does not name is a bug: KCM_ERR_INTERNAL.

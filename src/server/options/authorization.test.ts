@@ -25,6 +25,15 @@ test("defaults: health paths open, 10s caches, the lister's kubeconfig", () => {
   assert.equal(validateAuthorization(own, true).kubeconfig, "/authz");
 });
 
+test("a repeated list flag appends, as pflag's StringSlice; its first use replaces the default", () => {
+  const twice = values(
+    undefined,
+    "--authorization-always-allow-paths=/a,/b",
+    "--authorization-always-allow-paths=/c",
+  );
+  assert.deepEqual(validateAuthorization(twice, true).alwaysAllowPaths, ["/a", "/b", "/c"]);
+});
+
 test("a * before the end of a path is refused when authorization is in use", () => {
   const bad = values(undefined, "--authorization-always-allow-paths=/healthz,/a*b");
   assert.throws(

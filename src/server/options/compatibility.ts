@@ -5,7 +5,7 @@
  * upstream image's entrypoint as an argument. Accepted so those deployments start unchanged
  * (docs/flags.md).
  */
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { KcmError } from "../../errors.ts";
 import { bool } from "./parsers.ts";
 
@@ -45,12 +45,29 @@ export const COMPATIBILITY_FLAGS: readonly (readonly [flags: string, kind: "bool
   ["--client-burst <n>", "value"],
   // The adapter serves no mutating request: the generic apiserver's second in-flight limit.
   ["--max-mutating-requests-inflight <n>", "value"],
+  // The rest of what custom-metrics-apiserver's secure serving and feature options add
+  // (prometheus-adapter --help): Node.js listens with SO_REUSEADDR already and has no
+  // SO_REUSEPORT before v22.12; --max-requests-inflight is the limit (no priority and fairness);
+  // no debug socket, as no profiling.
+  ["--permit-address-sharing [bool]", "bool"],
+  ["--permit-port-sharing [bool]", "bool"],
+  ["--enable-priority-and-fairness [bool]", "bool"],
+  ["--debug-socket-path <path>", "value"],
 ];
+
+/** klog's Level.Set: a base-10 int32 (`--v=abc` is refused, as upstream refuses it). */
+function klogLevel(v: string): number {
+  const n = Number(v);
+  if (!/^[+-]?\d+$/.test(v) || n < -(2 ** 31) || n >= 2 ** 31) {
+    throw new InvalidArgumentError("expected an integer log level");
+  }
+  return n;
+}
 
 export const compatibilityFlags = {
   /** klog's verbosity, the one logging flag with an effect (createLogger's level). */
   verbosity: () =>
-    new Option("--v <level>", "log verbosity (klog style)").default(0).argParser((v) => Number(v)),
+    new Option("--v <level>", "log verbosity (klog style)").default(0).argParser(klogLevel),
 };
 
 /** Commander's attribute name for an option: `--log-file` → `logFile`, `--log_file` stays. */

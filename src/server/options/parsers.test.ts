@@ -48,6 +48,9 @@ test("bool: Go's spellings", () => {
 
 test("list drops empty items; header collects NAME=VALUE", () => {
   assert.deepEqual(list("a,,b,"), ["a", "b"]);
+  // The default passed in as `previous` is replaced; a list from an earlier use is extended.
+  assert.deepEqual(list("c", ["default"]), ["c"]);
+  assert.deepEqual(list("d,e", list("a,b")), ["a", "b", "d", "e"]);
   assert.deepEqual(header("B=2=3", { A: "1" }), { A: "1", B: "2=3" });
   refused(() => header("=x", {}), /expected NAME=VALUE, got "=x"/);
 });

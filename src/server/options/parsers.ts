@@ -49,9 +49,18 @@ export function bool(v: string): boolean {
   throw new InvalidArgumentError("expected true or false");
 }
 
-/** A comma-separated list; empty items dropped, as pflag's StringSlice. */
-export function list(v: string): string[] {
-  return v.split(",").filter((x) => x !== "");
+/** The lists {@link list} made, so that a repeated flag can tell them from its default. */
+const given = new WeakSet<readonly string[]>();
+
+/**
+ * A comma-separated list; empty items dropped, as pflag's StringSlice: the flag's first use
+ * replaces the default, each further use appends (`--x=a,b --x=c` is a, b, c).
+ */
+export function list(v: string, previous?: readonly string[]): string[] {
+  const items = v.split(",").filter((x) => x !== "");
+  const out = previous !== undefined && given.has(previous) ? [...previous, ...items] : items;
+  given.add(out);
+  return out;
 }
 
 /** A repeatable `NAME=VALUE` flag, collected into one record. */
