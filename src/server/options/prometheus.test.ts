@@ -44,3 +44,20 @@ test("--metrics-max-age below the relist interval is refused", () => {
   );
   assert.equal(validate("--metrics-max-age=20m").relist.maxAgeMs, 1_200_000);
 });
+
+test("a relist interval or Prometheus timeout of zero or less is refused, naming the flag", () => {
+  for (const [arg, flag] of [
+    ["--metrics-relist-interval=0s", "--metrics-relist-interval"],
+    ["--metrics-relist-interval=-5m", "--metrics-relist-interval"],
+    ["--prometheus-timeout=0s", "--prometheus-timeout"],
+  ] as const) {
+    assert.throws(
+      () => validate(arg),
+      (e: unknown) =>
+        isKcmError(e) &&
+        e.code === "KCM_ERR_USAGE" &&
+        e.message === `${flag} must be longer than 0`,
+      arg,
+    );
+  }
+});

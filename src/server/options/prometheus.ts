@@ -101,6 +101,13 @@ export interface PrometheusConfig {
 }
 
 export function validatePrometheus(v: PrometheusFlagValues): PrometheusConfig {
+  // Zero or less would relist or time out at once, over and over.
+  for (const [flag, ms] of [
+    ["--metrics-relist-interval", v.metricsRelistInterval],
+    ["--prometheus-timeout", v.prometheusTimeout],
+  ] as const) {
+    if (ms <= 0) throw new KcmError("KCM_ERR_USAGE", `${flag} must be longer than 0`);
+  }
   const maxAgeMs = v.metricsMaxAge ?? v.metricsRelistInterval;
   if (maxAgeMs < v.metricsRelistInterval) {
     throw new KcmError(

@@ -49,3 +49,20 @@ test("--shutdown-delay-duration takes a Go duration, as k8s.io/apiserver's", () 
   assert.equal(validate("--shutdown-delay-duration=5s").shutdownDelayMs, 5_000);
   assert.equal(validate("--shutdown-delay-duration=1m30s").shutdownDelayMs, 90_000);
 });
+
+test("a serving certificate without its key, or a key alone, is a usage error", () => {
+  for (const [arg, given] of [
+    ["--tls-cert-file=/c.crt", "--tls-cert-file"],
+    ["--tls-private-key-file=/c.key", "--tls-private-key-file"],
+  ] as const) {
+    assert.throws(
+      () => validate(arg),
+      (e: unknown) =>
+        isKcmError(e) &&
+        e.code === "KCM_ERR_USAGE" &&
+        e.message.includes(`only ${given} was given`),
+    );
+  }
+  const both = validate("--tls-cert-file=/c.crt", "--tls-private-key-file=/c.key");
+  assert.deepEqual([both.certFile, both.keyFile], ["/c.crt", "/c.key"]);
+});

@@ -7,6 +7,7 @@ import type { SecureVersion } from "node:tls";
 import { Option } from "@commander-js/extra-typings";
 import { DEFAULT_HTTP2_MAX_STREAMS, tlsMinVersion } from "../secure-serving.ts";
 import { selectCiphers, type CipherSelection } from "../tls-ciphers.ts";
+import { KcmError } from "../../errors.ts";
 import { DEFAULT_MAX_REQUESTS_INFLIGHT } from "../max-in-flight.ts";
 import { duration, http2Streams, list, nonNegativeInt, port } from "./parsers.ts";
 
@@ -111,6 +112,13 @@ export interface ServingConfig {
 
 /** A wrong cipher name or TLS version stops the adapter at once, as in Go. */
 export function validateServing(v: ServingFlagValues): ServingConfig {
+  // As the generic apiserver: one of the pair alone is an error, not a self-signed certificate.
+  if (Boolean(v.tlsCertFile) !== Boolean(v.tlsPrivateKeyFile)) {
+    throw new KcmError(
+      "KCM_ERR_USAGE",
+      `--tls-cert-file and --tls-private-key-file go together; only ${v.tlsCertFile ? "--tls-cert-file" : "--tls-private-key-file"} was given (give both, or neither for a certificate in --cert-dir)`,
+    );
+  }
   const ciphers = selectCiphers(v.tlsCipherSuites);
   const minVersion = tlsMinVersion(v.tlsMinVersion);
   return {
