@@ -22,7 +22,7 @@ export const ERRORS = {
     hint: "read the build log named in the message; a network hiccup to the Go module proxy is retried by running again",
   },
   KCM_ERR_PORT_BUSY: {
-    hint: "stop what listens there (or run `k8s-custom-metrics local down`), or pick other ports with --port-base",
+    hint: "stop what listens there, or pick another port: --secure-port for serve; `k8s-custom-metrics local down` or --port-base for the local cluster",
   },
   KCM_ERR_COMPONENT_DIED: {
     hint: "read the component's log named in the message; `k8s-custom-metrics local status` shows every log",

@@ -38,6 +38,10 @@ function port(v: string): number {
 function errorLine(e: unknown, kube: KubeClient | undefined): string {
   // Before isKcmError: a ConfigError is a catalog error too, printed here on one line.
   if (isConfigError(e)) return `KCM_ERR_CONFIG: ${e.message.replaceAll("\n", "; ")}`;
+  // The kube client's own code names serve's --lister-kubeconfig; here it is --kubeconfig.
+  if (isKcmError(e) && e.code === "KCM_ERR_KUBE_UNREACHABLE") {
+    return new KcmError("KCM_ERR_CLUSTER_UNREACHABLE", e.message).toLine();
+  }
   if (isKcmError(e)) return e.toLine();
   if (e instanceof KubeApiError) {
     return new KcmError("KCM_ERR_CLUSTER_UNREACHABLE", e.message).toLine();

@@ -56,13 +56,20 @@ if (needs("demo-app"))
       await runDemoApp(o.listen);
     });
 
-try {
-  // Go programs' spellings (`--flag=false`, klog's `-v=4`) are rewritten for commander first.
-  const argv = process.argv.slice(2);
+/** The command line with Go programs' spellings (`--flag=false`, klog's `-v=4`) made commander's. */
+function commanderArgs(argv: readonly string[]): string[] {
   const { command, at } = commandFor(program, argv);
-  await program.parseAsync([...argv.slice(0, at), ...pflagArgs(command, argv.slice(at))], {
-    from: "user",
-  });
+  try {
+    return [...argv.slice(0, at), ...pflagArgs(command, argv.slice(at))];
+  } catch (e) {
+    // A usage error as commander's own: the command's exit code for it (compare, validate: 2).
+    if (!isKcmError(e) || e.code !== "KCM_ERR_USAGE") throw e;
+    return command.error(`error: ${e.message}`);
+  }
+}
+
+try {
+  await program.parseAsync(commanderArgs(process.argv.slice(2)), { from: "user" });
 } catch (e) {
   // Every error ends as a catalog error (src/errors.ts, docs/errors.md): its code and what to do
   // next, then exit 1. One the catalog does not name is a bug: KCM_ERR_INTERNAL.
@@ -75,5 +82,6 @@ try {
   if (error.code === "KCM_ERR_INTERNAL" && process.env["K8SCM_DEBUG"] && e instanceof Error) {
     process.stderr.write(`${e.stack ?? ""}\n`);
   }
-  process.exit(1);
+  // validate's exit 1 means "warnings under --strict": anything that stops it is 2, as its errors.
+  process.exit(only === "validate" ? 2 : 1);
 }

@@ -18,8 +18,11 @@ function positiveInt(v: string): number {
   return n;
 }
 
+/** What `validate` exits with when it cannot check: a usage error, a failure (as an error). */
+export const VALIDATE_EXIT_ERROR = 2;
+
 export function validateCommand(): Command {
-  return new Command("validate")
+  const cmd = new Command("validate")
     .description(
       "check a prometheus-adapter config: every problem with file:line:col and its fix; with --prometheus-url, run each rule against Prometheus (series, metrics, resources, one query per metric for a real object); exit 0 clean, 1 warnings with --strict, 2 errors",
     )
@@ -90,4 +93,8 @@ export function validateCommand(): Command {
       );
       process.exitCode = code;
     });
+  // Commander's usage errors (a missing --config, an unknown flag) must not read as "warnings
+  // under --strict" (1); help exits 0. Commander has printed its one line.
+  cmd.exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : VALIDATE_EXIT_ERROR));
+  return cmd;
 }

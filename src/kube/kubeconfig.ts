@@ -39,7 +39,7 @@ export function inClusterCredentials(env: NodeJS.ProcessEnv = process.env): Kube
   if (!host || !port) {
     throw new KcmError(
       "KCM_ERR_KUBE_UNREACHABLE",
-      "not running in a cluster (KUBERNETES_SERVICE_HOST is unset) and no kubeconfig was given: pass --lister-kubeconfig",
+      "not running in a cluster (KUBERNETES_SERVICE_HOST is unset) and no kubeconfig was given",
     );
   }
   const h = host.includes(":") ? `[${host}]` : host;
@@ -58,7 +58,8 @@ export function kubeconfigCredentials(path: string): KubeCredentials {
   } catch (e) {
     throw new KcmError(
       "KCM_ERR_KUBE_UNREACHABLE",
-      `cannot read kubeconfig ${path}: ${(e as Error).message}`,
+      // The YAML parser's first line; the rest is a code frame.
+      `cannot read kubeconfig ${path}: ${(e as Error).message.split("\n")[0] ?? ""}`,
     );
   }
   const ctxName = doc["current-context"];
