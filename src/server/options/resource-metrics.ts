@@ -22,7 +22,7 @@ export const resourceMetricsFlags = {
   metricResolution: () =>
     new Option(
       "--metric-resolution <duration>",
-      "kubelet source: how often kubelets are scraped (at least 10s, as metrics-server)",
+      "kubelet source: how often kubelets are scraped (at least 10s and 10/9 of --kubelet-request-timeout, as metrics-server)",
     )
       .argParser(duration)
       .default(15_000, "15s"),
