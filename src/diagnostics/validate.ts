@@ -24,6 +24,7 @@ import {
   type FindingCounts,
 } from "./findings.ts";
 import { probeRules } from "./rule-probe/probe-rules.ts";
+import { unknownOverrides } from "./rule-probe/rule-checks.ts";
 import type { RuleReport } from "./rule-probe/types.ts";
 import { intervalForJobs, readScrapeIntervals, type ScrapeIntervals } from "./scrape-intervals.ts";
 import {
@@ -123,7 +124,14 @@ export async function runValidate(o: ValidateOptions): Promise<ValidateReport> {
       : { ms: o.scrapeIntervalMs, source: "--scrape-interval" };
   const offlineWindows = () => shortRateWindows(doc, () => assumed);
 
-  if (o.prometheus === undefined) return report(o, [...findings, ...offlineWindows()]);
+  if (o.prometheus === undefined) {
+    // With --kubeconfig, the overrides the cluster cannot resolve, as serve warns of them.
+    const cluster =
+      o.kubeconfig !== undefined && loaded.config !== undefined
+        ? await clusterOverrides(o, o.kubeconfig, loaded.config, doc)
+        : [];
+    return report(o, [...findings, ...cluster, ...offlineWindows()]);
+  }
   if (loaded.config === undefined) {
     return report(o, [...findings, ...offlineWindows()], {
       onlineSkipped: "the config has errors; the rules are run against Prometheus once it loads",
@@ -159,37 +167,73 @@ interface OnlineResult {
   readonly skipped?: string | undefined;
 }
 
+function unreachable(o: ValidateOptions, message: string): Finding {
+  return { severity: "error", check: "unreachable", file: o.configPath, message };
+}
+
+interface Mapping {
+  readonly mapper: RestMapper;
+  /** The mapper is the cluster's (else the built-in resources). */
+  readonly clusterMapper: boolean;
+  readonly findings: Finding[];
+  readonly close: () => void;
+}
+
+/** The cluster's REST mapping with --kubeconfig (an error finding if it cannot be read). */
+async function mapping(o: ValidateOptions): Promise<Mapping> {
+  const builtin = RestMapper.fromResources(BUILTIN_RESOURCES);
+  if (o.kubeconfig === undefined) {
+    return { mapper: builtin, clusterMapper: false, findings: [], close: () => undefined };
+  }
+  let kube: KubeClient | undefined;
+  try {
+    kube = new KubeClient({ kubeconfig: o.kubeconfig });
+    const m = new RestMapper(kube);
+    await m.refresh();
+    const client = kube;
+    return {
+      mapper: m,
+      clusterMapper: true,
+      findings: [],
+      close: () => {
+        client.close();
+      },
+    };
+  } catch (e) {
+    kube?.close();
+    const message = `cannot read API discovery with --kubeconfig ${o.kubeconfig} (${errorText(e)}); resources were mapped with the built-in list only; check the kubeconfig`;
+    return {
+      mapper: builtin,
+      clusterMapper: false,
+      findings: [unreachable(o, message)],
+      close: () => undefined,
+    };
+  }
+}
+
+async function clusterOverrides(
+  o: ValidateOptions,
+  kubeconfig: string,
+  config: AdapterConfig,
+  doc: ConfigDocument,
+): Promise<Finding[]> {
+  const m = await mapping({ ...o, kubeconfig });
+  try {
+    return m.clusterMapper
+      ? [...m.findings, ...unknownOverrides(config, doc, m.mapper)]
+      : m.findings;
+  } finally {
+    m.close();
+  }
+}
+
 async function runOnline(
   o: ValidateOptions,
   prom: PrometheusClientOptions,
   config: AdapterConfig,
   doc: ConfigDocument,
 ): Promise<OnlineResult> {
-  const findings: Finding[] = [];
-  const unreachable = (message: string): Finding => ({
-    severity: "error",
-    check: "unreachable",
-    file: o.configPath,
-    message,
-  });
-  let mapper = RestMapper.fromResources(BUILTIN_RESOURCES);
-  let clusterMapper = false;
-  let kube: KubeClient | undefined;
-  if (o.kubeconfig !== undefined) {
-    try {
-      kube = new KubeClient({ kubeconfig: o.kubeconfig });
-      const m = new RestMapper(kube);
-      await m.refresh();
-      mapper = m;
-      clusterMapper = true;
-    } catch (e) {
-      findings.push(
-        unreachable(
-          `cannot read API discovery with --kubeconfig ${o.kubeconfig} (${errorText(e)}); resources were mapped with the built-in list only; check the kubeconfig`,
-        ),
-      );
-    }
-  }
+  const { mapper, clusterMapper, findings, close } = await mapping(o);
   const prometheus = await PrometheusClient.create({ ...prom, coalesceWindowMs: 0 });
   try {
     const [intervals, probe] = await Promise.all([
@@ -209,12 +253,13 @@ async function runOnline(
   } catch (e) {
     findings.push(
       unreachable(
+        o,
         `cannot run the rules against Prometheus at ${prom.url}: ${errorText(e)}; check --prometheus-url and the --prometheus-* options`,
       ),
     );
     return { findings, rules: [], skipped: "Prometheus could not be asked" };
   } finally {
-    kube?.close();
+    close();
     await prometheus.close();
   }
 }

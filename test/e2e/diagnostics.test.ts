@@ -106,7 +106,8 @@ describe("validate offline", { timeout: 120_000 }, () => {
     assert.equal(r.code, 2);
     assert.match(r.stdout, /does-not-exist\.yaml: error: cannot read the config file \(ENOENT\)/);
     const bad = await cli(["validate", "--config", `${FIX}/warnings.yaml`, "-o", "yaml"]);
-    assert.notEqual(bad.code, 0);
+    // A usage error is 2, as a config error: 1 means warnings under --strict.
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /-o, --output.*Allowed choices are text, json/);
   });
 });
@@ -290,6 +291,42 @@ describe("against the local cluster", { timeout: 600_000 }, () => {
     assert.match(bad.message, /fails: .*parse error/);
     assert.match(one(38, "no-series").message, /selects no series in Prometheus/);
     assert.equal(f.filter((x) => x.severity === "error").length, 1, JSON.stringify(f));
+  });
+
+  test("validate offline with --kubeconfig: an override the cluster cannot resolve is a warning at its line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kcm-diag-"));
+    try {
+      const file = join(dir, "podz.yaml");
+      await writeFile(
+        file,
+        [
+          "rules:",
+          `  - seriesQuery: '{__name__="a_total",namespace!="",pod!=""}'`,
+          "    resources:",
+          "      overrides:",
+          "        namespace: { resource: namespace }",
+          "        pod: { resource: podz }",
+          "    metricsQuery: sum(rate(<<.Series>>{<<.LabelMatchers>>}[5m])) by (<<.GroupBy>>)",
+          "",
+        ].join("\n"),
+      );
+      const args = ["validate", "--config", file, "--kubeconfig", info.kubeconfig];
+      const r = await cli([...args, "-o", "json"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const json = JSON.parse(r.stdout) as ValidateJson;
+      assert.equal(json.online, false);
+      const hit = json.findings.find((f) => f.check === "unknown-resource");
+      assert.ok(hit, JSON.stringify(json.findings));
+      assert.equal(hit.line, 6);
+      assert.match(hit.message, /overrides\.pod names podz, which the cluster does not serve/);
+      assert.equal((await cli([...args, "--strict"])).code, 1);
+      // Without the cluster, a resource the built-in list lacks may be a CRD's: not flagged.
+      const offline = await cli(["validate", "--config", file, "-o", "json"]);
+      const plain = JSON.parse(offline.stdout) as ValidateJson;
+      assert.ok(!plain.findings.some((f) => f.check === "unknown-resource"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("validate online: Prometheus unreachable is an error, not a crash", async () => {

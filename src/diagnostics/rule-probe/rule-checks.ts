@@ -4,8 +4,14 @@
  * labels that map to no resource, Prometheus' `job` label taken for Kubernetes Jobs, overrides
  * naming resources the cluster does not serve.
  */
+import { formatPath } from "../../config/semantics.ts";
+import type { AdapterConfig } from "../../config/schema.ts";
+import type { RestMapper } from "../../kube/rest-mapper.ts";
 import type { Labels } from "../../prometheus/client.ts";
+import { compileRule, namingMapper } from "../../providers/prometheus/rules.ts";
 import type { CustomMetricInfo } from "../../providers/types.ts";
+import type { ConfigDocument } from "../config-document.ts";
+import type { Finding } from "../findings.ts";
 import type { Probe } from "./probe.ts";
 import { sample, type Rule } from "./types.ts";
 
@@ -77,14 +83,52 @@ export function jobLabel(p: Probe, r: Rule, infos: readonly CustomMetricInfo[]):
   );
 }
 
+type RuleAt = Pick<Rule, "list" | "index" | "origin" | "compiled">;
+
+/** The overrides of `r` naming resources the mapper lacks: where, and what to say. */
+function unresolved(r: RuleAt): { path: PropertyKey[]; message: string }[] {
+  return r.compiled.resources.unresolvedOverrides().map((u) => ({
+    path: [r.list, r.index, "resources", "overrides", u.label, "resource"],
+    message: `${r.origin}.resources.overrides.${u.label} names ${u.resource}, which the cluster does not serve (${u.reason}); the label maps to nothing until it does; fix the resource name or install its CRD`,
+  }));
+}
+
 export function unknownResources(p: Probe, r: Rule): void {
   if (!p.input.clusterMapper) return;
-  for (const u of r.compiled.resources.unresolvedOverrides()) {
-    p.add(
-      "warning",
-      "unknown-resource",
-      [r.list, r.index, "resources", "overrides", u.label, "resource"],
-      `${r.origin}.resources.overrides.${u.label} names ${u.resource}, which the cluster does not serve (${u.reason}); the label maps to nothing until it does; fix the resource name or install its CRD`,
-    );
+  for (const { path, message } of unresolved(r))
+    p.add("warning", "unknown-resource", path, message);
+}
+
+/**
+ * Without Prometheus (`validate --kubeconfig` offline): every rule's overrides against the
+ * cluster's REST mapping. A rule that does not compile is the loader's to report.
+ */
+export function unknownOverrides(
+  config: AdapterConfig,
+  doc: ConfigDocument,
+  mapper: RestMapper,
+): Finding[] {
+  const naming = namingMapper(mapper);
+  const out: Finding[] = [];
+  for (const list of ["rules", "externalRules"] as const) {
+    (config[list] ?? []).forEach((rule, index) => {
+      const origin = formatPath([list, index]);
+      let compiled;
+      try {
+        compiled = compileRule(rule, origin, naming);
+      } catch {
+        return;
+      }
+      for (const { path, message } of unresolved({ list, index, origin, compiled })) {
+        out.push({
+          severity: "warning",
+          check: "unknown-resource",
+          file: doc.file,
+          ...doc.position(path),
+          message,
+        });
+      }
+    });
   }
+  return out;
 }
