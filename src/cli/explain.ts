@@ -4,15 +4,13 @@
  * HPA (or one raw metrics request) to Prometheus and back, stop at the first broken link, name
  * its cause and fix; a ✓/✗ tree or JSON; exit 1 when a link is broken.
  */
-import { readFile } from "node:fs/promises";
 import {
   Command,
   InvalidArgumentError,
   Option,
   type OptionValues,
 } from "@commander-js/extra-typings";
-import { isConfigError } from "../config/errors.ts";
-import { parseConfig } from "../config/load.ts";
+import { parseConfig, readConfigText } from "../config/load.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { ConfigDocument } from "../diagnostics/config-document.ts";
 import { runExplain } from "../diagnostics/explain/explainer.ts";
@@ -101,30 +99,12 @@ function withCommonOptions<Args extends unknown[], Opts extends OptionValues>(
     );
 }
 
-async function loadConfig(
-  file: string,
-): Promise<{ config: AdapterConfig; doc: ConfigDocument } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw new KcmError(
-      "KCM_ERR_USAGE",
-      `cannot read --config ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-    );
-  }
-  try {
-    const config = parseConfig(text, file, { compileTemplate: checkTemplate });
-    return { config, doc: new ConfigDocument(text, file) };
-  } catch (e) {
-    if (isConfigError(e)) {
-      throw new KcmError(
-        "KCM_ERR_USAGE",
-        `--config ${file} does not load (${e.message}); run k8s-custom-metrics validate --config ${file}`,
-      );
-    }
-    throw e;
-  }
+async function loadConfig(file: string): Promise<{ config: AdapterConfig; doc: ConfigDocument }> {
+  // A file that does not read or load stops explain as it stops serve: KCM_ERR_CONFIG, one
+  // file:line:col line per problem.
+  const text = await readConfigText(file);
+  const config = parseConfig(text, file, { compileTemplate: checkTemplate });
+  return { config, doc: new ConfigDocument(text, file) };
 }
 
 async function run(o: Common, target: ExplainTarget): Promise<void> {

@@ -1,7 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { loadConfig, parseConfig } from "./load.ts";
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig, readConfigText } from "./load.ts";
 import { ConfigError, formatIssue } from "./errors.ts";
 import { checkTemplate } from "../providers/prometheus/rules.ts";
 
@@ -274,4 +277,29 @@ test("problems upstream meets only at query time are warnings: the config loads"
   const strict = errorOf(text, { compileTemplate: checkTemplate, strict: true });
   assert.equal(strict.split("\n").length, 4);
   assert.match(strict, /^adapter\.yaml:2:5: warning: rules\[0\]\.metricsQuery is empty/);
+});
+
+test("a config file over 4 MiB is refused before it is read; one at the limit is read", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "kcm-config-size-"));
+  try {
+    const file = join(dir, "big.yaml");
+    await writeFile(file, "rules: []\n");
+    await truncate(file, MAX_CONFIG_BYTES + 1);
+    await assert.rejects(
+      readConfigText(file),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.issues.length === 1 &&
+        /^the config file is 4\.0 MiB, over the 4 MiB accepted/.test(e.issues[0]?.message ?? ""),
+    );
+    await truncate(file, MAX_CONFIG_BYTES);
+    assert.equal((await readConfigText(file)).length, MAX_CONFIG_BYTES);
+    await assert.rejects(
+      readConfigText(dir),
+      (e: unknown) =>
+        e instanceof ConfigError && /cannot read the config file \(EISDIR\)/.test(e.message),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

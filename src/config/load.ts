@@ -4,7 +4,7 @@
  * Every problem is collected and reported as `file:line:col: what is wrong; what to fix`, one per
  * line, in a single ConfigError, so a user fixes a file in one pass rather than one error a run.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { z } from "zod";
 import {
@@ -347,10 +347,24 @@ function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
-/** The text of the config file; an unreadable file is a ConfigError naming it. */
+/**
+ * Larger config files are refused before they are read: a ConfigMap holds at most 1 MiB, and a
+ * file of tens of MiB (not a config) would take a minute and gigabytes to parse.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** The text of the config file; an unreadable or oversized file is a ConfigError naming it. */
 export async function readConfigText(path: string): Promise<string> {
+  let size: number;
+  let text: string;
   try {
-    return await readFile(path, "utf8");
+    const file = await open(path, "r");
+    try {
+      size = (await file.stat()).size;
+      text = size > MAX_CONFIG_BYTES ? "" : await file.readFile("utf8");
+    } finally {
+      await file.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
     throw new ConfigError(
@@ -358,6 +372,15 @@ export async function readConfigText(path: string): Promise<string> {
       { cause: e },
     );
   }
+  if (size > MAX_CONFIG_BYTES) {
+    throw new ConfigError([
+      {
+        file: path,
+        message: `the config file is ${(size / 1024 / 1024).toFixed(1)} MiB, over the 4 MiB accepted (a ConfigMap holds at most 1 MiB); check the --config path`,
+      },
+    ]);
+  }
+  return text;
 }
 
 /** Reads and validates the config file at `path` (named as given in messages). */

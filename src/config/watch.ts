@@ -10,10 +10,10 @@
  * loads and applies replaces the running one, so a bad edit keeps the last good config.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { Logger } from "../observability/logger.ts";
 import { ConfigError, formatIssue } from "./errors.ts";
+import { readConfigText } from "./load.ts";
 
 export interface ConfigWatchOptions<T> {
   readonly path: string;
@@ -48,7 +48,7 @@ export function watchConfig<T>(o: ConfigWatchOptions<T>): ConfigWatch {
   const attempt = async (reason: string): Promise<boolean> => {
     let text: string;
     try {
-      text = await readFile(o.path, "utf8");
+      text = await readConfigText(o.path);
     } catch (e) {
       // Mid-swap the file can be briefly absent; the next event or poll reads it again.
       o.log.warn(

@@ -4,9 +4,8 @@
  * with a Prometheus URL, every rule run against it. The result is data; rendering and the exit
  * code are the caller's.
  */
-import { readFile } from "node:fs/promises";
 import { isConfigError, type ConfigIssue } from "../config/errors.ts";
-import { parseConfig } from "../config/load.ts";
+import { parseConfig, readConfigText } from "../config/load.ts";
 import type { AdapterConfig } from "../config/schema.ts";
 import { KubeClient } from "../kube/client.ts";
 import { RestMapper } from "../kube/rest-mapper.ts";
@@ -99,17 +98,10 @@ function report(
 export async function runValidate(o: ValidateOptions): Promise<ValidateReport> {
   let text: string;
   try {
-    text = await readFile(o.configPath, "utf8");
+    text = await readConfigText(o.configPath);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? errorText(e);
-    return report(o, [
-      {
-        severity: "error",
-        check: "config",
-        file: o.configPath,
-        message: `cannot read the config file (${code}); check the --config path`,
-      },
-    ]);
+    if (isConfigError(e)) return report(o, e.issues.map(fromConfigIssue));
+    throw e;
   }
   const loaded = load(text, o.configPath);
   const doc = new ConfigDocument(text, o.configPath);
@@ -251,11 +243,13 @@ async function runOnline(
     ]);
     return { findings: [...findings, ...probe.findings], rules: probe.rules, intervals };
   } catch (e) {
+    // The client's errors name the flag to check; others get the general advice.
+    const why = errorText(e);
+    const advice = why.includes("check --")
+      ? ""
+      : "; check --prometheus-url and the --prometheus-* options";
     findings.push(
-      unreachable(
-        o,
-        `cannot run the rules against Prometheus at ${prom.url}: ${errorText(e)}; check --prometheus-url and the --prometheus-* options`,
-      ),
+      unreachable(o, `cannot run the rules against Prometheus at ${prom.url}: ${why}${advice}`),
     );
     return { findings, rules: [], skipped: "Prometheus could not be asked" };
   } finally {
