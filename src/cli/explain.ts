@@ -35,6 +35,8 @@ interface Common {
   prometheusHeader: Record<string, string>;
   prometheusTokenFile?: string | undefined;
   prometheusCaFile?: string | undefined;
+  prometheusClientTlsCertFile?: string | undefined;
+  prometheusClientTlsKeyFile?: string | undefined;
   metricsMaxAge: number;
   tolerance: number;
   output: "text" | "json";
@@ -75,6 +77,10 @@ function withCommonOptions<Args extends unknown[], Opts extends OptionValues>(
     .addOption(
       new Option("--prometheus-ca-file <file>", "CA bundle that signs Prometheus' certificate"),
     )
+    .addOption(
+      new Option("--prometheus-client-tls-cert-file <file>", "client certificate for Prometheus"),
+    )
+    .addOption(new Option("--prometheus-client-tls-key-file <file>", "client key for Prometheus"))
     .addOption(
       new Option("--metrics-max-age <duration>", "only series seen within this age count")
         .argParser(duration)
@@ -127,6 +133,10 @@ async function run(o: Common, target: ExplainTarget): Promise<void> {
           coalesceWindowMs: 0,
           ...(o.prometheusTokenFile ? { bearerTokenFile: o.prometheusTokenFile } : {}),
           ...(o.prometheusCaFile ? { caFile: o.prometheusCaFile } : {}),
+          ...(o.prometheusClientTlsCertFile
+            ? { clientCertFile: o.prometheusClientTlsCertFile }
+            : {}),
+          ...(o.prometheusClientTlsKeyFile ? { clientKeyFile: o.prometheusClientTlsKeyFile } : {}),
         };
   const prometheus = promOptions ? await PrometheusClient.create(promOptions) : undefined;
   try {

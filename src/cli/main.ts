@@ -2,7 +2,7 @@
  * @module cli/main
  * The `k8s-custom-metrics` command.
  */
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { isKcmError, KcmError } from "../errors.ts";
 import { commandFor, pflagArgs } from "./pflag-args.ts";
 
@@ -47,10 +47,11 @@ if (needs("demo-app"))
     .description(
       "run the demo workload: HTTP server with Prometheus metrics (used as a pod's process)",
     )
-    .option("--listen <host:port>", "address to listen on", hostPort, {
-      host: "127.0.0.1",
-      port: 8080,
-    })
+    .addOption(
+      new Option("--listen <host:port>", "address to listen on")
+        .argParser(hostPort)
+        .default({ host: "127.0.0.1", port: 8080 }, "127.0.0.1:8080"),
+    )
     .action(async (o) => {
       const { runDemoApp } = await import("../demo-app/server.ts");
       await runDemoApp(o.listen);
