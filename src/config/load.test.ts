@@ -303,3 +303,31 @@ test("a config file over 4 MiB is refused before it is read; one at the limit is
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a UTF-16 file, an empty --config and a long non-mapping get one short line each", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "kcm-config-text-"));
+  try {
+    const utf16 = join(dir, "utf16.yaml");
+    await writeFile(utf16, Buffer.from("\ufeffrules: []\n", "utf16le"));
+    await assert.rejects(
+      readConfigText(utf16),
+      (e: unknown) =>
+        e instanceof ConfigError && /is UTF-16 text; save it as UTF-8/.test(e.message),
+    );
+    await assert.rejects(
+      readConfigText(""),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === "--config: the flag is empty; give the config file's path",
+    );
+    assert.throws(
+      () => parseConfig("x".repeat(5000), "long.yaml"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.length < 300 &&
+        e.message.includes(`not the string "${"x".repeat(60)}…"`),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -60,7 +60,11 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return "empty";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "string") {
+    // A whole file can land here (a file that is no YAML mapping): its start is enough.
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    return `the string ${JSON.stringify(shown)}`;
+  }
   if (typeof value === "boolean") return `the boolean ${String(value)}`;
   return typeof value;
 }
@@ -355,13 +359,18 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 /** The text of the config file; an unreadable or oversized file is a ConfigError naming it. */
 export async function readConfigText(path: string): Promise<string> {
+  if (path === "") {
+    throw new ConfigError([
+      { file: "--config", message: "the flag is empty; give the config file's path" },
+    ]);
+  }
   let size: number;
-  let text: string;
+  let bytes: Buffer;
   try {
     const file = await open(path, "r");
     try {
       size = (await file.stat()).size;
-      text = size > MAX_CONFIG_BYTES ? "" : await file.readFile("utf8");
+      bytes = size > MAX_CONFIG_BYTES ? Buffer.alloc(0) : await file.readFile();
     } finally {
       await file.close();
     }
@@ -380,7 +389,14 @@ export async function readConfigText(path: string): Promise<string> {
       },
     ]);
   }
-  return text;
+  // YAML files are UTF-8 here, as for prometheus-adapter; a UTF-16 file (as some Windows editors
+  // save) would otherwise read as one garbled string.
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new ConfigError([
+      { file: path, message: "the config file is UTF-16 text; save it as UTF-8" },
+    ]);
+  }
+  return bytes.toString("utf8");
 }
 
 /** Reads and validates the config file at `path` (named as given in messages). */
