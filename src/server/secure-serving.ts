@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SecureVersion, TLSSocket } from "node:tls";
@@ -113,6 +113,22 @@ export function pemBundle(...pems: readonly string[]): string {
   return pems.map((p) => `${p.trim()}\n`).join("");
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node.js' recursive mkdir never returns for a path under /proc
+ * (the kernel answers ENOENT there, and Node retries the parent forever).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  let at = resolve("/");
+  for (const part of resolve(dir).split(sep).filter((p) => p !== "")) {
+    at = join(at, part);
+    try {
+      await mkdir(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+}
+
 /** A self-signed CA and serving certificate in certDir, as the generic apiserver makes when none is given. */
 export async function ensureSelfSigned(
   certDir: string,
@@ -121,7 +137,7 @@ export async function ensureSelfSigned(
   const certFile = join(certDir, "apiserver.crt");
   const keyFile = join(certDir, "apiserver.key");
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile };
-  await mkdir(certDir, { recursive: true });
+  await makeDirs(certDir);
   // Only here is the X.509 library needed: load it lazily, so serving with given certs skips it.
   const { createCa, issue } = await import("../pki/pki.ts");
   const ca = await createCa(`k8s-custom-metrics-ca@${String(Math.floor(Date.now() / 1000))}`);
