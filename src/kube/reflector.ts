@@ -61,6 +61,14 @@ export function routeEvent(
     remove(o: WatchEvent["object"]): void;
   },
 ): string | undefined {
+  // The stream's lines are parsed JSON of any shape: one that is no event ends this watch (the
+  // store watches again) with an error that says what came, not a TypeError.
+  const object: unknown = (e as { object?: unknown } | null)?.object;
+  if (typeof object !== "object" || object === null) {
+    throw new Error(
+      `malformed watch event from the API server: ${JSON.stringify(e).slice(0, 200)}`,
+    );
+  }
   switch (e.type) {
     case "ADDED":
     case "MODIFIED":
