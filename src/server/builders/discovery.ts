@@ -24,7 +24,8 @@ export async function buildDiscovery(c: KubeAccessConfig): Promise<Discovery> {
   await mapper.refresh().catch((e: unknown) => {
     throw new KcmError(
       "KCM_ERR_KUBE_UNREACHABLE",
-      `cannot read API discovery from ${kube.server || "in-cluster"}: ${String(e)}`,
+      `cannot read API discovery from ${kube.server || "in-cluster"}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
     );
   });
   let timer: NodeJS.Timeout | undefined;
