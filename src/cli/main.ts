@@ -25,7 +25,7 @@ function hostPort(v: string): { host: string; port: number } {
 const program = new Command("k8s-custom-metrics")
   .description("Kubernetes custom, external and resource metrics APIs from Prometheus")
   .version("0.1.0")
-  .showHelpAfterError();
+  .showHelpAfterError("(run k8s-custom-metrics --help to see its commands)");
 
 // Only the subcommand being run is loaded (`serve` starts without the harness and the demo app);
 // anything else (help, a typo) gets the whole program, so its help and errors are unchanged.
