@@ -76,6 +76,7 @@ export function serveCommand(): Command {
       .addOption(serving.certDir())
       .addOption(serving.tlsCertFile())
       .addOption(serving.tlsPrivateKeyFile())
+      .addOption(serving.tlsSniCertKey())
       .addOption(serving.tlsMinVersion())
       .addOption(serving.tlsCipherSuites())
       .addOption(serving.http2MaxStreams())

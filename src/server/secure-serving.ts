@@ -12,9 +12,15 @@ import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } f
 import { join, resolve, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SecureVersion, TLSSocket } from "node:tls";
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureVersion,
+  type TLSSocket,
+} from "node:tls";
 import { KcmError } from "../errors.ts";
 import { serveStream, type H2Request, type H2Response } from "./h2-exchange.ts";
+import { certificateNames, lookup, nameTable, type SniCertKey } from "./sni-certificates.ts";
 import { selectCiphers } from "./tls-ciphers.ts";
 
 export interface ServingOptions {
@@ -35,6 +41,8 @@ export interface ServingOptions {
   readonly http2MaxStreamsPerConnection?: number | undefined;
   /** How often to look for rotated certificate files. */
   readonly reloadIntervalMs?: number;
+  /** `--tls-sni-cert-key`: certificates picked by the name the client asks for. */
+  readonly sniCertKeys?: readonly SniCertKey[] | undefined;
 }
 
 export interface SecureServer {
@@ -119,7 +127,9 @@ export function pemBundle(...pems: readonly string[]): string {
  */
 async function makeDirs(dir: string): Promise<void> {
   let at = resolve("/");
-  for (const part of resolve(dir).split(sep).filter((p) => p !== "")) {
+  for (const part of resolve(dir)
+    .split(sep)
+    .filter((p) => p !== "")) {
     at = join(at, part);
     try {
       await mkdir(at);
@@ -202,6 +212,27 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     key: readFileSync(files.keyFile),
     ...(o.clientCaPem() === "" ? {} : { ca: o.clientCaPem() }),
   });
+  const tlsLimits = {
+    ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
+    ...(o.ciphers ? { ciphers: o.ciphers } : {}),
+  };
+  const sniPairs = o.sniCertKeys ?? [];
+  // Each SNI certificate in a context of its own, with the client CAs: the handshake verifies a
+  // client certificate with the context the name picked.
+  const sniTable = () =>
+    nameTable(
+      sniPairs.map((p) => {
+        const cert = readFileSync(p.certFile);
+        const key = readFileSync(p.keyFile);
+        const ca = o.clientCaPem();
+        return {
+          given: p.names,
+          own: p.names.length > 0 ? [] : certificateNames(cert),
+          value: createSecureContext({ cert, key, ...(ca === "" ? {} : { ca }), ...tlsLimits }),
+        };
+      }),
+    );
+  let sni = sniTable();
   let inFlight = 0;
   const counted: Handler = (req, res) => {
     inFlight++;
@@ -216,8 +247,15 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     ...context(),
     requestCert: true,
     rejectUnauthorized: false,
-    ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
-    ...(o.ciphers ? { ciphers: o.ciphers } : {}),
+    ...tlsLimits,
+    ...(sniPairs.length === 0
+      ? {}
+      : {
+          SNICallback: (name: string, done: (e: Error | null, c?: SecureContext) => void) => {
+            // No entry: the default certificate (--tls-cert-file or the self-signed one).
+            done(null, lookup(sni, name));
+          },
+        }),
   };
   // node:http2 always offers h2 in ALPN; --disable-http2 needs the plain HTTPS server instead.
   const server = o.http1Only
@@ -265,7 +303,7 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
   const fingerprint = () => {
     try {
       return (
-        [files.certFile, files.keyFile]
+        [files.certFile, files.keyFile, ...sniPairs.flatMap((p) => [p.certFile, p.keyFile])]
           .map((f) => `${String(statSync(f).mtimeMs)}:${String(statSync(f).size)}`)
           .join("|") + o.clientCaPem()
       );
@@ -276,7 +314,9 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
   stamp = fingerprint();
   const reload = () => {
     try {
+      const next = sniTable();
       server.setSecureContext(context());
+      sni = next;
     } catch {
       // A half-written pair during rotation: keep serving the old one and try again next tick.
       return;

@@ -64,6 +64,7 @@ export async function startServing(o: ServingBuildOptions): Promise<Serving> {
       port: s.securePort,
       certFile: s.certFile,
       keyFile: s.keyFile,
+      sniCertKeys: s.sniCertKeys,
       certDir: s.certDir,
       minVersion: s.minVersion,
       ciphers: s.ciphers.ciphers,

@@ -4,8 +4,9 @@
  * shutdown, and the plain-HTTP port for local testing.
  */
 import type { SecureVersion } from "node:tls";
-import { Option } from "@commander-js/extra-typings";
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { DEFAULT_HTTP2_MAX_STREAMS, tlsMinVersion } from "../secure-serving.ts";
+import { parseSniCertKey, type SniCertKey } from "../sni-certificates.ts";
 import { selectCiphers, type CipherSelection } from "../tls-ciphers.ts";
 import { KcmError } from "../../errors.ts";
 import { DEFAULT_MAX_REQUESTS_INFLIGHT } from "../max-in-flight.ts";
@@ -26,6 +27,19 @@ export const servingFlags = {
       "serving certificate (PEM, with intermediates); re-read when it changes",
     ),
   tlsPrivateKeyFile: () => new Option("--tls-private-key-file <file>", "serving key (PEM)"),
+  tlsSniCertKey: () =>
+    new Option(
+      "--tls-sni-cert-key <certfile,keyfile[:names]>",
+      "another serving certificate, for the names given (wildcards as *.example.com) or else its own; repeatable, earlier ones win a name; re-read when it changes",
+    )
+      .default([] as SniCertKey[])
+      .argParser((v: string, previous: SniCertKey[]) => {
+        try {
+          return [...previous, parseSniCertKey(v)];
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      }),
   tlsMinVersion: () => new Option("--tls-min-version <version>", "VersionTLS12 or VersionTLS13"),
   tlsCipherSuites: () =>
     new Option(
@@ -78,6 +92,7 @@ export interface ServingFlagValues {
   readonly certDir: string;
   readonly tlsCertFile?: string | undefined;
   readonly tlsPrivateKeyFile?: string | undefined;
+  readonly tlsSniCertKey: readonly SniCertKey[];
   readonly tlsMinVersion?: string | undefined;
   readonly tlsCipherSuites: readonly string[];
   readonly http2MaxStreamsPerConnection: number;
@@ -94,6 +109,7 @@ export interface ServingConfig {
   readonly certDir: string;
   readonly certFile: string | undefined;
   readonly keyFile: string | undefined;
+  readonly sniCertKeys: readonly SniCertKey[];
   readonly minVersion: SecureVersion | undefined;
   /** What `--tls-cipher-suites` offers, and the names this OpenSSL lacks (warned at startup). */
   readonly ciphers: CipherSelection;
@@ -127,6 +143,7 @@ export function validateServing(v: ServingFlagValues): ServingConfig {
     certDir: v.certDir,
     certFile: v.tlsCertFile,
     keyFile: v.tlsPrivateKeyFile,
+    sniCertKeys: v.tlsSniCertKey,
     minVersion,
     ciphers,
     http1Only: v.disableHttp2,
