@@ -119,6 +119,10 @@ test("the server hands out the certificate for the name the client asks for", as
     assert.equal(await served("metrics.example.com"), "CN=given");
     assert.equal(await served("other.example.com"), "CN=main");
     assert.equal(await served(undefined), "CN=main");
+    // Rotated files are served after a reload (the timer's, or this one).
+    await write("given", await issue(ca, { commonName: "given-2", usage: "server" }));
+    secure.reload();
+    assert.equal(await served("metrics.example.com"), "CN=given-2");
   } finally {
     await secure.shutdown(0);
     await rm(dir, { recursive: true, force: true });
