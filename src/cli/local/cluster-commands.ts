@@ -2,7 +2,7 @@
  * @module cli/local/cluster-commands
  * `local up`, `down`, `status` and `env`: the local cluster's lifecycle.
  */
-import type { Command } from "@commander-js/extra-typings";
+import { Option, type Command } from "@commander-js/extra-typings";
 import { KcmError } from "../../errors.ts";
 import { DEFAULT_PORT_BASE } from "../../harness/ports.ts";
 import {
@@ -12,6 +12,7 @@ import {
   int,
   playground,
   progress,
+  seconds,
   stateDirOption,
   upAdapterChoice,
 } from "./options.ts";
@@ -43,7 +44,11 @@ export function addClusterCommands(local: Command): void {
       int(0, 3600),
       300,
     )
-    .option("--scrape-interval <seconds>", "Prometheus scrape interval", int(1, 60), 5)
+    .addOption(
+      new Option("--scrape-interval <duration>", "Prometheus scrape interval (5s, or 5)")
+        .argParser(seconds(1, 60))
+        .default(5, "5s"),
+    )
     .option(
       "--adapter <kind>",
       `the adapter registered behind the aggregator once the cluster is up: ${KINDS}; default none, or ours when --config is given`,

@@ -4,6 +4,7 @@
  * progress lines on stderr, and the harness modules loaded only when a `local` command runs.
  */
 import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { parseGoDuration } from "../../apimachinery/go-duration.ts";
 import { KcmError } from "../../errors.ts";
 import { defaultStateDir } from "../../harness/paths.ts";
 
@@ -45,6 +46,29 @@ export function upAdapterChoice(
   }
   const kind = adapter ?? (config === undefined ? "none" : "ours");
   return kind === "none" ? { kind } : { kind, config: config ?? defaultConfig };
+}
+
+/**
+ * Whole seconds from `min` to `max`, as a Go duration (`15s`, `1m`, as `validate
+ * --scrape-interval` takes it) or a bare number of seconds.
+ */
+export function seconds(min: number, max: number) {
+  return (v: string): number => {
+    let n = Number(v);
+    if (!/^\d+$/.test(v)) {
+      try {
+        n = parseGoDuration(v) / 1000;
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    }
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected whole seconds from ${String(min)}s to ${String(max)}s (e.g. 15s)`,
+      );
+    }
+    return n;
+  };
 }
 
 export function int(min: number, max: number) {
