@@ -112,7 +112,6 @@ export class PrometheusClient implements PrometheusApi {
         connect: {
           ...o.tls,
           rejectUnauthorized: !o.insecureSkipVerify,
-          minVersion: "TLSv1.2",
           timeout: o.timeoutMs,
         },
       });

@@ -5,6 +5,7 @@
  * path fails at startup rather than on the first HPA request.
  */
 import { readFile } from "node:fs/promises";
+import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { KcmError } from "../errors.ts";
 import { DEFAULT_SERVER } from "../observability/server-label.ts";
 import type { PrometheusErrorKind } from "./errors.ts";
@@ -63,10 +64,34 @@ export const DEFAULT_MAX_CONNECTIONS = 16;
 export const DEFAULT_COALESCE_WINDOW_MS = 1_000;
 export const DEFAULT_TOKEN_REFRESH_MS = 60_000;
 
+/** What a connection to Prometheus takes for TLS: one context, built once (CA parsing is slow). */
 export interface TlsMaterial {
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
+  readonly secureContext?: SecureContext;
+}
+
+/**
+ * Go's system roots on Linux (crypto/x509 root_linux.go): `$SSL_CERT_FILE`, else the first of
+ * these that exists. prometheus-adapter trusts them; deployments mount a private CA over one.
+ */
+const SYSTEM_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+];
+
+async function systemBundle(env: NodeJS.ProcessEnv): Promise<Buffer | undefined> {
+  const file = env["SSL_CERT_FILE"];
+  for (const f of file ? [file] : SYSTEM_BUNDLES) {
+    try {
+      return await readFile(f);
+    } catch {
+      // Not there: the next candidate.
+    }
+  }
+  return undefined;
 }
 
 /** Options after validation, with defaults applied and files (except the token) read. */
@@ -97,6 +122,29 @@ async function readOption(flag: string, file: string | undefined): Promise<Buffe
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw usage(`cannot read ${flag} ${file} (${code})`, e);
   }
+}
+
+/**
+ * Without --prometheus-ca-file, Node.js' bundled roots and the system's bundle, as Go trusts the
+ * system's: a private CA mounted over the bundle (as prometheus-adapter's Helm chart shows) works.
+ */
+async function tlsMaterial(
+  url: URL,
+  ca: Buffer | undefined,
+  cert: Buffer | undefined,
+  key: Buffer | undefined,
+): Promise<TlsMaterial> {
+  if (url.protocol !== "https:") return {};
+  const system = ca === undefined ? await systemBundle(process.env) : undefined;
+  const roots = ca ?? (system === undefined ? undefined : [...rootCertificates, system]);
+  return {
+    secureContext: createSecureContext({
+      minVersion: "TLSv1.2",
+      ...(roots === undefined ? {} : { ca: roots }),
+      ...(cert === undefined ? {} : { cert }),
+      ...(key === undefined ? {} : { key }),
+    }),
+  };
 }
 
 function positive(name: string, v: number | undefined, dflt: number, allowZero = false): number {
@@ -150,11 +198,7 @@ export async function resolveOptions(o: PrometheusClientOptions): Promise<Resolv
       DEFAULT_TOKEN_REFRESH_MS,
       true,
     ),
-    tls: {
-      ...(ca === undefined ? {} : { ca }),
-      ...(cert === undefined ? {} : { cert }),
-      ...(key === undefined ? {} : { key }),
-    },
+    tls: await tlsMaterial(url, ca, cert, key),
     insecureSkipVerify: o.insecureSkipVerify ?? false,
     timeoutMs: positive("timeoutMs", o.timeoutMs, DEFAULT_TIMEOUT_MS),
     maxConnections: positive("maxConnections", o.maxConnections, DEFAULT_MAX_CONNECTIONS),

@@ -470,7 +470,18 @@ describe("TLS", () => {
       assert.deepEqual(await mtls.labelNames(), ["__name__"]);
       const skip = await client({ url, insecureSkipVerify: true });
       assert.deepEqual(await skip.labelNames(), ["__name__"]);
-      assert.deepEqual(peers, ["adapter", "anonymous"]);
+      // Without --prometheus-ca-file, the system bundle is trusted as Go trusts it: here the CA
+      // is the bundle ($SSL_CERT_FILE), as when a private CA is mounted over the system's.
+      const saved = process.env["SSL_CERT_FILE"];
+      process.env["SSL_CERT_FILE"] = files.ca;
+      try {
+        const system = await client({ url });
+        assert.deepEqual(await system.labelNames(), ["__name__"]);
+      } finally {
+        if (saved === undefined) delete process.env["SSL_CERT_FILE"];
+        else process.env["SSL_CERT_FILE"] = saved;
+      }
+      assert.deepEqual(peers, ["adapter", "anonymous", "anonymous"]);
     } finally {
       https.closeAllConnections();
       https.close();
