@@ -52,7 +52,7 @@ export const ERRORS = {
     hint: "grant the RoleBinding the message names, fix the CA file, or start with --authentication-tolerate-lookup-failure",
   },
   KCM_ERR_SERVING: {
-    hint: "check --bind-address and --secure-port (or --insecure-http-port), and that --cert-dir is writable or --tls-cert-file and --tls-private-key-file are a readable matching pair",
+    hint: "check --bind-address and --secure-port (or --insecure-http-port), and that --cert-dir is writable or --tls-cert-file and --tls-private-key-file (and each --tls-sni-cert-key) are a readable matching pair",
   },
   KCM_ERR_INTERNAL: {
     hint: "this is a bug: please report it with the command line and this message (K8SCM_DEBUG=1 adds the stack)",

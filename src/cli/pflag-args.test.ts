@@ -53,6 +53,7 @@ test("klog's -v shorthand, where the command has --v and no -v of its own", () =
   assert.deepEqual(pflagArgs(c, ["-v=4"]), ["--v=4"]);
   assert.deepEqual(pflagArgs(c, ["-v4"]), ["--v=4"]);
   assert.deepEqual(pflagArgs(c, ["-v", "4", "--insecure"]), ["--v", "4", "--insecure"]);
+  assert.deepEqual(pflagArgs(c, ["-v=", "--insecure"]), ["--v=", "--insecure"]);
   const own = new Command("y").option("-v, --verbose", "its own -v").option("--v <level>");
   assert.deepEqual(pflagArgs(own, ["-v"]), ["-v"]);
   assert.deepEqual(pflagArgs(new Command("z"), ["-v=4"]), ["-v=4"]);

@@ -80,12 +80,15 @@ export function pflagArgs(command: CommandUnknownOpts, args: readonly string[]):
       out.push({ flag: name });
       continue;
     }
-    const short = klogV ? /^-v(?:=?(.*))$/.exec(a) : null;
-    if (short !== null) {
-      const level = short[1] ?? "";
-      if (level === "") out.push("--v", ...args.slice(i + 1, i + 2));
-      else out.push(`--v=${level}`);
-      if (level === "") i += 1;
+    if (klogV && a === "-v") {
+      // `-v 4`: the next argument is the level.
+      out.push("--v", ...args.slice(i + 1, i + 2));
+      i += 1;
+      continue;
+    }
+    if (klogV && a.startsWith("-v")) {
+      // `-v=4`, `-v4`; `-v=` is an empty level, which --v refuses.
+      out.push(`--v=${a.slice(a[2] === "=" ? 3 : 2)}`);
       continue;
     }
     out.push(a);

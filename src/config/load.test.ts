@@ -290,7 +290,7 @@ test("a config file over 4 MiB is refused before it is read; one at the limit is
       (e: unknown) =>
         e instanceof ConfigError &&
         e.issues.length === 1 &&
-        /^the config file is 4\.0 MiB, over the 4 MiB accepted/.test(e.issues[0]?.message ?? ""),
+        /^the config file is 4\.1 MiB, over the 4 MiB accepted/.test(e.issues[0]?.message ?? ""),
     );
     await truncate(file, MAX_CONFIG_BYTES);
     assert.equal((await readConfigText(file)).length, MAX_CONFIG_BYTES);

@@ -385,7 +385,7 @@ export async function readConfigText(path: string): Promise<string> {
     throw new ConfigError([
       {
         file: path,
-        message: `the config file is ${(size / 1024 / 1024).toFixed(1)} MiB, over the 4 MiB accepted (a ConfigMap holds at most 1 MiB); check the --config path`,
+        message: `the config file is ${(Math.ceil((size / 1024 / 1024) * 10) / 10).toFixed(1)} MiB, over the 4 MiB accepted (a ConfigMap holds at most 1 MiB); check the --config path`,
       },
     ]);
   }

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { silentLogger } from "../observability/logger.ts";
+import { Writable } from "node:stream";
+import { createLogger, silentLogger } from "../observability/logger.ts";
 import { ConfigError } from "./errors.ts";
 import { watchConfig } from "./watch.ts";
 
@@ -95,6 +96,39 @@ describe("watchConfig", () => {
       await writeFile(join(vol.dir, "..data", "config.yaml"), "y");
       assert.equal(await w.reload("SIGHUP"), true);
       assert.deepEqual(applied, ["y"]);
+    } finally {
+      w.close();
+    }
+  });
+
+  test("a file refused before parsing (UTF-16) is a reload error, not a passing read failure", async () => {
+    const vol = await configMapVolume("x");
+    dirs.push(vol.dir);
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    });
+    const w = watchConfig({
+      path: vol.path,
+      initialText: "x",
+      load: (t) => t,
+      apply: () => undefined,
+      log: createLogger(0, sink),
+      debounceMs: 10_000,
+      pollMs: 0,
+    });
+    try {
+      await writeFile(
+        join(vol.dir, "..data", "config.yaml"),
+        Buffer.from("\ufeffrules: []", "utf16le"),
+      );
+      assert.equal(await w.reload("SIGHUP"), false);
+      const error = lines.find((l) => l.level === 50);
+      assert.ok(error, JSON.stringify(lines));
+      assert.match(error.msg, /keeping the last good config:\n.*UTF-16 text; save it as UTF-8/);
     } finally {
       w.close();
     }

@@ -50,6 +50,15 @@ export function watchConfig<T>(o: ConfigWatchOptions<T>): ConfigWatch {
     try {
       text = await readConfigText(o.path);
     } catch (e) {
+      if (e instanceof ConfigError && e.cause === undefined) {
+        // Read, but refused (too large, UTF-16; no I/O error behind it): a config error.
+        o.log.error(
+          { path: o.path, reason },
+          `config reload failed; keeping the last good config:\n${e.issues.map(formatIssue).join("\n")}`,
+        );
+        o.onReload?.(false);
+        return false;
+      }
       // Mid-swap the file can be briefly absent; the next event or poll reads it again.
       o.log.warn(
         { err: String(e), path: o.path, reason },

@@ -85,7 +85,7 @@ function report(
 ): ValidateReport {
   const all = sortFindings(dedupeFindings(findings));
   return {
-    file: o.configPath,
+    file: o.configPath === "" ? "--config" : o.configPath,
     online: extra.online ?? false,
     prometheusUrl: o.prometheus?.url,
     onlineSkipped: extra.onlineSkipped,
@@ -171,8 +171,11 @@ interface Mapping {
   readonly close: () => void;
 }
 
-/** The cluster's REST mapping with --kubeconfig (an error finding if it cannot be read). */
-async function mapping(o: ValidateOptions): Promise<Mapping> {
+/**
+ * The cluster's REST mapping with --kubeconfig; if it cannot be read, the built-in one and an
+ * error finding that says `instead` (what was done without it).
+ */
+async function mapping(o: ValidateOptions, instead: string): Promise<Mapping> {
   const builtin = RestMapper.fromResources(BUILTIN_RESOURCES);
   if (o.kubeconfig === undefined) {
     return { mapper: builtin, clusterMapper: false, findings: [], close: () => undefined };
@@ -193,7 +196,7 @@ async function mapping(o: ValidateOptions): Promise<Mapping> {
     };
   } catch (e) {
     kube?.close();
-    const message = `cannot read API discovery with --kubeconfig ${o.kubeconfig} (${errorText(e)}); resources were mapped with the built-in list only; check the kubeconfig`;
+    const message = `cannot read API discovery with --kubeconfig ${o.kubeconfig} (${errorText(e)}); ${instead}; check the kubeconfig`;
     return {
       mapper: builtin,
       clusterMapper: false,
@@ -209,7 +212,7 @@ async function clusterOverrides(
   config: AdapterConfig,
   doc: ConfigDocument,
 ): Promise<Finding[]> {
-  const m = await mapping({ ...o, kubeconfig });
+  const m = await mapping({ ...o, kubeconfig }, "the overrides were not checked against it");
   try {
     return m.clusterMapper
       ? [...m.findings, ...unknownOverrides(config, doc, m.mapper)]
@@ -225,7 +228,10 @@ async function runOnline(
   config: AdapterConfig,
   doc: ConfigDocument,
 ): Promise<OnlineResult> {
-  const { mapper, clusterMapper, findings, close } = await mapping(o);
+  const { mapper, clusterMapper, findings, close } = await mapping(
+    o,
+    "resources were mapped with the built-in list only",
+  );
   const prometheus = await PrometheusClient.create({ ...prom, coalesceWindowMs: 0 });
   try {
     const [intervals, probe] = await Promise.all([

@@ -218,21 +218,36 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
   };
   const sniPairs = o.sniCertKeys ?? [];
   // Each SNI certificate in a context of its own, with the client CAs: the handshake verifies a
-  // client certificate with the context the name picked.
-  const sniTable = () =>
-    nameTable(
-      sniPairs.map((p) => {
+  // client certificate with the context the name picked. A pair that does not load keeps its
+  // last good context (as the generic apiserver keeps the last good pair), so one broken pair
+  // holds back no other update.
+  const sniLoaded: ({ own: string[]; context: SecureContext } | undefined)[] = [];
+  let sni = new Map<string, SecureContext>();
+  /** Loads every SNI pair it can; throws the first failure after updating the rest. */
+  const loadSni = () => {
+    let failure: Error | undefined;
+    sniPairs.forEach((p, i) => {
+      try {
         const cert = readFileSync(p.certFile);
         const key = readFileSync(p.keyFile);
         const ca = o.clientCaPem();
-        return {
-          given: p.names,
+        sniLoaded[i] = {
           own: p.names.length > 0 ? [] : certificateNames(cert),
-          value: createSecureContext({ cert, key, ...(ca === "" ? {} : { ca }), ...tlsLimits }),
+          context: createSecureContext({ cert, key, ...(ca === "" ? {} : { ca }), ...tlsLimits }),
         };
+      } catch (e) {
+        failure ??= new Error(`--tls-sni-cert-key ${p.certFile},${p.keyFile}: ${String(e)}`);
+      }
+    });
+    sni = nameTable(
+      sniPairs.flatMap((p, i) => {
+        const loaded = sniLoaded[i];
+        return loaded ? [{ given: p.names, own: loaded.own, value: loaded.context }] : [];
       }),
     );
-  let sni = sniTable();
+    if (failure !== undefined) throw failure;
+  };
+  loadSni();
   let inFlight = 0;
   const counted: Handler = (req, res) => {
     inFlight++;
@@ -300,28 +315,34 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     session.once("close", () => sessions.delete(session));
   });
   let stamp = "";
-  const fingerprint = () => {
-    try {
-      return (
-        [files.certFile, files.keyFile, ...sniPairs.flatMap((p) => [p.certFile, p.keyFile])]
-          .map((f) => `${String(statSync(f).mtimeMs)}:${String(statSync(f).size)}`)
-          .join("|") + o.clientCaPem()
-      );
-    } catch {
-      return stamp;
-    }
-  };
+  // A file that is missing mid-rotation counts as a change of its own, not as no change.
+  const fingerprint = () =>
+    [files.certFile, files.keyFile, ...sniPairs.flatMap((p) => [p.certFile, p.keyFile])]
+      .map((f) => {
+        try {
+          const s = statSync(f);
+          return `${String(s.mtimeMs)}:${String(s.size)}`;
+        } catch {
+          return "missing";
+        }
+      })
+      .join("|") + o.clientCaPem();
   stamp = fingerprint();
   const reload = () => {
+    const next = fingerprint();
+    let complete = true;
     try {
-      const next = sniTable();
       server.setSecureContext(context());
-      sni = next;
     } catch {
       // A half-written pair during rotation: keep serving the old one and try again next tick.
-      return;
+      complete = false;
     }
-    stamp = fingerprint();
+    try {
+      loadSni();
+    } catch {
+      complete = false;
+    }
+    if (complete) stamp = next;
   };
   const timer = setInterval(() => {
     if (fingerprint() !== stamp) reload();

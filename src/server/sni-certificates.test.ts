@@ -123,6 +123,14 @@ test("the server hands out the certificate for the name the client asks for", as
     await write("given", await issue(ca, { commonName: "given-2", usage: "server" }));
     secure.reload();
     assert.equal(await served("metrics.example.com"), "CN=given-2");
+    // One pair broken mid-rotation keeps its last good certificate and holds back no other.
+    await writeFile(own.keyFile, "not a key");
+    await write("given", await issue(ca, { commonName: "given-3", usage: "server" }));
+    await write("main", await issue(ca, { commonName: "main-2", usage: "server" }));
+    secure.reload();
+    assert.equal(await served("own.example.com"), "CN=own.example.com");
+    assert.equal(await served("metrics.example.com"), "CN=given-3");
+    assert.equal(await served("other.example.com"), "CN=main-2");
   } finally {
     await secure.shutdown(0);
     await rm(dir, { recursive: true, force: true });
