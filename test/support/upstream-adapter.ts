@@ -164,10 +164,19 @@ export async function startUpstreamAdapter(o: UpstreamOptions): Promise<RunningU
         await rm(certDir, { recursive: true, force: true });
       },
     };
+    // /readyz is open to anyone; /apis as a system:masters member also needs the front-proxy
+    // certificate to be trusted, which prometheus-adapter loads from the auth ConfigMap a moment
+    // after it answers /readyz (until then it sees an anonymous user: 403). A CI run hit that.
+    const authenticated = (path: string) => frontProxyGet({ port, cert, key }, path);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline && child.exitCode === null) {
       try {
-        if ((await get("/readyz")).status === 200) return upstream;
+        if (
+          (await get("/readyz")).status === 200 &&
+          (await authenticated("/apis")).status === 200
+        ) {
+          return upstream;
+        }
       } catch {
         // Not listening yet.
       }
