@@ -4,7 +4,9 @@
  * once, the rules compiled as the adapter compiles them, discovery run as the adapter runs it
  * (leaving out the seriesQueries Prometheus refuses), and what a rule's filters keep.
  */
+import type { AdapterConfig } from "../../config/schema.ts";
 import { formatPath } from "../../config/semantics.ts";
+import type { RestMapper } from "../../kube/rest-mapper.ts";
 import { filterSeries, filtersForRule } from "../../naming/series-filter.ts";
 import type { Labels } from "../../prometheus/client.ts";
 import { isPrometheusError } from "../../prometheus/errors.ts";
@@ -12,6 +14,27 @@ import { discover, limiter } from "../../providers/prometheus/discovery.ts";
 import { compileRule, namingMapper } from "../../providers/prometheus/rules.ts";
 import type { Finding, FindingCheck, Severity } from "../findings.ts";
 import { errorText, sample, type ProbeInput, type Rule } from "./types.ts";
+
+/** Every rule of `config` compiled as the adapter compiles it; `failed` hears of the others. */
+export function compileEach(
+  config: AdapterConfig,
+  mapper: RestMapper,
+  failed: (rule: Omit<Rule, "compiled">, e: unknown) => void,
+): Rule[] {
+  const nm = namingMapper(mapper);
+  const out: Rule[] = [];
+  for (const list of ["rules", "externalRules"] as const) {
+    (config[list] ?? []).forEach((rule, index) => {
+      const origin = formatPath([list, index]);
+      try {
+        out.push({ list, index, origin, config: rule, compiled: compileRule(rule, origin, nm) });
+      } catch (e) {
+        failed({ list, index, origin, config: rule }, e);
+      }
+    });
+  }
+  return out;
+}
 
 export class Probe {
   readonly findings: Finding[] = [];
@@ -51,25 +74,15 @@ export class Probe {
   }
 
   compile(): Rule[] {
-    const nm = namingMapper(this.input.mapper);
-    const out: Rule[] = [];
-    for (const list of ["rules", "externalRules"] as const) {
-      (this.input.config[list] ?? []).forEach((config, index) => {
-        const origin = formatPath([list, index]);
-        try {
-          out.push({ list, index, origin, config, compiled: compileRule(config, origin, nm) });
-        } catch (e) {
-          // The loader checks the same templates; anything left is reported, not fatal.
-          this.add(
-            "error",
-            "config",
-            [list, index],
-            `${origin} cannot be compiled: ${errorText(e)}`,
-          );
-        }
-      });
-    }
-    return out;
+    return compileEach(this.input.config, this.input.mapper, (r, e) => {
+      // The loader checks the same templates; anything left is reported, not fatal.
+      this.add(
+        "error",
+        "config",
+        [r.list, r.index],
+        `${r.origin} cannot be compiled: ${errorText(e)}`,
+      );
+    });
   }
 
   /**

@@ -4,15 +4,13 @@
  * labels that map to no resource, Prometheus' `job` label taken for Kubernetes Jobs, overrides
  * naming resources the cluster does not serve.
  */
-import { formatPath } from "../../config/semantics.ts";
 import type { AdapterConfig } from "../../config/schema.ts";
 import type { RestMapper } from "../../kube/rest-mapper.ts";
 import type { Labels } from "../../prometheus/client.ts";
-import { compileRule, namingMapper } from "../../providers/prometheus/rules.ts";
 import type { CustomMetricInfo } from "../../providers/types.ts";
 import type { ConfigDocument } from "../config-document.ts";
 import type { Finding } from "../findings.ts";
-import type { Probe } from "./probe.ts";
+import { compileEach, type Probe } from "./probe.ts";
 import { sample, type Rule } from "./types.ts";
 
 /** Series names of one rule that become the same metric: only one of them can answer. */
@@ -108,27 +106,13 @@ export function unknownOverrides(
   doc: ConfigDocument,
   mapper: RestMapper,
 ): Finding[] {
-  const naming = namingMapper(mapper);
-  const out: Finding[] = [];
-  for (const list of ["rules", "externalRules"] as const) {
-    (config[list] ?? []).forEach((rule, index) => {
-      const origin = formatPath([list, index]);
-      let compiled;
-      try {
-        compiled = compileRule(rule, origin, naming);
-      } catch {
-        return;
-      }
-      for (const { path, message } of unresolved({ list, index, origin, compiled })) {
-        out.push({
-          severity: "warning",
-          check: "unknown-resource",
-          file: doc.file,
-          ...doc.position(path),
-          message,
-        });
-      }
-    });
-  }
-  return out;
+  return compileEach(config, mapper, () => undefined).flatMap((r) =>
+    unresolved(r).map(({ path, message }): Finding => ({
+      severity: "warning",
+      check: "unknown-resource",
+      file: doc.file,
+      ...doc.position(path),
+      message,
+    })),
+  );
 }
