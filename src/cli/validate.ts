@@ -19,7 +19,7 @@ function positiveInt(v: string): number {
 }
 
 /** What `validate` exits with when it cannot check: a usage error, a failure (as an error). */
-export const VALIDATE_EXIT_ERROR = 2;
+const VALIDATE_EXIT_ERROR = 2;
 
 export function validateCommand(): Command {
   const cmd = new Command("validate")

@@ -207,10 +207,15 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
     o.certFile && o.keyFile
       ? { certFile: o.certFile, keyFile: o.keyFile }
       : await ensureSelfSigned(o.certDir, ["localhost", "127.0.0.1", "::1"]);
+  /** The client CAs every context carries (their names go out in the CertificateRequest). */
+  const clientCa = () => {
+    const ca = o.clientCaPem();
+    return ca === "" ? {} : { ca };
+  };
   const context = () => ({
     cert: readFileSync(files.certFile),
     key: readFileSync(files.keyFile),
-    ...(o.clientCaPem() === "" ? {} : { ca: o.clientCaPem() }),
+    ...clientCa(),
   });
   const tlsLimits = {
     ...(o.minVersion ? { minVersion: o.minVersion } : { minVersion: "TLSv1.2" as const }),
@@ -230,10 +235,9 @@ export async function listenSecure(o: ServingOptions, handler: Handler): Promise
       try {
         const cert = readFileSync(p.certFile);
         const key = readFileSync(p.keyFile);
-        const ca = o.clientCaPem();
         sniLoaded[i] = {
           own: p.names.length > 0 ? [] : certificateNames(cert),
-          context: createSecureContext({ cert, key, ...(ca === "" ? {} : { ca }), ...tlsLimits }),
+          context: createSecureContext({ cert, key, ...clientCa(), ...tlsLimits }),
         };
       } catch (e) {
         failure ??= new Error(`--tls-sni-cert-key ${p.certFile},${p.keyFile}: ${String(e)}`);
